@@ -1,0 +1,128 @@
+//! An RPC framework for Rust that speaks [aiomas](https://aiomas.readthedocs.io)'s wire protocol
+//! byte for byte: services are plain structs whose `#[expose]`d methods are reachable by path
+//! (`"eggs/spam"`), services nest as sub-routers, both ends of one connection can serve and call
+//! at once, and a Python aiomas program can be either peer.
+//!
+//! ```
+//! use rpc_core::{service, open_connection, start_server, CallContext, Options, Router, RpcError};
+//!
+//! #[service]
+//! #[derive(Default)]
+//! struct Calculator {
+//!     #[sub_router]
+//!     scale: Scale,
+//! }
+//!
+//! #[service]
+//! impl Calculator {
+//!     #[expose]
+//!     fn add(&self, a: i64, b: i64) -> i64 {
+//!         a + b
+//!     }
+//!
+//!     /// Calls the caller back over the same connection.
+//!     #[expose]
+//!     async fn greet(&self, #[context] cx: CallContext) -> Result<String, RpcError> {
+//!         let name: String = cx.remote().get("name").call(()).await?;
+//!         Ok(format!("hello {name}"))
+//!     }
+//! }
+//!
+//! #[service]
+//! #[derive(Default)]
+//! struct Scale {}
+//!
+//! #[service]
+//! impl Scale {
+//!     #[expose]
+//!     fn mul(&self, a: i64, b: Option<i64>) -> Result<i64, rpc_core::CallError> {
+//!         a.checked_mul(b.unwrap_or(2))
+//!             .ok_or_else(|| rpc_core::CallError::value_error("overflow"))
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = start_server("127.0.0.1:0", Router::new(Calculator::default()), None, Options::new()).await?;
+//!
+//!     // The client serves something too, so that the server can call it back.
+//!     let mine = rpc_core::ServiceDict::new().function("name", |_| Ok("client"));
+//!     let client = open_connection(server.local_addr(), Some(Router::new(mine)), Options::new()).await?;
+//!
+//!     let calc = client.proxy::<CalculatorProxy>();
+//!     assert_eq!(calc.add(1, 2).await?, 3);                 // typed
+//!     assert_eq!(calc.scale().mul(3, Some(5)).await?, 15);  // typed, through a sub-router
+//!     let six: i64 = client.remote().get("scale").get("mul").call((3,)).await?; // by name
+//!     assert_eq!(six, 6);
+//!     assert_eq!(calc.greet().await?, "hello client");      // a call back
+//!
+//!     let err = calc.scale().mul(i64::MAX, None).await.unwrap_err();
+//!     let remote = err.as_remote().unwrap();
+//!     assert_eq!((remote.kind.as_str(), remote.message.as_str()), ("ValueError", "overflow"));
+//!
+//!     client.close().await;
+//!     server.drain().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # The layers
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`frame`] | u32 big-endian length prefix, with a maximum checked before any allocation |
+//! | [`codec`] | `[type, id, content]` as MsgPack or JSON, exactly as aiomas writes them |
+//! | [`channel`] | requests and replies over one connection, matched by id, in both directions |
+//! | [`service`] | services, routers and paths; what `#[service]` generates plugs in here |
+//! | [`client`], [`server`] | [`RpcClient`], [`open_connection`], [`start_server`] |
+//! | [`transport`] | TCP and Unix sockets under one address syntax |
+//!
+//! # aiomas, element by element
+//!
+//! | aiomas | here |
+//! |---|---|
+//! | `open_connection(addr, rpc_service=...)` | [`open_connection`]`(addr, Some(router), options)` |
+//! | `start_server(addr, rpc_service, client_connected_cb)` | [`start_server`]`(addr, router, Some(callback), options)` |
+//! | `rpc_service_process(rpc_client, router, channel)` | started by [`RpcClient::new`] when it has a service |
+//! | `expose(func)`, `Service.expose`, `Router.expose` | `#[expose]` on a method of a `#[service]` impl |
+//! | `Service(['eggs'])` | `#[sub_router]` on the field `eggs` of a `#[service]` struct |
+//! | `ServiceDict(dict)`, `.dict`, `.router` | [`ServiceDict`] ([`ServiceDict::names`]; `Router::new(dict)`) |
+//! | `Router.obj`, `.name`, `.parent`, `.path` | [`Router::service`], [`Router::name`], [`Router::parent`], [`Router::path`] |
+//! | `Router.resolve(path)` | [`Router::resolve`] |
+//! | `Router.add(name)`, `Router.set_sub_router(router, name)` | [`ServiceExt::with_sub_router`] |
+//! | `RpcClient.channel`, `.service`, `.remote` | [`RpcClient::channel`], [`RpcClient::service`], [`RpcClient::remote`] |
+//! | `RpcClient.on_connection_reset(cb)`, `.close()` | [`RpcClient::on_connection_reset`], [`RpcClient::close`] |
+//! | `Proxy(channel, path)`, `proxy.name`, `proxy(*args, **kwargs)` | [`Proxy::new`], [`Proxy::get`], [`Proxy::call`] / [`Proxy::call_kw`]; typed proxies from `#[service]` |
+//! | `RemoteException(origin, remote_traceback)` | [`RemoteError`] (`origin`, `text`, plus `kind` and `message`) |
+
+pub mod channel;
+pub mod client;
+pub mod codec;
+mod dict;
+pub mod error;
+pub mod frame;
+mod proxy;
+pub mod server;
+pub mod service;
+pub mod transport;
+mod value;
+
+pub use channel::{Channel, IncomingRequest, Reply};
+pub use client::{open_connection, ConnectError, NoServiceTask, Options, RpcClient};
+pub use codec::{Codec, CodecKind, Custom};
+pub use dict::{DynCall, ServiceDict};
+pub use error::{CallError, ChannelError, CodecError, ErrorKind, RemoteError, RpcError};
+pub use proxy::{Args, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
+pub use server::{start_server, Server};
+pub use service::{CallContext, Router, Service, ServiceExt, TypedService};
+pub use transport::Addr;
+pub use value::Value;
+
+/// `serde_bytes::ByteBuf`: a `Vec<u8>` that travels as msgpack `bin` (Python `bytes`).
+pub use serde_bytes::ByteBuf;
+
+#[cfg(feature = "macros")]
+pub use rpc_macros::service;
+
+#[doc(hidden)]
+pub mod __private;
