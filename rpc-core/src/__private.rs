@@ -11,7 +11,8 @@ pub use std::vec::Vec;
 pub use crate::error::short_type_name;
 pub use crate::service::{Bound, Call, CallFuture, Member, Outcome, Param, Responder, Signature};
 pub use crate::{
-    CallContext, CallError, ErrorKind, NoKwargs, Proxy, RpcError, Service, TypedProxy, TypedService, Value,
+    CallContext, CallError, ErrorKind, NoKwargs, Proxy, RpcError, Service, TypedProxy,
+    TypedService, Value,
 };
 
 /// What `#[service]` on a struct provides to `#[service]` on its impl block.
@@ -68,7 +69,10 @@ pub fn assert_arg<T: serde::de::DeserializeOwned>() {}
 pub fn assert_ret<T: serde::Serialize>() {}
 
 /// Positional arguments followed by the elements of `rest` (a method's `*args`), as values.
-pub fn args_with_rest<R: serde::Serialize>(mut named: Vec<Value>, rest: &R) -> Result<Vec<Value>, RpcError> {
+pub fn args_with_rest<R: serde::Serialize>(
+    mut named: Vec<Value>,
+    rest: &R,
+) -> Result<Vec<Value>, RpcError> {
     match Value::from_serialize(rest).map_err(RpcError::Encode)? {
         Value::Array(items) => named.extend(items),
         other => {

@@ -244,7 +244,10 @@ impl Channel {
             return Err(e.clone());
         }
         let start = frame::begin_frame(&mut out.buf);
-        if let Err(e) = shared.scope.enter(|| write(&shared.scope.codec, &mut out.buf)) {
+        if let Err(e) = shared
+            .scope
+            .enter(|| write(&shared.scope.codec, &mut out.buf))
+        {
             out.buf.truncate(start);
             return Err(e.into());
         }
@@ -257,7 +260,10 @@ impl Channel {
     }
 
     /// Decodes bytes of this channel's codec with service references bound to this channel.
-    pub(crate) fn decode_in_scope<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
+    pub(crate) fn decode_in_scope<T: DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+    ) -> Result<T, CodecError> {
         let scope = &self.shared.scope;
         scope.enter(|| scope.codec.decode_slice(bytes))
     }
@@ -330,7 +336,9 @@ impl Channel {
     /// channel's tasks. Pending requests fail with a connection-reset error.
     pub async fn close(&self) {
         self.shared
-            .shut(ChannelError::ConnectionReset(Cow::Borrowed("connection closed")));
+            .shut(ChannelError::ConnectionReset(Cow::Borrowed(
+                "connection closed",
+            )));
         let tasks = lock(&self.shared.tasks).take();
         if let Some((reader, writer)) = tasks {
             let _ = writer.await;
@@ -407,7 +415,9 @@ impl Shared {
                     ),
                 }
             }
-            other => tracing::warn!(peer = %self.peer, kind = other, "skipped a message of unknown type {other}"),
+            other => {
+                tracing::warn!(peer = %self.peer, kind = other, "skipped a message of unknown type {other}")
+            }
         }
     }
 
@@ -430,7 +440,10 @@ fn salvage_request_id(codec: &Codec, payload: &[u8]) -> Option<Range<usize>> {
         crate::codec::CodecKind::MsgPack => {
             let (n, mut pos) = match *payload.first()? {
                 m @ 0x90..=0x9f => (usize::from(m & 0x0f), 1),
-                0xdc => (usize::from(u16::from_be_bytes([*payload.get(1)?, *payload.get(2)?])), 3),
+                0xdc => (
+                    usize::from(u16::from_be_bytes([*payload.get(1)?, *payload.get(2)?])),
+                    3,
+                ),
                 _ => return None,
             };
             if n < 2 || *payload.get(pos)? != 0 {
@@ -476,7 +489,9 @@ async fn reader_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, mut reader: R) {
             Ok(0) => {
                 break match decoder.decode_eof(&mut buf) {
                     Err(e) => e,
-                    Ok(_) => ChannelError::ConnectionReset(Cow::Borrowed("the peer closed the connection")),
+                    Ok(_) => ChannelError::ConnectionReset(Cow::Borrowed(
+                        "the peer closed the connection",
+                    )),
                 };
             }
             Ok(_) => {}
@@ -547,7 +562,9 @@ impl Future for ReplyFuture {
         let res = match Pin::new(&mut self.rx).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Ok(res)) => res,
-            Poll::Ready(Err(_)) => Err(ChannelError::ConnectionReset(Cow::Borrowed("connection closed"))),
+            Poll::Ready(Err(_)) => Err(ChannelError::ConnectionReset(Cow::Borrowed(
+                "connection closed",
+            ))),
         };
         self.done = true;
         Poll::Ready(res)
@@ -564,7 +581,9 @@ impl Drop for ReplyFuture {
 
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shared").field("peer", &self.peer).finish_non_exhaustive()
+        f.debug_struct("Shared")
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -648,7 +667,8 @@ impl IncomingRequest {
 
     /// Answers with a result: `[1, id, value]`.
     pub fn reply<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
-        self.channel.send_message(RESULT, MsgId::Raw(self.raw_id()), value)
+        self.channel
+            .send_message(RESULT, MsgId::Raw(self.raw_id()), value)
     }
 
     /// Answers with an error: `[2, id, "<Kind>: <message>\n"]`.
@@ -659,7 +679,7 @@ impl IncomingRequest {
     /// Answers with an error reply of any content (aiomas sends a traceback string; mosaik a
     /// list `[type, message, traceback...]`).
     pub fn fail_with<T: Serialize + ?Sized>(&self, content: &T) -> Result<(), ChannelError> {
-        self.channel.send_message(ERROR, MsgId::Raw(self.raw_id()), content)
+        self.channel
+            .send_message(ERROR, MsgId::Raw(self.raw_id()), content)
     }
 }
-

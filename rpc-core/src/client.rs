@@ -41,7 +41,9 @@ pub enum ConnectError {
 
 /// `on_connection_reset` was called on a client that serves nothing, as in aiomas.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("this RpcClient has no service task: open it with a service to watch for connection resets")]
+#[error(
+    "this RpcClient has no service task: open it with a service to watch for connection resets"
+)]
 pub struct NoServiceTask;
 
 /// Settings of a connection, for [`open_connection`] and [`start_server`](crate::start_server).
@@ -172,7 +174,10 @@ impl fmt::Debug for RpcClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpcClient")
             .field("channel", &self.inner.channel)
-            .field("service", &self.inner.service.as_ref().map(|r| r.service().type_name()))
+            .field(
+                "service",
+                &self.inner.service.as_ref().map(|r| r.service().type_name()),
+            )
             .finish()
     }
 }
@@ -185,7 +190,11 @@ impl RpcClient {
         Self::with_tracker(channel, service, Arc::default())
     }
 
-    pub(crate) fn with_tracker(channel: Channel, service: Option<Router>, tracker: Arc<Tracker>) -> Self {
+    pub(crate) fn with_tracker(
+        channel: Channel,
+        service: Option<Router>,
+        tracker: Arc<Tracker>,
+    ) -> Self {
         let reset_cb: Arc<Mutex<Option<ResetCallback>>> = Arc::default();
         let service_task = match &service {
             Some(router) => {
@@ -250,8 +259,11 @@ impl RpcClient {
         if self.inner.service.is_none() {
             return Err(NoServiceTask);
         }
-        *self.inner.reset_cb.lock().unwrap_or_else(|e| e.into_inner()) =
-            callback.map(|f| Box::new(f) as ResetCallback);
+        *self
+            .inner
+            .reset_cb
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = callback.map(|f| Box::new(f) as ResetCallback);
         Ok(())
     }
 
@@ -263,7 +275,12 @@ impl RpcClient {
     /// Closes the connection and waits for all of its tasks (the reset callback included).
     pub async fn close(&self) {
         self.inner.channel.close().await;
-        let task = self.inner.service_task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let task = self
+            .inner
+            .service_task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

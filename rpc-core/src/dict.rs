@@ -43,7 +43,9 @@ pub struct ServiceDict {
 
 impl fmt::Debug for ServiceDict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ServiceDict").field("names", &self.names()).finish()
+        f.debug_struct("ServiceDict")
+            .field("names", &self.names())
+            .finish()
     }
 }
 
@@ -124,7 +126,12 @@ impl ServiceDict {
 }
 
 fn to_value<R: Serialize>(r: &R) -> Result<Value, CallError> {
-    Value::from_serialize(r).map_err(|e| CallError::new("SerializationError", format!("cannot encode the result: {e}")))
+    Value::from_serialize(r).map_err(|e| {
+        CallError::new(
+            "SerializationError",
+            format!("cannot encode the result: {e}"),
+        )
+    })
 }
 
 impl Service for ServiceDict {
@@ -183,7 +190,9 @@ impl Service for ServiceDict {
             }
             Entry::Async(f) => {
                 let fut = f(dyn_call);
-                Some(Outcome::Pending(Box::pin(async move { responder.result(fut.await) })))
+                Some(Outcome::Pending(Box::pin(async move {
+                    responder.result(fut.await)
+                })))
             }
             Entry::Service(_) => None,
         }

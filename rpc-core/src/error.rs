@@ -84,7 +84,9 @@ impl From<io::Error> for ChannelError {
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof => ChannelError::ConnectionReset(Cow::Owned(e.to_string())),
+            | io::ErrorKind::UnexpectedEof => {
+                ChannelError::ConnectionReset(Cow::Owned(e.to_string()))
+            }
             _ => ChannelError::Io(Arc::new(e)),
         }
     }
@@ -115,13 +117,21 @@ impl RemoteError {
             Value::Str(s) => s.clone(),
             // mosaik sends [type, message, traceback...].
             Value::Array(items) if items.len() >= 2 => {
-                let kind = items[0].as_str().map_or_else(|| items[0].to_string(), str::to_owned);
-                let msg = items[1].as_str().map_or_else(|| items[1].to_string(), str::to_owned);
+                let kind = items[0]
+                    .as_str()
+                    .map_or_else(|| items[0].to_string(), str::to_owned);
+                let msg = items[1]
+                    .as_str()
+                    .map_or_else(|| items[1].to_string(), str::to_owned);
                 format!("{kind}: {msg}\n")
             }
             other => other.to_string(),
         };
-        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         let (kind, message) = match last.split_once(": ") {
             Some((k, m)) if is_kind_name(k) => (k.to_owned(), m.to_owned()),
             _ if is_kind_name(last.trim()) => (last.trim().to_owned(), String::new()),
@@ -140,8 +150,7 @@ impl RemoteError {
 /// `ValueError`, `aiomas.exceptions.RemoteException`, `my_crate::Error`.
 fn is_kind_name(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == ':')
 }
 
@@ -164,7 +173,7 @@ impl std::error::Error for RemoteError {}
 pub enum RpcError {
     /// The peer answered with an error reply.
     #[error(transparent)]
-    Remote(#[from] RemoteError),
+    Remote(Box<RemoteError>),
     /// The connection failed or ended before the reply arrived.
     #[error(transparent)]
     Connection(#[from] ChannelError),
@@ -180,6 +189,12 @@ pub enum RpcError {
     /// The path of a [`Proxy`](crate::Proxy) named no function.
     #[error("no RPC function name specified")]
     NoFunctionName,
+}
+
+impl From<RemoteError> for RpcError {
+    fn from(e: RemoteError) -> Self {
+        RpcError::Remote(Box::new(e))
+    }
 }
 
 impl RpcError {
@@ -253,14 +268,21 @@ impl std::error::Error for CallError {}
 impl From<RemoteError> for CallError {
     /// Passes a peer's error on with its kind and message.
     fn from(e: RemoteError) -> Self {
-        CallError::new(if e.kind.is_empty() { "RemoteException".to_owned() } else { e.kind }, e.message)
+        CallError::new(
+            if e.kind.is_empty() {
+                "RemoteException".to_owned()
+            } else {
+                e.kind
+            },
+            e.message,
+        )
     }
 }
 
 impl From<RpcError> for CallError {
     fn from(e: RpcError) -> Self {
         match e {
-            RpcError::Remote(r) => r.into(),
+            RpcError::Remote(r) => (*r).into(),
             RpcError::Connection(c) => CallError::new("ConnectionResetError", c.to_string()),
             other => CallError::new("RpcError", other.to_string()),
         }

@@ -127,7 +127,11 @@ pub(crate) fn begin_frame(buf: &mut BytesMut) -> usize {
 }
 
 /// Patches the header of the frame begun at `start`; on error the frame is removed again.
-pub(crate) fn finish_frame(buf: &mut BytesMut, start: usize, max_len: usize) -> Result<(), FrameError> {
+pub(crate) fn finish_frame(
+    buf: &mut BytesMut,
+    start: usize,
+    max_len: usize,
+) -> Result<(), FrameError> {
     let len = buf.len() - start - HEADER_LEN;
     if len > max_len || len > u32::MAX as usize {
         buf.truncate(start);

@@ -136,8 +136,10 @@ impl Proxy {
 /// Turns a reply into the caller's result.
 pub(crate) fn decode_reply<R: DeserializeOwned>(reply: &Reply) -> Result<R, RpcError> {
     if reply.is_error() {
-        let content = reply.value().unwrap_or_else(|e| Value::Str(format!("undecodable error reply: {e}")));
-        Err(RpcError::Remote(RemoteError::from_content(
+        let content = reply
+            .value()
+            .unwrap_or_else(|e| Value::Str(format!("undecodable error reply: {e}")));
+        Err(RpcError::from(RemoteError::from_content(
             content,
             reply.channel().peer().to_owned(),
         )))
@@ -166,7 +168,11 @@ impl<A: Args + ?Sized, K: Serialize + ?Sized> Serialize for RequestContent<'_, A
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut t = s.serialize_tuple(3)?;
         if self.prefix.is_empty() || self.name.is_empty() {
-            let path = if self.prefix.is_empty() { self.name } else { self.prefix };
+            let path = if self.prefix.is_empty() {
+                self.name
+            } else {
+                self.prefix
+            };
             t.serialize_element(path)?;
         } else {
             t.serialize_element(&join(self.prefix, self.name))?;
@@ -319,7 +325,9 @@ pub struct ServiceRef {
 impl ServiceRef {
     /// The root service of this side of the connection.
     pub fn root() -> Self {
-        ServiceRef { path: String::new() }
+        ServiceRef {
+            path: String::new(),
+        }
     }
 
     /// The service at `path` (`"child"`, `"a/b"`) of this side of the connection.
@@ -336,17 +344,19 @@ impl ServiceRef {
 impl Serialize for ServiceRef {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let typeid = Scope::with_current(|scope| {
-            let scope = scope.ok_or("a service reference can only be sent over an RPC connection")?;
+            let scope =
+                scope.ok_or("a service reference can only be sent over an RPC connection")?;
             let hooks = scope
                 .conn
                 .as_ref()
                 .ok_or("a service reference can only be sent over an RPC connection")?;
-            let router = hooks
-                .service
-                .get()
-                .ok_or("cannot send a service reference: this side of the connection serves no service")?;
+            let router = hooks.service.get().ok_or(
+                "cannot send a service reference: this side of the connection serves no service",
+            )?;
             if crate::service::walk(router.service(), &self.path).is_none() {
-                return Err("cannot send a service reference: no service at that path on this side");
+                return Err(
+                    "cannot send a service reference: no service at that path on this side",
+                );
             }
             Ok(scope.codec.proxy_typeid())
         })
@@ -364,7 +374,9 @@ impl<'de> Deserialize<'de> for Proxy {
         let env = Envelope::<(i64, String)>::deserialize(d)?;
         let (typeid, path) = env.inner;
         Scope::with_current(|scope| {
-            let scope = scope.ok_or_else(|| "a service reference can only be received over an RPC connection".to_owned())?;
+            let scope = scope.ok_or_else(|| {
+                "a service reference can only be received over an RPC connection".to_owned()
+            })?;
             let expected = scope.codec.proxy_typeid();
             if usize::try_from(typeid).ok() != Some(expected) {
                 return Err(format!(
@@ -375,7 +387,9 @@ impl<'de> Deserialize<'de> for Proxy {
                 .conn
                 .as_ref()
                 .and_then(|h| h.channel.upgrade())
-                .ok_or_else(|| "a service reference can only be received over an RPC connection".to_owned())?;
+                .ok_or_else(|| {
+                    "a service reference can only be received over an RPC connection".to_owned()
+                })?;
             Ok(Proxy::new(Channel::from_shared(channel), path))
         })
         .map_err(serde::de::Error::custom)

@@ -72,7 +72,13 @@ pub async fn start_server(
         stop,
     });
     let on_connect: Option<ConnectCallback> = on_connect.map(Arc::from);
-    let task = tokio::spawn(accept_loop(listener, service, on_connect, options, shared.clone()));
+    let task = tokio::spawn(accept_loop(
+        listener,
+        service,
+        on_connect,
+        options,
+        shared.clone(),
+    ));
     Ok(Server {
         local_addr,
         shared,
@@ -108,7 +114,8 @@ async fn accept_loop(
             .max_frame_len(options.max_frame_len)
             .peer(conn.peer)
             .open_split(conn.reader, conn.writer);
-        let client = RpcClient::with_tracker(channel, Some(service.clone()), shared.tracker.clone());
+        let client =
+            RpcClient::with_tracker(channel, Some(service.clone()), shared.tracker.clone());
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         shared
             .clients
@@ -120,7 +127,11 @@ async fn accept_loop(
         tokio::spawn(async move {
             closed.await;
             if let Some(shared) = weak.upgrade() {
-                shared.clients.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                shared
+                    .clients
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
             }
         });
         if let Some(cb) = &on_connect {
@@ -150,7 +161,11 @@ impl Server {
     /// this returns.
     pub async fn stop_accepting(&self) {
         self.shared.stop.send_replace(true);
-        let task = self.accept_task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let task = self
+            .accept_task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }

@@ -19,8 +19,8 @@
 //! | bad arguments | `TypeError: add() missing 1 required positional argument: 'b'` |
 
 use std::any::Any;
-use std::cell::RefCell;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -244,7 +244,8 @@ impl Router {
 
     /// The service at this node.
     pub fn service(&self) -> &dyn Service {
-        walk(&*self.root, &self.path).expect("a router's path always names a node of its immutable tree")
+        walk(&*self.root, &self.path)
+            .expect("a router's path always names a node of its immutable tree")
     }
 
     /// The shared root service.
@@ -330,7 +331,10 @@ fn resolve<'a, 'p>(
                         // aiomas walks into the function and fails on the next name.
                         Member::Exposed | Member::Hidden => {
                             let here = &path[..consumed + seg.len()];
-                            let next = path[consumed + seg.len() + 1..].split('/').next().unwrap_or("");
+                            let next = path[consumed + seg.len() + 1..]
+                                .split('/')
+                                .next()
+                                .unwrap_or("");
                             not_found(next, here)
                         }
                         _ => not_found(seg, prefix),
@@ -351,9 +355,12 @@ fn member_error(node: &dyn Service, node_path: &str, method: &str, member: Membe
     match member {
         Member::SubRouter => CallError::type_error(format!(
             "'{}' object is not callable",
-            node.sub_router(method).map_or(Cow::Borrowed(method), |s| s.type_name())
+            node.sub_router(method)
+                .map_or(Cow::Borrowed(method), |s| s.type_name())
         )),
-        Member::Hidden => CallError::lookup_error(format!("\"{}.{method}\" is not exposed", node.type_name())),
+        Member::Hidden => {
+            CallError::lookup_error(format!("\"{}.{method}\" is not exposed", node.type_name()))
+        }
         Member::Exposed | Member::Missing => not_found(method, node_path),
     }
 }
@@ -375,7 +382,9 @@ pub struct Call<'a> {
 
 impl fmt::Debug for Call<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Call").field("path", &self.raw.path).finish_non_exhaustive()
+        f.debug_struct("Call")
+            .field("path", &self.raw.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -431,7 +440,9 @@ pub struct Anchor {
 
 impl fmt::Debug for Anchor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Anchor").field("path", &self.router.path).finish()
+        f.debug_struct("Anchor")
+            .field("path", &self.router.path)
+            .finish()
     }
 }
 
@@ -488,7 +499,9 @@ pub struct Responder {
 
 impl Responder {
     pub(crate) fn new(request: IncomingRequest) -> Self {
-        Responder { request: Some(request) }
+        Responder {
+            request: Some(request),
+        }
     }
 
     /// Sends the result. If it cannot be encoded, the caller gets an error reply that says why.
@@ -497,7 +510,10 @@ impl Responder {
             if let Err(e) = req.reply(value) {
                 match e {
                     crate::ChannelError::Codec(c) => {
-                        let _ = req.fail(&CallError::new("SerializationError", format!("cannot encode the result: {c}")));
+                        let _ = req.fail(&CallError::new(
+                            "SerializationError",
+                            format!("cannot encode the result: {c}"),
+                        ));
                     }
                     other => tracing::debug!(error = %other, "could not send a reply"),
                 }
@@ -538,9 +554,9 @@ impl Drop for Responder {
                 ORPHAN.with(|o| *o.borrow_mut() = Some(req));
                 return;
             }
-            let err = PANIC
-                .with(|p| p.borrow_mut().take())
-                .unwrap_or_else(|| CallError::new("RuntimeError", "the call ended without a reply"));
+            let err = PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| {
+                CallError::new("RuntimeError", "the call ended without a reply")
+            });
             let _ = req.fail(&err);
         }
     }
@@ -590,7 +606,11 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-fn bind<'a>(sig: &'static Signature, raw: &'a RawCall<'a>, channel: &'a Channel) -> Result<Bound<'a>, CallError> {
+fn bind<'a>(
+    sig: &'static Signature,
+    raw: &'a RawCall<'a>,
+    channel: &'a Channel,
+) -> Result<Bound<'a>, CallError> {
     let n = sig.params.len();
     let mut slots: Vec<Option<&'a [u8]>> = vec![None; n];
     let mut rest_args = Vec::new();
@@ -604,7 +624,11 @@ fn bind<'a>(sig: &'static Signature, raw: &'a RawCall<'a>, channel: &'a Channel)
             return Err(CallError::type_error(format!(
                 "{name}() takes {} but {} given",
                 plural(n, "positional argument"),
-                if raw.args.len() == 1 { "1 was".to_owned() } else { format!("{} were", raw.args.len()) }
+                if raw.args.len() == 1 {
+                    "1 was".to_owned()
+                } else {
+                    format!("{} were", raw.args.len())
+                }
             )));
         }
     }
@@ -618,7 +642,10 @@ fn bind<'a>(sig: &'static Signature, raw: &'a RawCall<'a>, channel: &'a Channel)
             }
             Some(i) => slots[i] = Some(value),
             None if sig.rest_kwargs => {
-                if rest_kwargs.iter().any(|(k, _): &(Cow<'_, str>, _)| k == key) {
+                if rest_kwargs
+                    .iter()
+                    .any(|(k, _): &(Cow<'_, str>, _)| k == key)
+                {
                     return Err(CallError::type_error(format!(
                         "{name}() got multiple values for keyword argument '{key}'"
                     )));
@@ -649,7 +676,11 @@ fn bind<'a>(sig: &'static Signature, raw: &'a RawCall<'a>, channel: &'a Channel)
         return Err(CallError::type_error(format!(
             "{name}() missing {} required {}: {list}",
             missing.len(),
-            if missing.len() == 1 { "argument" } else { "arguments" }
+            if missing.len() == 1 {
+                "argument"
+            } else {
+                "arguments"
+            }
         )));
     }
     Ok(Bound {
@@ -663,10 +694,18 @@ fn bind<'a>(sig: &'static Signature, raw: &'a RawCall<'a>, channel: &'a Channel)
 }
 
 impl<'a> Bound<'a> {
-    fn decode_as<T: DeserializeOwned>(&self, bytes: &[u8], what: &dyn fmt::Display) -> Result<T, CallError> {
-        self.channel
-            .decode_in_scope::<T>(bytes)
-            .map_err(|e| CallError::type_error(format!("{}() argument {what}: {}", self.sig.name, describe(e))))
+    fn decode_as<T: DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+        what: &dyn fmt::Display,
+    ) -> Result<T, CallError> {
+        self.channel.decode_in_scope::<T>(bytes).map_err(|e| {
+            CallError::type_error(format!(
+                "{}() argument {what}: {}",
+                self.sig.name,
+                describe(e)
+            ))
+        })
     }
 
     /// Decodes the parameter at `index`. A parameter left out decodes from nil (so `Option<T>`
@@ -916,7 +955,10 @@ impl<S: fmt::Debug> fmt::Debug for WithSubRouters<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WithSubRouters")
             .field("inner", &self.inner)
-            .field("extra", &self.extra.iter().map(|(n, _)| n).collect::<Vec<_>>())
+            .field(
+                "extra",
+                &self.extra.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

@@ -45,7 +45,9 @@ impl FromStr for Addr {
     type Err = AddrParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || AddrParseError { given: s.to_owned() };
+        let err = || AddrParseError {
+            given: s.to_owned(),
+        };
         if let Some(path) = s.strip_prefix("unix:") {
             if path.is_empty() {
                 return Err(err());
@@ -131,7 +133,9 @@ pub(crate) struct Connected {
 fn tcp(stream: TcpStream) -> io::Result<Connected> {
     // Requests and replies are small: never wait to fill a segment.
     stream.set_nodelay(true)?;
-    let peer = stream.peer_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string());
+    let peer = stream
+        .peer_addr()
+        .map_or_else(|_| "?".to_owned(), |a| a.to_string());
     let (r, w) = stream.into_split();
     Ok(Connected {
         reader: Box::new(r),
@@ -157,7 +161,10 @@ pub(crate) async fn connect(addr: &Addr) -> io::Result<Connected> {
         #[cfg(unix)]
         Addr::Unix(p) => Ok(unix(UnixStream::connect(p).await?, p)),
         #[cfg(not(unix))]
-        Addr::Unix(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "Unix sockets need a Unix")),
+        Addr::Unix(_) => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "Unix sockets need a Unix",
+        )),
     }
 }
 
@@ -185,7 +192,10 @@ impl Listener {
                 Ok(Listener::Unix(UnixListener::bind(p)?, p.clone()))
             }
             #[cfg(not(unix))]
-            Addr::Unix(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "Unix sockets need a Unix")),
+            Addr::Unix(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "Unix sockets need a Unix",
+            )),
         }
     }
 

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
 
 /// A msgpack value, with the distinctions aiomas keeps: `str` versus `bin`, ints versus floats,
 /// and maps in the order they were written, with keys of any type.
@@ -243,6 +243,9 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// The newtype name under which serde_json writes a string raw (`serde_json::value::RawValue`).
+const SERDE_JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
+
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -250,6 +253,14 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
+            // serde_json writes non-finite floats as `null`; Python's json writes NaN and
+            // Infinity literally, so the JSON codec (the human-readable one) gets them raw.
+            Value::Float(f) if !f.is_finite() && s.is_human_readable() => {
+                let text = crate::codec::json::python_float_repr(*f);
+                let mut raw = s.serialize_struct(SERDE_JSON_RAW_TOKEN, 1)?;
+                raw.serialize_field(SERDE_JSON_RAW_TOKEN, &text)?;
+                raw.end()
+            }
             Value::Float(f) => s.serialize_f64(*f),
             Value::Str(v) => s.serialize_str(v),
             Value::Bin(b) => s.serialize_bytes(b),
@@ -310,7 +321,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         } else if let Ok(u) = u64::try_from(v) {
             Ok(Value::UInt(u))
         } else {
-            Err(E::custom(format_args!("integer {v} does not fit in 64 bits")))
+            Err(E::custom(format_args!(
+                "integer {v} does not fit in 64 bits"
+            )))
         }
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
@@ -341,7 +354,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out: Vec<(Value, Value)> = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let mut out: Vec<(Value, Value)> =
+            Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some((k, v)) = map.next_entry()? {
             out.push((k, v));
         }

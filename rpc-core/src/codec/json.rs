@@ -56,13 +56,19 @@ impl Formatter for PyFormatter {
         self.write_f64(w, f64::from(value))
     }
 
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
-        if fragment.is_ascii() {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // Python escapes everything outside ' '..='~'; serde_json already escaped what is below ' '.
+        let plain = |c: char| c.is_ascii() && c != '\x7f';
+        if fragment.chars().all(plain) {
             return w.write_all(fragment.as_bytes());
         }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if c.is_ascii() {
+            if plain(c) {
                 continue;
             }
             w.write_all(&fragment.as_bytes()[start..i])?;
@@ -75,7 +81,11 @@ impl Formatter for PyFormatter {
         w.write_all(&fragment.as_bytes()[start..])
     }
 
-    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, escape: CharEscape) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
         let s: &[u8] = match escape {
             CharEscape::Quote => b"\\\"",
             CharEscape::ReverseSolidus => b"\\\\",
@@ -101,7 +111,11 @@ pub(crate) fn python_float_repr(x: f64) -> String {
         return "NaN".into();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     // Rust's `{:e}` gives the shortest digits that round-trip, as Python's repr does.
     let sci = format!("{x:e}");
@@ -127,7 +141,11 @@ pub(crate) fn python_float_repr(x: f64) -> String {
         }
     } else {
         let (a, b) = digits.split_at(1);
-        let frac = if b.is_empty() { String::new() } else { format!(".{b}") };
+        let frac = if b.is_empty() {
+            String::new()
+        } else {
+            format!(".{b}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{a}{frac}e{esign}{:02}", exp.abs())
     }
@@ -199,7 +217,9 @@ pub(crate) fn parse_message(buf: &[u8]) -> Result<RawMessage> {
     let items: Vec<&RawValue> = match serde_json::from_slice::<Vec<&RawValue>>(buf) {
         Ok(items) => items,
         Err(e) if e.is_data() => {
-            let got = std::str::from_utf8(buf).map(|s| json_type_name(s.trim_start())).unwrap_or("invalid UTF-8");
+            let got = std::str::from_utf8(buf)
+                .map(|s| json_type_name(s.trim_start()))
+                .unwrap_or("invalid UTF-8");
             return Err(CodecError::InvalidMessage(format!(
                 "expected an array [type, id, content], got {got}"
             )));
@@ -229,7 +249,8 @@ pub(crate) fn parse_message(buf: &[u8]) -> Result<RawMessage> {
 
 /// Cuts a request's content into `[path, args, kwargs]`.
 pub(crate) fn split_request(buf: &[u8], content: Range<usize>) -> Result<RawCall<'_>> {
-    let text = std::str::from_utf8(&buf[content.clone()]).map_err(|e| CodecError::Decode(e.to_string()))?;
+    let text = std::str::from_utf8(&buf[content.clone()])
+        .map_err(|e| CodecError::Decode(e.to_string()))?;
     let err = |m: String| CodecError::InvalidMessage(m);
     let parts: Vec<&RawValue> = serde_json::from_str(text).map_err(|_| {
         err(format!(
@@ -243,10 +264,18 @@ pub(crate) fn split_request(buf: &[u8], content: Range<usize>) -> Result<RawCall
             parts.len()
         )));
     }
-    let path: Cow<'_, str> = serde_json::from_str(parts[0].get())
-        .map_err(|_| err(format!("request path must be a str, got {}", json_type_name(parts[0].get()))))?;
-    let args: Vec<&RawValue> = serde_json::from_str(parts[1].get())
-        .map_err(|_| err(format!("request args must be an array, got {}", json_type_name(parts[1].get()))))?;
+    let path: Cow<'_, str> = serde_json::from_str(parts[0].get()).map_err(|_| {
+        err(format!(
+            "request path must be a str, got {}",
+            json_type_name(parts[0].get())
+        ))
+    })?;
+    let args: Vec<&RawValue> = serde_json::from_str(parts[1].get()).map_err(|_| {
+        err(format!(
+            "request args must be an array, got {}",
+            json_type_name(parts[1].get())
+        ))
+    })?;
     let kw_text = parts[2].get();
     if !kw_text.starts_with('{') {
         return Err(err(format!(
@@ -275,7 +304,10 @@ impl<'de> Visitor<'de> for KwVisitor {
         f.write_str("a map of keyword arguments")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         while let Some(k) = map.next_key::<Cow<'de, str>>()? {
             out.push((k, map.next_value()?));
@@ -284,7 +316,9 @@ impl<'de> Visitor<'de> for KwVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> std::result::Result<Self::Value, A::Error> {
-        Err(serde::de::Error::custom("request kwargs must be a map, got array"))
+        Err(serde::de::Error::custom(
+            "request kwargs must be a map, got array",
+        ))
     }
 }
 

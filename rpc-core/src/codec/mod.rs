@@ -95,7 +95,12 @@ impl fmt::Debug for Codec {
             .field("max_depth", &self.max_depth)
             .field(
                 "types",
-                &self.registry.types.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+                &self
+                    .registry
+                    .types
+                    .iter()
+                    .map(|(_, n)| *n)
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -216,7 +221,11 @@ impl Codec {
         res
     }
 
-    pub(crate) fn encode_into<T: Serialize + ?Sized>(&self, buf: &mut BytesMut, value: &T) -> Result<(), CodecError> {
+    pub(crate) fn encode_into<T: Serialize + ?Sized>(
+        &self,
+        buf: &mut BytesMut,
+        value: &T,
+    ) -> Result<(), CodecError> {
         match self.kind {
             CodecKind::MsgPack => msgpack::encode_into(buf, value),
             CodecKind::Json => json::encode_into(buf, value),
@@ -240,7 +249,11 @@ impl Codec {
     }
 
     /// Cuts a request's content into `[path, args, kwargs]`, leaving each argument encoded.
-    pub fn split_request<'a>(&self, payload: &'a [u8], content: Range<usize>) -> Result<RawCall<'a>, CodecError> {
+    pub fn split_request<'a>(
+        &self,
+        payload: &'a [u8],
+        content: Range<usize>,
+    ) -> Result<RawCall<'a>, CodecError> {
         match self.kind {
             CodecKind::MsgPack => msgpack::split_request(payload, content, self.max_depth),
             CodecKind::Json => json::split_request(payload, content),
@@ -251,7 +264,10 @@ impl Codec {
     pub fn type_name_of(&self, bytes: &[u8]) -> &'static str {
         match self.kind {
             CodecKind::MsgPack => msgpack::type_name_at(bytes, 0),
-            CodecKind::Json => match std::str::from_utf8(bytes).ok().and_then(|s| s.trim_start().bytes().next()) {
+            CodecKind::Json => match std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|s| s.trim_start().bytes().next())
+            {
                 Some(b'[') => "array",
                 Some(b'{') => "map",
                 Some(b'"') => "str",
@@ -332,9 +348,9 @@ impl Scope {
 /// Checks the `[typeid, value]` of a `__type__` envelope met while decoding a dynamic value.
 pub(crate) fn check_envelope(inner: &Value) -> Result<(), CodecError> {
     let typeid = match inner.as_array() {
-        Some([id, _]) => id
-            .as_i64()
-            .ok_or_else(|| CodecError::BadEnvelope(format!("a typeid of type {}", id.type_name())))?,
+        Some([id, _]) => id.as_i64().ok_or_else(|| {
+            CodecError::BadEnvelope(format!("a typeid of type {}", id.type_name()))
+        })?,
         _ => return Err(CodecError::BadEnvelope(inner.to_string())),
     };
     Scope::with_current(|scope| {
@@ -430,4 +446,3 @@ pub(crate) struct Envelope<I> {
     #[serde(rename = "__type__")]
     pub(crate) inner: I,
 }
-

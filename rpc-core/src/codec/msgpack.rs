@@ -89,7 +89,10 @@ pub(crate) fn skip(buf: &[u8], mut pos: usize, max_depth: usize) -> Result<usize
         let (h, p) = head(buf, pos)?;
         match h {
             Head::Leaf(len) => {
-                pos = p.checked_add(len).filter(|&e| e <= buf.len()).ok_or_else(eof)?;
+                pos = p
+                    .checked_add(len)
+                    .filter(|&e| e <= buf.len())
+                    .ok_or_else(eof)?;
             }
             Head::Container(items) => {
                 pos = p;
@@ -162,7 +165,8 @@ fn read_str(buf: &[u8], pos: usize) -> Result<Option<(&str, usize)>> {
         _ => return Ok(None),
     };
     let bytes = buf.get(start..start + len).ok_or_else(eof)?;
-    let s = std::str::from_utf8(bytes).map_err(|e| CodecError::Decode(format!("str is not valid UTF-8: {e}")))?;
+    let s = std::str::from_utf8(bytes)
+        .map_err(|e| CodecError::Decode(format!("str is not valid UTF-8: {e}")))?;
     Ok(Some((s, start + len)))
 }
 
@@ -234,7 +238,11 @@ pub(crate) fn parse_message(buf: &[u8], max_depth: usize) -> Result<RawMessage> 
 }
 
 /// Cuts a request's content into `[path, args, kwargs]`.
-pub(crate) fn split_request(buf: &[u8], content: Range<usize>, max_depth: usize) -> Result<RawCall<'_>> {
+pub(crate) fn split_request(
+    buf: &[u8],
+    content: Range<usize>,
+    max_depth: usize,
+) -> Result<RawCall<'_>> {
     let buf = &buf[..content.end];
     let pos = content.start;
     let err = |msg: String| CodecError::InvalidMessage(msg);
@@ -250,7 +258,10 @@ pub(crate) fn split_request(buf: &[u8], content: Range<usize>, max_depth: usize)
         )));
     }
     let Some((path, p)) = read_str(buf, pos)? else {
-        return Err(err(format!("request path must be a str, got {}", type_name_at(buf, pos))));
+        return Err(err(format!(
+            "request path must be a str, got {}",
+            type_name_at(buf, pos)
+        )));
     };
     pos = p;
     let Some((nargs, p)) = read_array_len(buf, pos)? else {

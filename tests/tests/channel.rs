@@ -1,0 +1,363 @@
+//! The channel over an in-memory stream, with a scripted peer on the other end that reads and
+//! writes raw frames.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use rpc_core::frame::FrameError;
+use rpc_core::{Channel, ChannelError, Codec, Value};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The scripted end of the connection.
+struct Peer {
+    io: DuplexStream,
+}
+
+impl Peer {
+    async fn send(&mut self, payload: &[u8]) {
+        self.io
+            .write_all(&(payload.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        self.io.write_all(payload).await.unwrap();
+    }
+
+    async fn send_hex(&mut self, hex: &str) {
+        self.send(&unhex(hex)).await;
+    }
+
+    async fn recv(&mut self) -> Vec<u8> {
+        let mut len = [0; 4];
+        self.io.read_exact(&mut len).await.unwrap();
+        let mut payload = vec![0; u32::from_be_bytes(len) as usize];
+        self.io.read_exact(&mut payload).await.unwrap();
+        payload
+    }
+
+    async fn recv_value(&mut self) -> Value {
+        Codec::msgpack().decode(&self.recv().await).unwrap()
+    }
+}
+
+fn pair(codec: Codec) -> (Channel, Peer) {
+    let (a, b) = tokio::io::duplex(1 << 20);
+    let channel = Channel::builder().codec(codec).peer("scripted").open(a);
+    (channel, Peer { io: b })
+}
+
+fn msg(kind: i64, id: Value, content: Value) -> Value {
+    Value::Array(vec![Value::Int(kind), id, content])
+}
+
+#[tokio::test]
+async fn requests_count_ids_from_zero_and_replies_match_in_any_order() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let a = ch.request("first").unwrap();
+    let b = ch.request("second").unwrap();
+    assert_eq!((a.id(), b.id()), (0, 1));
+    assert_eq!(peer.recv_value().await, msg(0, 0.into(), "first".into()));
+    assert_eq!(peer.recv_value().await, msg(0, 1.into(), "second".into()));
+    peer.send_hex("930101a3747764").await; // [1, 1, "twd"]
+    peer.send_hex("930100a3626f6e").await; // [1, 0, "bon"]
+    assert_eq!(b.await.unwrap().value().unwrap(), Value::from("twd"));
+    assert_eq!(a.await.unwrap().value().unwrap(), Value::from("bon"));
+}
+
+#[tokio::test]
+async fn a_thousand_requests_in_flight_are_answered_in_reverse() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let futs: Vec<_> = (0..1000i64).map(|i| ch.request(&i).unwrap()).collect();
+    let mut ids = Vec::new();
+    for _ in 0..1000 {
+        let v = peer.recv_value().await;
+        ids.push(v.as_array().unwrap()[1].as_i64().unwrap());
+    }
+    assert_eq!(ids, (0..1000).collect::<Vec<_>>());
+    for id in ids.iter().rev() {
+        let reply = Codec::msgpack()
+            .encode(&msg(1, Value::Int(*id), Value::Int(id * 10)))
+            .unwrap();
+        peer.send(&reply).await;
+    }
+    for (i, f) in futs.into_iter().enumerate() {
+        assert_eq!(f.await.unwrap().decode::<i64>().unwrap(), i as i64 * 10);
+    }
+}
+
+#[tokio::test]
+async fn incoming_request_ids_are_echoed_exactly_as_they_came() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    // ids: "x", -1, 2**32+5, 7 written as uint32, nil
+    for id in ["a178", "ff", "cf0000000100000005", "ce00000007", "c0"] {
+        peer.send_hex(&format!("9300{id}a26869")).await;
+        let req = ch.recv().await.unwrap();
+        assert_eq!(req.raw_id(), &unhex(id)[..]);
+        assert_eq!(req.content().unwrap(), Value::from("hi"));
+        req.reply("ok").unwrap();
+        assert_eq!(peer.recv().await, unhex(&format!("9301{id}a26f6b")));
+    }
+}
+
+#[tokio::test]
+async fn json_ids_are_echoed_exactly_too() {
+    let (ch, mut peer) = pair(Codec::json());
+    peer.send(br#"[0, "abc", "hi"]"#).await;
+    let req = ch.recv().await.unwrap();
+    req.fail(&rpc_core::CallError::value_error("no")).unwrap();
+    assert_eq!(peer.recv().await, br#"[2, "abc", "ValueError: no\n"]"#);
+}
+
+#[tokio::test]
+async fn reply_to_unknown_id_is_dropped_and_the_connection_lives() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    peer.send_hex("930163a46c617465").await; // [1, 99, "late"]
+    let f = ch.request("still here?").unwrap();
+    assert_eq!(
+        peer.recv_value().await,
+        msg(0, 0.into(), "still here?".into())
+    );
+    peer.send_hex("930100c3").await;
+    assert_eq!(f.await.unwrap().value().unwrap(), Value::Bool(true));
+    assert!(!ch.is_closed());
+}
+
+#[tokio::test]
+async fn a_dropped_request_forgets_its_id_and_the_late_reply_is_dropped() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    drop(ch.request("never mind").unwrap());
+    peer.recv().await;
+    peer.send_hex("930100c3").await; // the late reply to id 0
+    let f = ch.request("next").unwrap();
+    assert_eq!(f.id(), 1);
+    peer.recv().await;
+    peer.send_hex("930101c2").await;
+    assert_eq!(f.await.unwrap().value().unwrap(), Value::Bool(false));
+}
+
+#[tokio::test]
+async fn undecodable_payload_is_skipped_and_the_connection_lives() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    peer.send_hex("c1").await; // a marker that never appears in msgpack
+    peer.send_hex("").await; // an empty payload
+    peer.send_hex("a3616263").await; // not an array
+    peer.send_hex("9300").await; // too short
+    peer.send_hex("930000a26869").await; // a good request after all that
+    let req = ch.recv().await.unwrap();
+    assert_eq!(req.content().unwrap(), Value::from("hi"));
+}
+
+#[tokio::test]
+async fn malformed_request_with_a_readable_id_gets_an_error_reply() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    // [0, 5, <str of 9 bytes with 2 present>]: the content is cut short.
+    peer.send_hex("930005a96869").await;
+    let reply = peer.recv_value().await;
+    let items = reply.as_array().unwrap();
+    assert_eq!((items[0].as_i64(), items[1].as_i64()), (Some(2), Some(5)));
+    let text = items[2].as_str().unwrap();
+    assert!(text.starts_with("ValueError: invalid request:"), "{text}");
+    assert!(text.ends_with('\n'));
+    // A four-element request is answered too.
+    peer.send_hex("940006c0c0").await;
+    let reply = peer.recv_value().await;
+    assert!(
+        reply.as_array().unwrap()[2]
+            .as_str()
+            .unwrap()
+            .contains("3 elements"),
+        "{reply}"
+    );
+    assert!(!ch.is_closed());
+}
+
+#[tokio::test]
+async fn unknown_message_type_is_skipped() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    peer.send_hex("930300c0").await; // [3, 0, nil]
+    peer.send_hex("930000c3").await;
+    assert_eq!(
+        ch.recv().await.unwrap().content().unwrap(),
+        Value::Bool(true)
+    );
+}
+
+#[tokio::test]
+async fn deeply_nested_request_gets_an_error_reply_not_a_stack_overflow() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let mut payload = unhex("930009");
+    payload.extend(std::iter::repeat_n(0x91u8, 100_000));
+    payload.push(0xc0);
+    peer.send(&payload).await;
+    let reply = peer.recv_value().await;
+    let text = reply.as_array().unwrap()[2].as_str().unwrap().to_owned();
+    assert!(text.contains("nested deeper than the limit"), "{text}");
+    peer.send_hex("930000c3").await;
+    assert_eq!(
+        ch.recv().await.unwrap().content().unwrap(),
+        Value::Bool(true)
+    );
+}
+
+#[tokio::test]
+async fn frame_over_the_limit_closes_the_connection_and_fails_pending_requests_with_it() {
+    let (a, mut b) = tokio::io::duplex(1 << 16);
+    let ch = Channel::builder().max_frame_len(1000).open(a);
+    let pending = ch.request("x").unwrap();
+    b.write_all(&5000u32.to_be_bytes()).await.unwrap();
+    let err = pending.await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChannelError::Frame(FrameError::TooLarge {
+                len: 5000,
+                limit: 1000
+            })
+        ),
+        "{err}"
+    );
+    assert!(ch.is_closed());
+    // Later requests fail at once with the same reason.
+    assert!(matches!(ch.request("y"), Err(ChannelError::Frame(_))));
+}
+
+#[tokio::test]
+async fn outgoing_frame_over_the_limit_is_refused_before_sending() {
+    let (a, _b) = tokio::io::duplex(64);
+    let ch = Channel::builder().max_frame_len(10).open(a);
+    let err = ch.request(&"x".repeat(100)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ChannelError::Frame(FrameError::TooLarge { limit: 10, .. })
+        ),
+        "{err}"
+    );
+    assert!(
+        !ch.is_closed(),
+        "refusing one frame does not end the connection"
+    );
+}
+
+#[tokio::test]
+async fn peer_closing_fails_every_pending_request_at_once() {
+    let (ch, peer) = pair(Codec::msgpack());
+    let a = ch.request("a").unwrap();
+    let b = ch.request("b").unwrap();
+    drop(peer);
+    for f in [a, b] {
+        let err = f.await.unwrap_err();
+        assert!(matches!(err, ChannelError::ConnectionReset(_)), "{err}");
+    }
+    assert!(ch.closed().await.is_connection_reset());
+    assert!(ch.recv().await.is_err());
+}
+
+#[tokio::test]
+async fn eof_in_the_middle_of_a_frame_fails_pending_requests() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let a = ch.request("a").unwrap();
+    peer.io.write_all(&[0, 0, 0, 9, 1, 2]).await.unwrap();
+    drop(peer);
+    let err = a.await.unwrap_err();
+    assert!(
+        matches!(err, ChannelError::Frame(FrameError::Truncated { .. })),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn close_flushes_what_is_queued_then_ends_the_stream() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let futs: Vec<_> = (0..10).map(|i| ch.request(&i).unwrap()).collect();
+    ch.close().await;
+    for i in 0..10 {
+        assert_eq!(
+            peer.recv_value().await,
+            msg(0, Value::Int(i), Value::Int(i))
+        );
+    }
+    let mut rest = Vec::new();
+    peer.io.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty());
+    for f in futs {
+        assert!(f.await.unwrap_err().is_connection_reset());
+    }
+}
+
+#[tokio::test]
+async fn encoding_failure_uses_up_the_id_and_sends_nothing() {
+    let (ch, mut peer) = pair(Codec::json());
+    let err = ch.request(&Value::Bin(vec![1])).unwrap_err();
+    assert!(matches!(
+        err,
+        ChannelError::Codec(rpc_core::CodecError::BytesInJson)
+    ));
+    let f = ch.request("ok").unwrap();
+    assert_eq!(f.id(), 1);
+    assert_eq!(peer.recv().await, br#"[0, 1, "ok"]"#);
+}
+
+/// Counts the writes that reach the socket.
+struct CountingWriter {
+    inner: DuplexStream,
+    writes: Arc<AtomicUsize>,
+}
+
+impl AsyncWrite for CountingWriter {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+struct NeverReads;
+
+impl AsyncRead for NeverReads {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Poll::Pending
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn queued_frames_go_out_in_one_write() {
+    let (a, b) = tokio::io::duplex(1 << 20);
+    let writes = Arc::new(AtomicUsize::new(0));
+    let writer = CountingWriter {
+        inner: a,
+        writes: writes.clone(),
+    };
+    let ch = Channel::builder().open_split(NeverReads, writer);
+    // All 100 are queued before the writer task gets to run on this single thread.
+    let _futs: Vec<_> = (0..100).map(|i| ch.request(&i).unwrap()).collect();
+    let mut peer = Peer { io: b };
+    for i in 0..100 {
+        assert_eq!(
+            peer.recv_value().await,
+            msg(0, Value::Int(i), Value::Int(i))
+        );
+    }
+    assert_eq!(writes.load(Ordering::Relaxed), 1);
+}

@@ -1,0 +1,317 @@
+//! Codecs: byte-exact against frames captured from real aiomas 2.0.1 peers, and their edges.
+
+use rpc_core::codec::{MsgId, ERROR, REQUEST, RESULT};
+use rpc_core::{Codec, CodecError, Custom, NoKwargs, Value};
+
+const VECTORS: &str = include_str!("../data/vectors.json");
+
+/// Stands in for aiomas's proxy serializer, which takes typeid 0 on an RPC connection.
+struct ProxyTypeSlot;
+
+fn codec_for(name: &str) -> Codec {
+    match name {
+        "MsgPack" => Codec::msgpack().register::<ProxyTypeSlot>(),
+        "JSON" => Codec::json().register::<ProxyTypeSlot>(),
+        other => panic!("unknown codec {other}"),
+    }
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Every captured frame that has a hex string decodes into values and encodes back to the very
+/// same bytes, header included.
+#[test]
+fn every_captured_frame_round_trips_byte_exact() {
+    let doc: serde_json::Value = serde_json::from_str(VECTORS).unwrap();
+    let mut checked = 0;
+    for scenario in doc["scenarios"].as_array().unwrap() {
+        let codec = codec_for(scenario["codec"].as_str().unwrap());
+        for frame in scenario["frames"].as_array().unwrap() {
+            let Some(hex) = frame["hex"].as_str() else {
+                continue;
+            };
+            let bytes = unhex(hex);
+            let (header, payload) = bytes.split_at(4);
+            assert_eq!(
+                u32::from_be_bytes(header.try_into().unwrap()) as usize,
+                payload.len()
+            );
+            let msg = codec.parse_message(payload).unwrap();
+            let content: Value = codec.decode(&payload[msg.content.clone()]).unwrap();
+            let mut out = bytes::BytesMut::new();
+            let kind = u8::try_from(msg.kind).unwrap();
+            codec
+                .encode_message(&mut out, kind, MsgId::Num(msg.id_num.unwrap()), &content)
+                .unwrap();
+            assert_eq!(
+                &out[..],
+                payload,
+                "scenario {} frame {}",
+                scenario["name"],
+                frame["decoded"]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} frames checked");
+}
+
+fn encode(codec: &Codec, kind: u8, id: u64, content: &impl serde::Serialize) -> Vec<u8> {
+    let mut out = bytes::BytesMut::new();
+    codec
+        .encode_message(&mut out, kind, MsgId::Num(id), content)
+        .unwrap();
+    out.to_vec()
+}
+
+#[test]
+fn typed_request_matches_aiomas_msgpack() {
+    let c = Codec::msgpack();
+    assert_eq!(
+        encode(&c, REQUEST, 0, &("add", (1, 2), NoKwargs)),
+        unhex("93000093a361646492010280")
+    );
+    #[derive(serde::Serialize)]
+    struct Ab {
+        a: i64,
+        b: i64,
+    }
+    assert_eq!(
+        encode(
+            &c,
+            REQUEST,
+            0,
+            &("sub/mul", Vec::<i64>::new(), Ab { a: 3, b: 4 })
+        ),
+        unhex("93000093a77375622f6d756c9082a16103a16204")
+    );
+    assert_eq!(encode(&c, RESULT, 0, &3), unhex("93010003"));
+}
+
+#[test]
+fn typed_request_matches_aiomas_json() {
+    let c = Codec::json();
+    assert_eq!(
+        encode(&c, REQUEST, 0, &("add", (1, 2), NoKwargs)),
+        br#"[0, 0, ["add", [1, 2], {}]]"#
+    );
+    assert_eq!(
+        encode(&c, ERROR, 7, &"ValueError: x\n"),
+        br#"[2, 7, "ValueError: x\n"]"#
+    );
+}
+
+#[test]
+fn msgpack_uses_the_smallest_int_forms_and_float64() {
+    let c = Codec::msgpack();
+    let cases: &[(Value, &str)] = &[
+        (Value::Int(0), "00"),
+        (Value::Int(127), "7f"),
+        (Value::Int(128), "cc80"),
+        (Value::Int(255), "ccff"),
+        (Value::Int(256), "cd0100"),
+        (Value::Int(65536), "ce00010000"),
+        (Value::Int(1 << 40), "cf0000010000000000"),
+        (Value::UInt(u64::MAX), "cfffffffffffffffff"),
+        (Value::Int(-1), "ff"),
+        (Value::Int(-32), "e0"),
+        (Value::Int(-33), "d0df"),
+        (Value::Int(-200), "d1ff38"),
+        (Value::Int(-40000), "d2ffff63c0"),
+        (Value::Int(i64::MIN), "d38000000000000000"),
+        (Value::Float(1.5), "cb3ff8000000000000"),
+        (Value::Str("ü".into()), "a2c3bc"),
+        (Value::Bin(vec![0, 1]), "c4020001"),
+        (Value::Nil, "c0"),
+        (Value::Bool(true), "c3"),
+    ];
+    for (v, hex) in cases {
+        assert_eq!(c.encode(v).unwrap(), unhex(hex), "{v:?}");
+        assert_eq!(&c.decode::<Value>(&unhex(hex)).unwrap(), v, "{hex}");
+    }
+    // A 32-character str takes str8, as Python writes it.
+    assert_eq!(c.encode(&"x".repeat(32)).unwrap()[..2], [0xd9, 32]);
+}
+
+#[test]
+fn msgpack_accepts_wider_than_needed_forms() {
+    let c = Codec::msgpack();
+    assert_eq!(
+        c.decode::<Value>(&unhex("ce00000007")).unwrap(),
+        Value::Int(7)
+    );
+    assert_eq!(
+        c.decode::<Value>(&unhex("dc000101")).unwrap(),
+        Value::Array(vec![Value::Int(1)])
+    );
+    assert_eq!(
+        c.decode::<Value>(&unhex("de0001a16101")).unwrap(),
+        Value::Map(vec![(Value::Str("a".into()), Value::Int(1))])
+    );
+}
+
+#[test]
+fn maps_keep_wire_order_and_any_key_type() {
+    let c = Codec::msgpack();
+    let v = Value::Map(vec![
+        (Value::Str("z".into()), Value::Int(1)),
+        (Value::Int(3), Value::Int(2)),
+        (Value::Str("a".into()), Value::Int(3)),
+    ]);
+    let bytes = c.encode(&v).unwrap();
+    assert_eq!(bytes, unhex("83a17a010302a16103"));
+    assert_eq!(c.decode::<Value>(&bytes).unwrap(), v);
+}
+
+#[test]
+fn json_writes_what_python_json_dumps_writes() {
+    let c = Codec::json();
+    let s = |v: &Value| String::from_utf8(c.encode(v).unwrap()).unwrap();
+    assert_eq!(s(&Value::Str("ü".into())), r#""\u00fc""#);
+    assert_eq!(s(&Value::Str("😀".into())), r#""\ud83d\ude00""#);
+    assert_eq!(
+        s(&Value::Str("\u{1}\u{7f}\"\\\n/".into())),
+        r#""\u0001\u007f\"\\\n/""#
+    );
+    let floats = [
+        (1.0, "1.0"),
+        (1.5, "1.5"),
+        (0.1, "0.1"),
+        (-0.0, "-0.0"),
+        (1e16, "1e+16"),
+        (1.5e-5, "1.5e-05"),
+        (1e-4, "0.0001"),
+        (123456789.0, "123456789.0"),
+        (1e15, "1000000000000000.0"),
+        (1.7976931348623157e308, "1.7976931348623157e+308"),
+        (5e-324, "5e-324"),
+        (f64::NAN, "NaN"),
+        (f64::INFINITY, "Infinity"),
+        (f64::NEG_INFINITY, "-Infinity"),
+    ];
+    for (f, want) in floats {
+        assert_eq!(s(&Value::Float(f)), want, "{f}");
+    }
+    let map = Value::Map(vec![
+        (
+            Value::Str("b".into()),
+            Value::Array(vec![Value::Int(1), Value::Nil, Value::Bool(true)]),
+        ),
+        (Value::Str("a".into()), Value::Map(vec![])),
+    ]);
+    assert_eq!(s(&map), r#"{"b": [1, null, true], "a": {}}"#);
+}
+
+#[test]
+fn json_cannot_carry_bytes() {
+    let err = Codec::json().encode(&Value::Bin(vec![1])).unwrap_err();
+    assert_eq!(err, CodecError::BytesInJson);
+}
+
+#[test]
+fn json_decodes_compact_input_too() {
+    let v: Value = Codec::json().decode(br#"[0,0,["add",[1,2],{}]]"#).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+struct Label(String);
+
+#[test]
+fn custom_types_travel_in_the_type_envelope_by_registration_order() {
+    let c = Codec::msgpack().register::<Label>().register::<Point>();
+    assert_eq!(c.typeid_of::<Label>(), Some(0));
+    assert_eq!(c.typeid_of::<Point>(), Some(1));
+    assert_eq!(c.proxy_typeid(), 2);
+    let bytes = c.encode(&Custom(Point { x: 1, y: -2 })).unwrap();
+    // {"__type__": [1, {"x": 1, "y": -2}]}
+    assert_eq!(bytes, unhex("81a85f5f747970655f5f920182a17801a179fe"));
+    assert_eq!(
+        c.decode::<Custom<Point>>(&bytes).unwrap().0,
+        Point { x: 1, y: -2 }
+    );
+    // Seen as a dynamic value, a known envelope is an ordinary map.
+    assert!(c.decode::<Value>(&bytes).unwrap().get("__type__").is_some());
+}
+
+#[test]
+fn unknown_typeid_is_an_error_that_names_it() {
+    let c = Codec::json().register::<Point>();
+    let err = c.decode::<Value>(br#"{"__type__": [5, "x"]}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown type id 5"), "{err}");
+    let err = c
+        .decode::<Custom<Point>>(br#"{"__type__": [5, {"x": 1, "y": 2}]}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("type id 5"), "{err}");
+}
+
+#[test]
+fn unregistered_custom_type_cannot_be_encoded() {
+    let err = Codec::msgpack()
+        .encode(&Custom(Point { x: 1, y: 2 }))
+        .unwrap_err();
+    assert!(err.to_string().contains("not registered"), "{err}");
+}
+
+#[test]
+#[should_panic(expected = "already registered")]
+fn registering_a_type_twice_panics() {
+    let _ = Codec::msgpack().register::<Point>().register::<Point>();
+}
+
+#[test]
+fn deeply_nested_values_are_an_error_not_a_stack_overflow() {
+    let depth = 100_000;
+    let mut mp = vec![0x91u8; depth];
+    mp.push(0xc0);
+    let err = Codec::msgpack().decode::<Value>(&mp).unwrap_err();
+    assert!(matches!(err, CodecError::TooDeep { .. }), "{err}");
+
+    let json = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let err = Codec::json().decode::<Value>(json.as_bytes()).unwrap_err();
+    assert!(matches!(err, CodecError::TooDeep { .. }), "{err}");
+
+    // Within the limit is fine.
+    let mut ok = vec![0x91u8; 100];
+    ok.push(0xc0);
+    assert!(Codec::msgpack().decode::<Value>(&ok).is_ok());
+}
+
+#[test]
+fn truncated_and_invalid_msgpack_are_errors() {
+    let c = Codec::msgpack();
+    assert!(c.decode::<Value>(&unhex("92")).is_err());
+    assert!(c.decode::<Value>(&unhex("c1")).is_err());
+    assert!(c.decode::<Value>(&unhex("a5616263")).is_err());
+    // An array claiming 4 billion items in 5 bytes is refused before anything is reserved.
+    assert!(c.decode::<Value>(&unhex("ddffffffff")).is_err());
+    assert!(c.decode::<Value>(&unhex("0101")).is_err(), "trailing bytes");
+}
+
+#[test]
+fn parse_message_rejects_what_is_not_type_id_content() {
+    let c = Codec::msgpack();
+    for (hex, want) in [
+        ("c0", "expected an array [type, id, content], got nil"),
+        ("9200", "got 2 elements"),
+        ("940000c0c0", "got 4 elements"),
+        ("93a1780000", "message type must be an int"),
+        ("930000c0c0", "trailing bytes"),
+    ] {
+        let err = c.parse_message(&unhex(hex)).unwrap_err();
+        assert!(err.to_string().contains(want), "{hex}: {err}");
+    }
+    let msg = c.parse_message(&unhex("9300cf0000000100000005c0")).unwrap();
+    assert_eq!(msg.id_num, Some((1 << 32) + 5));
+}

@@ -1,0 +1,148 @@
+//! Frames: a u32 big-endian length, then the payload; fed as scripted chunks.
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use rpc_core::frame::{FrameDecoder, FrameError};
+use rpc_core::ChannelError;
+use tokio_util::codec::{Decoder, FramedRead};
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut v = (payload.len() as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(payload);
+    v
+}
+
+/// Reads every frame from a stream that delivers exactly `chunks`, one per read.
+async fn read_all(chunks: &[&[u8]], max: usize) -> (Vec<Bytes>, Option<ChannelError>) {
+    let mut mock = tokio_test::io::Builder::new();
+    for c in chunks {
+        mock.read(c);
+    }
+    let mut framed = FramedRead::new(mock.build(), FrameDecoder::new(max));
+    let mut frames = Vec::new();
+    while let Some(item) = framed.next().await {
+        match item {
+            Ok(f) => frames.push(f),
+            Err(e) => return (frames, Some(e)),
+        }
+    }
+    (frames, None)
+}
+
+#[tokio::test]
+async fn header_split_across_reads() {
+    let f = frame(b"hello");
+    let (frames, err) = read_all(&[&f[..2], &f[2..5], &f[5..]], 1024).await;
+    assert!(err.is_none());
+    assert_eq!(frames, vec![Bytes::from_static(b"hello")]);
+}
+
+#[tokio::test]
+async fn one_byte_at_a_time() {
+    let mut all = frame(b"abc");
+    all.extend(frame(b"defgh"));
+    let chunks: Vec<&[u8]> = all.chunks(1).collect();
+    let (frames, err) = read_all(&chunks, 1024).await;
+    assert!(err.is_none());
+    assert_eq!(
+        frames,
+        vec![Bytes::from_static(b"abc"), Bytes::from_static(b"defgh")]
+    );
+}
+
+#[tokio::test]
+async fn many_frames_in_one_read() {
+    let mut all = Vec::new();
+    for i in 0..100u8 {
+        all.extend(frame(&[i; 3]));
+    }
+    let (frames, err) = read_all(&[&all], 1024).await;
+    assert!(err.is_none());
+    assert_eq!(frames.len(), 100);
+    assert!(frames
+        .iter()
+        .enumerate()
+        .all(|(i, f)| f[..] == [i as u8; 3]));
+}
+
+#[tokio::test]
+async fn zero_length_payload_is_a_frame() {
+    let mut all = frame(b"");
+    all.extend(frame(b"x"));
+    let (frames, err) = read_all(&[&all], 1024).await;
+    assert!(err.is_none());
+    assert_eq!(frames, vec![Bytes::new(), Bytes::from_static(b"x")]);
+}
+
+#[tokio::test]
+async fn eof_in_the_middle_of_a_frame_is_an_error() {
+    let f = frame(b"0123456789");
+    let (frames, err) = read_all(&[&f[..7]], 1024).await;
+    assert!(frames.is_empty());
+    match err {
+        Some(ChannelError::Frame(FrameError::Truncated { expected, missing })) => {
+            assert_eq!((expected, missing), (14, 7));
+        }
+        other => panic!("expected a truncated-frame error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn eof_in_the_middle_of_a_header_is_an_error() {
+    let (frames, err) = read_all(&[&[0, 0]], 1024).await;
+    assert!(frames.is_empty());
+    assert!(matches!(
+        err,
+        Some(ChannelError::Frame(FrameError::Truncated {
+            expected: 4,
+            missing: 2
+        }))
+    ));
+}
+
+#[tokio::test]
+async fn frame_over_limit_is_an_error_naming_limit_and_length() {
+    let f = frame(&[7; 65]);
+    let (frames, err) = read_all(&[&f], 64).await;
+    assert!(frames.is_empty());
+    let err = err.expect("an error");
+    assert!(matches!(
+        err,
+        ChannelError::Frame(FrameError::TooLarge { len: 65, limit: 64 })
+    ));
+    let text = err.to_string();
+    assert!(text.contains("65") && text.contains("64"), "{text}");
+}
+
+#[test]
+fn limit_is_checked_before_any_memory_is_reserved() {
+    let mut dec = FrameDecoder::new(1024);
+    let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0xff][..]);
+    let before = buf.capacity();
+    assert!(dec.decode(&mut buf).is_err());
+    assert_eq!(
+        buf.capacity(),
+        before,
+        "no memory was reserved for the announced length"
+    );
+}
+
+#[test]
+fn a_frame_at_the_limit_is_accepted() {
+    let mut dec = FrameDecoder::new(4);
+    let mut buf = BytesMut::from(&frame(b"abcd")[..]);
+    assert_eq!(
+        dec.decode(&mut buf).unwrap().unwrap(),
+        Bytes::from_static(b"abcd")
+    );
+    assert!(buf.is_empty());
+}
+
+#[test]
+fn default_limit_is_documented_value() {
+    assert_eq!(
+        FrameDecoder::default().max_len(),
+        rpc_core::frame::DEFAULT_MAX_FRAME_LEN
+    );
+    assert_eq!(rpc_core::frame::DEFAULT_MAX_FRAME_LEN, 16 * 1024 * 1024);
+}
