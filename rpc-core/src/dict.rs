@@ -87,7 +87,10 @@ impl ServiceDict {
         F: Fn(DynCall) -> Result<R, CallError> + Send + Sync + 'static,
         R: Serialize,
     {
-        let f = move |c: DynCall| f(c).and_then(|r| to_value(&r));
+        let f = move |c: DynCall| {
+            let channel = c.channel.clone();
+            f(c).and_then(|r| channel.enter_scope(|| to_value(&r)))
+        };
         self.bind(name, Entry::Sync(Arc::new(f)))
     }
 
@@ -104,8 +107,9 @@ impl ServiceDict {
         R: Serialize,
     {
         let f = move |c: DynCall| -> crate::service::BoxFuture<Result<Value, CallError>> {
+            let channel = c.channel.clone();
             let fut = f(c);
-            Box::pin(async move { fut.await.and_then(|r| to_value(&r)) })
+            Box::pin(async move { fut.await.and_then(|r| channel.enter_scope(|| to_value(&r))) })
         };
         self.bind(name, Entry::Async(Arc::new(f)))
     }
@@ -125,6 +129,7 @@ impl ServiceDict {
     }
 }
 
+/// Converts a result (service references included: call it in the connection's scope).
 fn to_value<R: Serialize>(r: &R) -> Result<Value, CallError> {
     Value::from_serialize(r).map_err(|e| {
         CallError::new(

@@ -1,0 +1,700 @@
+//! RpcClient, Proxy, open_connection and start_server over real TCP and Unix sockets.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rpc_core::{
+    open_connection, start_server, Addr, CallError, DynCall, Kwargs, Options, Proxy, Router,
+    RpcClient, RpcError, Server, ServiceDict, ServiceRef, Value,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{oneshot, Notify};
+
+fn math() -> ServiceDict {
+    ServiceDict::new()
+        .function("add", |c: DynCall| {
+            Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+        })
+        .function("fail", |c: DynCall| -> Result<(), CallError> {
+            Err(CallError::value_error(c.arg::<String>(0, "msg")?))
+        })
+        .function("boom", |_: DynCall| -> Result<(), CallError> {
+            panic!("kaboom")
+        })
+        .sub_router(
+            "sub",
+            ServiceDict::new()
+                .function("mul", |c: DynCall| {
+                    Ok(c.arg::<i64>(0, "a")? * c.arg::<i64>(1, "b")?)
+                })
+                .sub_router(
+                    "deep",
+                    ServiceDict::new().function("neg", |c: DynCall| Ok(-c.arg::<i64>(0, "x")?)),
+                ),
+        )
+}
+
+static UNIQUE: AtomicUsize = AtomicUsize::new(0);
+
+fn unix_addr() -> Addr {
+    let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("rpc-core-test-{}-{n}.sock", std::process::id()));
+    Addr::Unix(path)
+}
+
+async fn serve(addr: Addr, service: ServiceDict) -> Server {
+    start_server(addr, Router::new(service), None, Options::new())
+        .await
+        .unwrap()
+}
+
+async fn nested_paths_and_kwargs(addr: Addr) {
+    let server = serve(addr, math()).await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let remote = client.remote();
+    assert_eq!(remote.get("add").call::<i64>((1, 2)).await.unwrap(), 3);
+    let kw = Kwargs::new().arg("b", 4).arg("a", 3);
+    assert_eq!(
+        remote
+            .get("sub")
+            .get("mul")
+            .call_kw::<i64>((), kw)
+            .await
+            .unwrap(),
+        12
+    );
+    let mixed = Kwargs::new().arg("b", 5);
+    assert_eq!(
+        remote
+            .get("sub")
+            .get("mul")
+            .call_kw::<i64>((3,), mixed)
+            .await
+            .unwrap(),
+        15
+    );
+    assert_eq!(
+        remote.get("sub/deep/neg").call::<i64>((7,)).await.unwrap(),
+        -7
+    );
+    client.close().await;
+    server.drain().await;
+}
+
+#[tokio::test]
+async fn nested_paths_and_kwargs_over_tcp() {
+    nested_paths_and_kwargs("127.0.0.1:0".parse().unwrap()).await;
+}
+
+#[tokio::test]
+async fn nested_paths_and_kwargs_over_unix_socket() {
+    nested_paths_and_kwargs(unix_addr()).await;
+}
+
+#[tokio::test]
+async fn json_codec_end_to_end() {
+    let opts = Options::new().codec(rpc_core::Codec::json());
+    let server = start_server("127.0.0.1:0", Router::new(math()), None, opts.clone())
+        .await
+        .unwrap();
+    let client = open_connection(server.local_addr(), None, opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .remote()
+            .get("sub/mul")
+            .call::<i64>((6, 7))
+            .await
+            .unwrap(),
+        42
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn remote_error_has_kind_message_text_and_origin() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let err = client
+        .remote()
+        .get("fail")
+        .call::<()>(("bad value",))
+        .await
+        .unwrap_err();
+    let remote = err.as_remote().expect("a remote error");
+    assert_eq!(remote.kind, "ValueError");
+    assert_eq!(remote.message, "bad value");
+    assert_eq!(remote.text, "ValueError: bad value\n");
+    assert_eq!(remote.origin, server.local_addr().to_string());
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let err = client
+        .remote()
+        .get("boom")
+        .call::<()>(())
+        .await
+        .unwrap_err();
+    let remote = err.as_remote().unwrap();
+    assert_eq!(
+        (remote.kind.as_str(), remote.message.as_str()),
+        ("Panic", "kaboom")
+    );
+    assert_eq!(
+        client
+            .remote()
+            .get("add")
+            .call::<i64>((2, 2))
+            .await
+            .unwrap(),
+        4
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn calling_the_root_proxy_itself_is_a_local_error() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    assert!(matches!(
+        client.remote().call::<()>(()).await,
+        Err(RpcError::NoFunctionName)
+    ));
+    client.close().await;
+    server.shutdown().await;
+}
+
+/// Holds every call until `n` have arrived, then answers them in reverse order of arrival.
+fn hold_and_reverse(n: usize) -> ServiceDict {
+    let held: Arc<Mutex<Vec<oneshot::Sender<()>>>> = Arc::default();
+    ServiceDict::new().async_function("echo", move |c: DynCall| {
+        let held = held.clone();
+        async move {
+            let i = c.arg::<i64>(0, "i")?;
+            let (tx, rx) = oneshot::channel();
+            {
+                let mut h = held.lock().unwrap();
+                h.push(tx);
+                if h.len() == n {
+                    for tx in h.drain(..).rev() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+            let _ = rx.await;
+            Ok(i)
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_thousand_calls_in_flight_on_one_connection_with_replies_out_of_order() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), hold_and_reverse(1000)).await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let echo = client.remote().get("echo");
+    let calls = (0..1000i64).map(|i| {
+        let echo = echo.clone();
+        async move { echo.call::<i64>((i,)).await.unwrap() }
+    });
+    let results = futures_util::future::join_all(calls).await;
+    assert_eq!(results, (0..1000).collect::<Vec<_>>());
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn callbacks_three_levels_deep() {
+    // B (the server): b1(x) calls A's a1(x + 1); b2(x) returns x * 10.
+    let b = ServiceDict::new()
+        .async_function("b1", |c: DynCall| async move {
+            let x = c.arg::<i64>(0, "x")?;
+            let r: i64 = c.context().remote().get("a1").call((x + 1,)).await?;
+            Ok(r + 1)
+        })
+        .function("b2", |c: DynCall| Ok(c.arg::<i64>(0, "x")? * 10));
+    // A (the client): a1(x) calls B's b2(x + 1).
+    let a = ServiceDict::new().async_function("a1", |c: DynCall| async move {
+        let x = c.arg::<i64>(0, "x")?;
+        let r: i64 = c.context().remote().get("b2").call((x + 1,)).await?;
+        Ok(r + 1)
+    });
+    let server = serve("127.0.0.1:0".parse().unwrap(), b).await;
+    let client = open_connection(server.local_addr(), Some(Router::new(a)), Options::new())
+        .await
+        .unwrap();
+    // b1(1) -> a1(2) -> b2(3) = 30 -> 31 -> 32
+    assert_eq!(
+        client.remote().get("b1").call::<i64>((1,)).await.unwrap(),
+        32
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_side_that_serves_nothing_answers_with_an_error() {
+    let (tx, rx) = oneshot::channel::<RpcClient>();
+    let tx = Mutex::new(Some(tx));
+    let on_connect = Box::new(move |c: RpcClient| {
+        if let Some(tx) = tx.lock().unwrap().take() {
+            let _ = tx.send(c);
+        }
+    });
+    let server = start_server(
+        "127.0.0.1:0",
+        Router::new(math()),
+        Some(on_connect),
+        Options::new(),
+    )
+    .await
+    .unwrap();
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let server_side = rx.await.unwrap();
+    let err = server_side
+        .remote()
+        .get("anything")
+        .call::<()>(())
+        .await
+        .unwrap_err();
+    let remote = err.as_remote().unwrap();
+    assert_eq!(remote.kind, "LookupError");
+    assert!(
+        remote.message.contains("serves no RPC service"),
+        "{}",
+        remote.message
+    );
+    assert!(
+        client.on_connection_reset(Some(|_| {})).is_err(),
+        "no service task to watch"
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn client_connected_callback_can_call_the_client() {
+    let (tx, rx) = oneshot::channel::<i64>();
+    let tx = Arc::new(Mutex::new(Some(tx)));
+    let on_connect = Box::new(move |c: RpcClient| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let v: i64 = c.remote().get("add").call((20, 22)).await.unwrap();
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(v);
+            }
+        });
+    });
+    let server = start_server(
+        "127.0.0.1:0",
+        Router::new(ServiceDict::new()),
+        Some(on_connect),
+        Options::new(),
+    )
+    .await
+    .unwrap();
+    let client = open_connection(
+        server.local_addr(),
+        Some(Router::new(math())),
+        Options::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rx.await.unwrap(), 42);
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn service_references_travel_both_ways_and_calls_come_back() {
+    // The server calls get_name on a reference it receives, and hands out one of its own.
+    let server_tree = ServiceDict::new()
+        .async_function("call_me_back", |c: DynCall| async move {
+            let proxy: Proxy = c.arg(0, "proxy")?;
+            let name: String = proxy.get("get_name").call(()).await?;
+            Ok(format!("hello {name}"))
+        })
+        .function("give_child", |_: DynCall| Ok(ServiceRef::at("child")))
+        .sub_router(
+            "child",
+            ServiceDict::new().function("get_name", |_: DynCall| Ok("server-child")),
+        );
+    let client_tree = ServiceDict::new()
+        .function("get_name", |_: DynCall| Ok("client-root"))
+        .sub_router(
+            "child",
+            ServiceDict::new().function("get_name", |_: DynCall| Ok("client-child")),
+        );
+    let server = serve("127.0.0.1:0".parse().unwrap(), server_tree).await;
+    let client = open_connection(
+        server.local_addr(),
+        Some(Router::new(client_tree)),
+        Options::new(),
+    )
+    .await
+    .unwrap();
+    let remote = client.remote();
+    let r: String = remote
+        .get("call_me_back")
+        .call((ServiceRef::root(),))
+        .await
+        .unwrap();
+    assert_eq!(r, "hello client-root");
+    let r: String = remote
+        .get("call_me_back")
+        .call((ServiceRef::at("child"),))
+        .await
+        .unwrap();
+    assert_eq!(r, "hello client-child");
+    let child: Proxy = remote.get("give_child").call(()).await.unwrap();
+    assert_eq!(child.path(), "child");
+    assert_eq!(
+        child.get("get_name").call::<String>(()).await.unwrap(),
+        "server-child"
+    );
+    // A reference to a service this side does not have is refused before anything is sent.
+    let err = remote
+        .get("call_me_back")
+        .call::<String>((ServiceRef::at("nope"),))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RpcError::Encode(_)), "{err}");
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_service_reference_from_a_side_without_a_service_is_refused() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let err = client
+        .remote()
+        .get("add")
+        .call::<i64>((ServiceRef::root(), 1))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("serves no service"), "{err}");
+    client.close().await;
+    server.shutdown().await;
+}
+
+/// A function that signals when it starts and finishes when released.
+fn gated(started: Arc<Notify>, release: Arc<Notify>) -> ServiceDict {
+    ServiceDict::new()
+        .async_function("wait", move |_: DynCall| {
+            let (started, release) = (started.clone(), release.clone());
+            async move {
+                let released = release.notified();
+                started.notify_one();
+                released.await;
+                Ok("done")
+            }
+        })
+        .function("add", |c: DynCall| {
+            Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+        })
+}
+
+#[tokio::test]
+async fn server_closing_mid_call_fails_the_call_at_once() {
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let server = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        gated(started.clone(), release),
+    )
+    .await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let remote = client.remote();
+    let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
+    started.notified().await;
+    server.shutdown().await;
+    let err = call.await.unwrap().unwrap_err();
+    assert!(err.is_connection_reset(), "{err}");
+    // Calls after the reset fail at once too.
+    assert!(client
+        .remote()
+        .get("add")
+        .call::<i64>((1, 1))
+        .await
+        .unwrap_err()
+        .is_connection_reset());
+}
+
+#[tokio::test]
+async fn client_closing_mid_call_fails_its_call_and_runs_the_servers_reset_callback_once() {
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let resets = Arc::new(AtomicUsize::new(0));
+    let reset_seen = Arc::new(Notify::new());
+    let (r2, n2) = (resets.clone(), reset_seen.clone());
+    let on_connect = Box::new(move |c: RpcClient| {
+        let (r2, n2) = (r2.clone(), n2.clone());
+        // A first callback, replaced by the second: only the second runs.
+        c.on_connection_reset(Some(|_| panic!("replaced callbacks never run")))
+            .unwrap();
+        c.on_connection_reset(Some(move |e: rpc_core::ChannelError| {
+            assert!(e.is_connection_reset());
+            r2.fetch_add(1, Ordering::SeqCst);
+            n2.notify_one();
+        }))
+        .unwrap();
+    });
+    let server = start_server(
+        "127.0.0.1:0",
+        Router::new(gated(started.clone(), release.clone())),
+        Some(on_connect),
+        Options::new(),
+    )
+    .await
+    .unwrap();
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let remote = client.remote();
+    let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
+    started.notified().await;
+    client.close().await;
+    assert!(call.await.unwrap().unwrap_err().is_connection_reset());
+    reset_seen.notified().await;
+    release.notify_waiters();
+    server.shutdown().await;
+    assert_eq!(resets.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn removing_the_reset_callback_with_none() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    let client = open_connection(
+        server.local_addr(),
+        Some(Router::new(math())),
+        Options::new(),
+    )
+    .await
+    .unwrap();
+    client
+        .on_connection_reset(Some(|_| panic!("removed callbacks never run")))
+        .unwrap();
+    client
+        .on_connection_reset(None::<fn(rpc_core::ChannelError)>)
+        .unwrap();
+    server.shutdown().await;
+    client.close().await;
+}
+
+#[tokio::test]
+async fn drain_waits_for_calls_in_progress_then_closes() {
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let server = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        gated(started.clone(), release.clone()),
+    )
+    .await;
+    let addr = server.local_addr().clone();
+    let client = open_connection(&addr, None, Options::new()).await.unwrap();
+    let remote = client.remote();
+    let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
+    started.notified().await;
+    let drained = tokio::spawn(async move {
+        server.drain().await;
+    });
+    // Draining stops accepting at once...
+    while open_connection(&addr, None, Options::new()).await.is_ok() {
+        tokio::task::yield_now().await;
+    }
+    // ...and the call in progress still gets its reply.
+    release.notify_one();
+    assert_eq!(call.await.unwrap().unwrap(), "done");
+    drained.await.unwrap();
+    assert!(client.closed().await.is_connection_reset());
+}
+
+#[tokio::test]
+async fn a_client_reconnects_after_a_server_restart() {
+    let addr = unix_addr();
+    let server = serve(addr.clone(), math()).await;
+    let client = open_connection(&addr, None, Options::new()).await.unwrap();
+    assert_eq!(
+        client
+            .remote()
+            .get("add")
+            .call::<i64>((1, 1))
+            .await
+            .unwrap(),
+        2
+    );
+    server.shutdown().await;
+    assert!(client
+        .remote()
+        .get("add")
+        .call::<i64>((1, 1))
+        .await
+        .unwrap_err()
+        .is_connection_reset());
+
+    let server = serve(addr.clone(), math()).await;
+    let client = open_connection(&addr, None, Options::new()).await.unwrap();
+    assert_eq!(
+        client
+            .remote()
+            .get("add")
+            .call::<i64>((2, 2))
+            .await
+            .unwrap(),
+        4
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn open_connection_can_wait_for_a_server_that_starts_later() {
+    let addr = unix_addr();
+    let a2 = addr.clone();
+    let connecting = tokio::spawn(async move {
+        open_connection(&a2, None, Options::new().retry_for(Duration::from_secs(30))).await
+    });
+    tokio::task::yield_now().await;
+    let server = serve(addr, math()).await;
+    let client = connecting.await.unwrap().unwrap();
+    assert_eq!(
+        client
+            .remote()
+            .get("add")
+            .call::<i64>((3, 4))
+            .await
+            .unwrap(),
+        7
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connecting_to_nothing_is_an_error_that_names_the_address() {
+    let addr = unix_addr();
+    let err = open_connection(&addr, None, Options::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(&addr.to_string()), "{err}");
+    let err = open_connection("not an address", None, Options::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("HOST:PORT"), "{err}");
+}
+
+#[tokio::test]
+async fn a_call_with_a_deadline_times_out_and_the_late_reply_is_dropped() {
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let server = serve(
+        "127.0.0.1:0".parse().unwrap(),
+        gated(started.clone(), release.clone()),
+    )
+    .await;
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let err = client
+        .remote()
+        .with_timeout(Duration::from_millis(20))
+        .get("wait")
+        .call::<String>(())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RpcError::Timeout(_)), "{err}");
+    release.notify_one(); // the late reply arrives and is dropped
+    assert_eq!(
+        client
+            .remote()
+            .get("add")
+            .call::<i64>((1, 2))
+            .await
+            .unwrap(),
+        3
+    );
+    client.close().await;
+    server.shutdown().await;
+}
+
+/// Sends one raw msgpack request and returns the raw reply payload.
+async fn raw_call(addr: &Addr, payload: &[u8]) -> Value {
+    let Addr::Tcp(a) = addr else { unreachable!() };
+    let mut s = tokio::net::TcpStream::connect(a.as_str()).await.unwrap();
+    s.write_all(&(payload.len() as u32).to_be_bytes())
+        .await
+        .unwrap();
+    s.write_all(payload).await.unwrap();
+    let mut len = [0; 4];
+    s.read_exact(&mut len).await.unwrap();
+    let mut reply = vec![0; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut reply).await.unwrap();
+    rpc_core::Codec::msgpack().decode(&reply).unwrap()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn malformed_requests_get_an_error_reply_that_says_what_was_wrong() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    let addr = server.local_addr().clone();
+    let cases = [
+        // content with 2 elements (aiomas: no reply, the caller hangs)
+        ("93000092a361646490", "TypeError: invalid request: request content must be [path, args, kwargs], got an array of 2 elements"),
+        // content not an array
+        ("930000a161", "TypeError: invalid request: request content must be [path, args, kwargs], got str"),
+        // int path (aiomas: no reply)
+        ("93000093019080", "TypeError: invalid request: request path must be a str, got int"),
+        // bin path (aiomas: no reply)
+        ("93000093c401619080", "TypeError: invalid request: request path must be a str, got bin"),
+        // args not an array
+        ("93000093a3616464c080", "TypeError: invalid request: request args must be an array, got nil"),
+        // kwargs nil (aiomas: TypeError)
+        ("93000093a361646492010 2c0", "TypeError: invalid request: request kwargs must be a map, got nil"),
+        // a non-str kwargs key (aiomas: TypeError)
+        ("93000093a3616464908101 02", "TypeError: invalid request: keywords must be strings, got int"),
+        // the path "" and "add/" as aiomas words them
+        ("93000093a09080", "LookupError: Name \"\" not found in \"\""),
+        ("93000093a46164642f9080", "LookupError: Name \"\" not found in \"add\""),
+        // calling a sub-router
+        ("93000093a3737562 9080", "TypeError: 'ServiceDict' object is not callable"),
+        // a wrong argument count
+        ("93000093a3616464910180", "TypeError: add() missing 1 required positional argument: 'b'"),
+    ];
+    for (hex, want) in cases {
+        let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
+        let reply = raw_call(&addr, &unhex(&hex)).await;
+        let items = reply.as_array().unwrap();
+        assert_eq!(items[0], Value::Int(2), "{hex}: {reply}");
+        assert_eq!(items[1], Value::Int(0), "{hex}: {reply}");
+        let text = items[2].as_str().unwrap();
+        assert!(text.starts_with(want), "{hex}: got {text:?}, want {want:?}");
+    }
+    server.shutdown().await;
+}
