@@ -1,6 +1,6 @@
 //! Errors, one enum per layer.
 //!
-//! - [`FrameError`](crate::frame::FrameError): the byte stream could not be cut into frames.
+//! - [`FrameError`]: the byte stream could not be cut into frames.
 //! - [`CodecError`]: a value could not be encoded or a payload could not be decoded.
 //! - [`ChannelError`]: the connection failed or ended; every pending request gets a clone of it.
 //! - [`RemoteError`]: the peer answered a request with an error reply.

@@ -73,7 +73,7 @@
 //! | [`frame`] | u32 big-endian length prefix, with a maximum checked before any allocation |
 //! | [`codec`] | `[type, id, content]` as MsgPack or JSON, exactly as aiomas writes them |
 //! | [`channel`] | requests and replies over one connection, matched by id, in both directions |
-//! | [`service`] | services, routers and paths; what `#[service]` generates plugs in here |
+//! | [`service`](mod@service) | services, routers and paths; what `#[service]` generates plugs in here |
 //! | [`client`], [`server`] | [`RpcClient`], [`open_connection`], [`start_server`] |
 //! | [`transport`] | TCP and Unix sockets under one address syntax |
 //!
