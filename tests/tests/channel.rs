@@ -368,7 +368,7 @@ async fn dropping_every_handle_closes_the_connection() {
     let clone = ch.clone();
     drop(ch);
     assert!(!clone.is_closed(), "a clone keeps the channel open");
-    let _ = clone.request("last words").unwrap();
+    drop(clone.request("last words").unwrap());
     drop(clone);
     assert_eq!(
         peer.recv_value().await,
