@@ -97,6 +97,7 @@ async def run(addr, codec_name):
     await expect_remote("error_not_found_deep", remote.sub.deep.nope(),
                         r'LookupError: Name "nope" not found in "sub/deep"')
     await expect_remote("error_not_exposed", remote.hidden(), r'LookupError: "([\w.]+\.)?\w+\.hidden" is not exposed')
+    await expect_remote("error_not_callable", remote.sub(), r"TypeError: '\w+' object is not callable")
     await expect_remote("error_wrong_args", remote.add(1), r"TypeError: .*")
     await expect_remote("error_panic", remote.panic(), r"\w+: .*")
     report("alive_after_panic", await remote.add(2, 3) == 5)

@@ -655,6 +655,7 @@ const PYTHON_CHECKS: &[&str] = &[
     "error_not_found_sub",
     "error_not_found_deep",
     "error_not_exposed",
+    "error_not_callable",
     "error_wrong_args",
     "error_panic",
     "alive_after_panic",
