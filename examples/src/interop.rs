@@ -1,4 +1,4 @@
-//! The service tree that the aiomas interop tests talk to, shared by the `interop_server`
+//! The `#[service]` tree that the aiomas interop tests talk to, shared by the `interop_server`
 //! example and the test harness (which runs it in-process).
 //!
 //! | path | does |
@@ -16,113 +16,142 @@
 //! | `sub/mul(a, b)` | `a * b` |
 //! | `sub/deep/square(x)` | `x * x` |
 
-use std::any::Any;
-use std::borrow::Cow;
 use std::time::Duration;
 
-use rpc_core::service::{Call, Member, Outcome};
-use rpc_core::{CallError, DynCall, Proxy, Router, Service, ServiceDict, Value};
+use rpc_core::{service, CallContext, CallError, Proxy, Router, RpcError, Value};
 
-fn int(c: &DynCall, index: usize, name: &str) -> Result<i64, CallError> {
-    c.arg::<i64>(index, name)
+/// A service reference the caller passed in: a [`Proxy`] on the caller's connection.
+///
+/// `#[service]` makes a typed proxy method for every exposed method, which needs every
+/// parameter to be `Serialize`, and `Proxy` is not (a received proxy cannot be sent on, as in
+/// aiomas). This wrapper decodes as a `Proxy` and refuses to be encoded.
+#[derive(Debug, Clone)]
+pub struct CallerService(pub Proxy);
+
+impl<'de> serde::Deserialize<'de> for CallerService {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Proxy::deserialize(d).map(CallerService)
+    }
 }
 
-fn checked(r: Option<i64>) -> Result<i64, CallError> {
-    r.ok_or_else(|| CallError::new("OverflowError", "integer overflow"))
+impl serde::Serialize for CallerService {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "a proxy received from the peer cannot be sent on; send a ServiceRef to one of your own services",
+        ))
+    }
 }
 
-/// The root of the interop tree: a [`ServiceDict`] plus one method, `hidden`, that exists but is
-/// not exposed (a `ServiceDict` cannot express that, so the node says so itself).
-struct InteropServer {
-    dict: ServiceDict,
+fn overflow() -> CallError {
+    CallError::new("OverflowError", "integer overflow")
 }
 
-impl Service for InteropServer {
-    fn type_name(&self) -> Cow<'_, str> {
-        Cow::Borrowed("InteropServer")
+/// The root of the interop tree.
+#[service]
+#[derive(Debug, Default)]
+pub struct InteropServer {
+    #[sub_router]
+    sub: Sub,
+}
+
+#[service]
+impl InteropServer {
+    /// `a + b`.
+    #[expose]
+    fn add(&self, a: i64, b: i64) -> Result<i64, CallError> {
+        a.checked_add(b).ok_or_else(overflow)
     }
-    fn sub_router(&self, name: &str) -> Option<&dyn Service> {
-        Service::sub_router(&self.dict, name)
+
+    /// Fails with `ValueError: msg`.
+    #[expose]
+    fn fail(&self, msg: String) -> Result<(), CallError> {
+        Err(CallError::value_error(msg))
     }
-    fn sub_router_names(&self) -> Vec<Cow<'_, str>> {
-        self.dict.sub_router_names()
+
+    /// Returns `value` unchanged.
+    #[expose]
+    fn echo(&self, value: Value) -> Value {
+        value
     }
-    fn member(&self, name: &str) -> Member {
-        match name {
-            "hidden" => Member::Hidden,
-            _ => self.dict.member(name),
-        }
+
+    /// `[args, kwargs]`, as the capture's `echo(*args, **kwargs)`.
+    #[expose]
+    fn echo_types(&self, #[args] args: Vec<Value>, #[kwargs] kwargs: Value) -> Value {
+        Value::Array(vec![Value::Array(args), kwargs])
     }
-    fn exposed_names(&self) -> Vec<Cow<'_, str>> {
-        self.dict.exposed_names()
+
+    /// Waits `ms` milliseconds, then `a + b`.
+    #[expose]
+    async fn sleep_add(&self, a: i64, b: i64, ms: u64) -> Result<i64, CallError> {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        a.checked_add(b).ok_or_else(overflow)
     }
-    fn call(&self, name: &str, call: Call<'_>) -> Option<Outcome> {
-        self.dict.call(name, call)
+
+    /// `a + b` from an async handler (the capture's pipelining scenario).
+    #[expose]
+    async fn slow_add(&self, a: i64, b: i64) -> Result<i64, CallError> {
+        tokio::task::yield_now().await;
+        a.checked_add(b).ok_or_else(overflow)
     }
-    fn as_any(&self) -> &dyn Any {
-        self
+
+    /// Calls `get_name()` on the service the caller passed, over the same connection.
+    #[expose]
+    async fn call_me_back(&self, proxy: CallerService) -> Result<String, RpcError> {
+        let name: String = proxy.0.get("get_name").call(()).await?;
+        Ok(format!("hello {name}"))
+    }
+
+    /// Panics; the caller gets an error reply and the server goes on.
+    #[expose]
+    fn panic(&self) -> i64 {
+        panic!("panic() was called")
+    }
+
+    /// Closes the caller's connection while this call is pending.
+    #[expose]
+    async fn hang_up(&self, #[context] cx: CallContext) {
+        cx.channel().close().await;
+    }
+
+    /// Exists, but is not exposed: the peer gets aiomas's "is not exposed" error.
+    #[allow(dead_code)]
+    fn hidden(&self) -> &'static str {
+        "not reachable over RPC"
+    }
+}
+
+/// The `sub` node.
+#[service]
+#[derive(Debug, Default)]
+pub struct Sub {
+    #[sub_router]
+    deep: Deep,
+}
+
+#[service]
+impl Sub {
+    /// `a * b`.
+    #[expose]
+    fn mul(&self, a: i64, b: i64) -> Result<i64, CallError> {
+        a.checked_mul(b).ok_or_else(overflow)
     }
 }
 
 /// The `sub/deep` node.
-fn deep() -> ServiceDict {
-    ServiceDict::new().function("square", |c: DynCall| {
-        let x = int(&c, 0, "x")?;
-        checked(x.checked_mul(x))
-    })
-}
+#[service]
+#[derive(Debug, Default)]
+pub struct Deep {}
 
-/// The `sub` node.
-fn sub() -> ServiceDict {
-    ServiceDict::new()
-        .function("mul", |c: DynCall| {
-            checked(int(&c, 0, "a")?.checked_mul(int(&c, 1, "b")?))
-        })
-        .sub_router("deep", deep())
+#[service]
+impl Deep {
+    /// `x * x`.
+    #[expose]
+    fn square(&self, x: i64) -> Result<i64, CallError> {
+        x.checked_mul(x).ok_or_else(overflow)
+    }
 }
 
 /// The whole interop tree, ready to serve.
 pub fn router() -> Router {
-    let dict = ServiceDict::new()
-        .function("add", |c: DynCall| {
-            checked(int(&c, 0, "a")?.checked_add(int(&c, 1, "b")?))
-        })
-        .function("fail", |c: DynCall| -> Result<Value, CallError> {
-            Err(CallError::value_error(c.arg::<String>(0, "msg")?))
-        })
-        .function("echo", |c: DynCall| c.arg::<Value>(0, "value"))
-        .function("echo_types", |c: DynCall| {
-            let kwargs = c
-                .kwargs()
-                .iter()
-                .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
-                .collect();
-            Ok(Value::Array(vec![
-                Value::Array(c.args().to_vec()),
-                Value::Map(kwargs),
-            ]))
-        })
-        .async_function("sleep_add", |c: DynCall| async move {
-            let (a, b, ms) = (int(&c, 0, "a")?, int(&c, 1, "b")?, c.arg::<u64>(2, "ms")?);
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            checked(a.checked_add(b))
-        })
-        .async_function("slow_add", |c: DynCall| async move {
-            tokio::task::yield_now().await;
-            checked(int(&c, 0, "a")?.checked_add(int(&c, 1, "b")?))
-        })
-        .async_function("call_me_back", |c: DynCall| async move {
-            let proxy: Proxy = c.arg(0, "proxy")?;
-            let name: String = proxy.get("get_name").call(()).await?;
-            Ok(format!("hello {name}"))
-        })
-        .function("panic", |_: DynCall| -> Result<Value, CallError> {
-            panic!("panic() was called")
-        })
-        .async_function("hang_up", |c: DynCall| async move {
-            c.context().channel().close().await;
-            Ok(Value::Nil)
-        })
-        .sub_router("sub", sub());
-    Router::new(InteropServer { dict })
+    Router::new(InteropServer::default())
 }
