@@ -116,19 +116,22 @@ impl ChannelBuilder {
             out: Mutex::new(Outbox::default()),
             writer_wake: Notify::new(),
             handler: OnceLock::new(),
+            queueing: Mutex::new(()),
             queue_tx,
             queue_rx: tokio::sync::Mutex::new(queue_rx),
             closed: closed_tx,
             tasks: Mutex::new(None),
             handle: OnceLock::new(),
         });
+        // The users' handle exists before the reader can hand out requests that refer to it.
+        let handle = Arc::new(Handle {
+            shared: shared.clone(),
+            closes: true,
+        });
+        let _ = shared.handle.set(Arc::downgrade(&handle));
         let reader_task = tokio::spawn(reader_loop(shared.clone(), reader));
         let writer_task = tokio::spawn(writer_loop(shared.clone(), writer));
         *lock(&shared.tasks) = Some((reader_task, writer_task));
-        let handle = Arc::new(Handle {
-            shared: shared.clone(),
-        });
-        let _ = shared.handle.set(Arc::downgrade(&handle));
         Channel {
             shared,
             _handle: handle,
@@ -149,10 +152,15 @@ pub struct Channel {
 /// Closes the connection when the last [`Channel`] handle goes away.
 struct Handle {
     shared: Arc<Shared>,
+    /// False for the stand-in made after every users' handle was gone.
+    closes: bool,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
+        if !self.closes {
+            return;
+        }
         self.shared
             .shut(ChannelError::ConnectionReset(Cow::Borrowed(
                 "every handle of the channel was dropped",
@@ -197,6 +205,8 @@ pub(crate) struct Shared {
     out: Mutex<Outbox>,
     writer_wake: Notify,
     handler: OnceLock<Arc<dyn RequestHandler>>,
+    /// Held while a request is queued for `recv` and while a handler is installed.
+    queueing: Mutex<()>,
     queue_tx: mpsc::UnboundedSender<IncomingRequest>,
     queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<IncomingRequest>>,
     closed: watch::Sender<Option<ChannelError>>,
@@ -229,6 +239,7 @@ impl Channel {
             .unwrap_or_else(|| {
                 Arc::new(Handle {
                     shared: shared.clone(),
+                    closes: false,
                 })
             });
         Channel {
@@ -339,6 +350,8 @@ impl Channel {
     /// If a handler is already installed.
     #[track_caller]
     pub fn set_handler(&self, handler: Arc<dyn RequestHandler>) {
+        // Under `queueing`, so that the reader cannot queue a request after the drain below.
+        let _queueing = lock(&self.shared.queueing);
         assert!(
             self.shared.handler.set(handler.clone()).is_ok(),
             "the channel already has a request handler"
@@ -434,8 +447,16 @@ impl Shared {
                     content: msg.content,
                     payload,
                 };
+                if let Some(h) = self.handler.get() {
+                    h.handle(req);
+                    return;
+                }
+                let queueing = lock(&self.queueing);
                 match self.handler.get() {
-                    Some(h) => h.handle(req),
+                    Some(h) => {
+                        drop(queueing);
+                        h.handle(req);
+                    }
                     None => {
                         let _ = self.queue_tx.send(req);
                     }

@@ -266,13 +266,25 @@ impl Serialize for NoKwargs {
 
 /// Keyword arguments in the order they are added.
 ///
+/// Values are encoded when the call is sent, with the connection's codec, so anything that
+/// serializes works, service references included.
+///
 /// ```
-/// use rpc_core::Kwargs;
-/// let kw = Kwargs::new().arg("a", 3).arg("b", "x");
-/// assert_eq!(kw.len(), 2);
+/// use rpc_core::{Kwargs, ServiceRef};
+/// let kw = Kwargs::new().arg("a", 3).arg("b", "x").arg("callback", ServiceRef::root());
+/// assert_eq!(kw.len(), 3);
+/// assert_eq!(kw.names().collect::<Vec<_>>(), ["a", "b", "callback"]);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Kwargs(Vec<(String, Value)>);
+#[derive(Default)]
+pub struct Kwargs(Vec<(String, Box<dyn erased_serde::Serialize + Send + Sync>)>);
+
+impl fmt::Debug for Kwargs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Kwargs")
+            .field(&self.names().collect::<Vec<_>>())
+            .finish()
+    }
+}
 
 impl Kwargs {
     /// No keyword arguments yet.
@@ -280,12 +292,20 @@ impl Kwargs {
         Kwargs(Vec::new())
     }
 
-    /// Adds `name=value`. A value that cannot be represented becomes nil.
+    /// Adds `name=value`.
     #[must_use]
-    pub fn arg(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
-        let v = Value::from_serialize(&value).unwrap_or(Value::Nil);
-        self.0.push((name.into(), v));
+    pub fn arg(
+        mut self,
+        name: impl Into<String>,
+        value: impl Serialize + Send + Sync + 'static,
+    ) -> Self {
+        self.0.push((name.into(), Box::new(value)));
         self
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
     }
 
     /// How many there are.
@@ -303,7 +323,7 @@ impl Serialize for Kwargs {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
+            m.serialize_entry(k, &**v)?;
         }
         m.end()
     }

@@ -426,12 +426,10 @@ async fn rust_client_service_refs(kind: Kind) {
         .await
         .unwrap();
     assert_eq!(r, "hello rust-child");
-    // As a keyword argument. (Not through `Kwargs`: `Kwargs::arg` turns a `ServiceRef` into nil,
-    // because it encodes outside the connection; a map encodes at send time and works.)
-    let kwargs = std::collections::BTreeMap::from([("proxy", ServiceRef::at("child"))]);
+    // As a keyword argument, through `Kwargs` (encoded at send time, in the connection's scope).
     let r: String = remote
         .get("call_me_back")
-        .call_kw((), kwargs)
+        .call_kw((), Kwargs::new().arg("proxy", ServiceRef::at("child")))
         .await
         .unwrap_or_else(|e| panic!("a service reference as a keyword argument: {e}"));
     assert_eq!(r, "hello rust-child");

@@ -698,3 +698,39 @@ async fn malformed_requests_get_an_error_reply_that_says_what_was_wrong() {
     }
     server.shutdown().await;
 }
+
+/// Regression: on a multi-threaded runtime a request could reach the server before its channel
+/// had a users' handle, and the stand-in handle closed the connection when the reply was sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_connections_survive_their_first_calls_on_a_multi_threaded_runtime() {
+    let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
+    for _ in 0..100 {
+        let client = open_connection(
+            server.local_addr(),
+            Some(Router::new(math())),
+            Options::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            client
+                .remote()
+                .get("add")
+                .call::<i64>((1, 2))
+                .await
+                .unwrap(),
+            3
+        );
+        assert_eq!(
+            client
+                .remote()
+                .get("sub/mul")
+                .call::<i64>((2, 3))
+                .await
+                .unwrap(),
+            6
+        );
+        client.close().await;
+    }
+    server.shutdown().await;
+}
