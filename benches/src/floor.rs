@@ -149,9 +149,19 @@ fn check_reply(frame: &[u8], op: Op, expect_add: i64, expect_len: usize) -> Resu
 /// Runs one connection's share of a workload: keeps `inflight` requests outstanding until the
 /// window stops. The server answers in order, so send times are kept in a queue.
 pub async fn client_conn<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    w: Workload,
+    window: Arc<Window>,
+) -> Result<TaskResult, String> {
+    client_calls(stream, w, window, u64::MAX).await
+}
+
+/// As [`client_conn`], but also stops after `max_calls` requests (for instruction counts).
+pub async fn client_calls<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     w: Workload,
     window: Arc<Window>,
+    max_calls: u64,
 ) -> Result<TaskResult, String> {
     let data = payload(&w);
     let mut rbuf = BytesMut::with_capacity(READ_BUF);
@@ -160,7 +170,7 @@ pub async fn client_conn<S: AsyncRead + AsyncWrite + Unpin>(
     let (mut next_id, mut n, mut lats) = (0u64, 0u64, Vec::new());
     loop {
         if !window.stop.load(Ordering::Acquire) {
-            while sent.len() < w.inflight {
+            while sent.len() < w.inflight && next_id < max_calls {
                 let a = (next_id & 0xFFFF) as i64;
                 encode_request(&mut wbuf, next_id, w.op, a, &data);
                 sent.push_back((Instant::now(), a + 1));
