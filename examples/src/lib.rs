@@ -1,1 +1,3 @@
 //! Examples of rpc-core.
+
+pub mod interop;

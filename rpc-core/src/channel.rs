@@ -120,18 +120,47 @@ impl ChannelBuilder {
             queue_rx: tokio::sync::Mutex::new(queue_rx),
             closed: closed_tx,
             tasks: Mutex::new(None),
+            handle: OnceLock::new(),
         });
         let reader_task = tokio::spawn(reader_loop(shared.clone(), reader));
         let writer_task = tokio::spawn(writer_loop(shared.clone(), writer));
         *lock(&shared.tasks) = Some((reader_task, writer_task));
-        Channel { shared }
+        let handle = Arc::new(Handle {
+            shared: shared.clone(),
+        });
+        let _ = shared.handle.set(Arc::downgrade(&handle));
+        Channel {
+            shared,
+            _handle: handle,
+        }
     }
 }
 
 /// A request/reply channel over one connection. Cheap to clone; all clones are one channel.
+///
+/// When the last clone is dropped (with every proxy, request and reply that refers to it), the
+/// connection is closed as by [`close`](Self::close), without waiting.
 #[derive(Clone)]
 pub struct Channel {
     shared: Arc<Shared>,
+    _handle: Arc<Handle>,
+}
+
+/// Closes the connection when the last [`Channel`] handle goes away.
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared
+            .shut(ChannelError::ConnectionReset(Cow::Borrowed(
+                "every handle of the channel was dropped",
+            )));
+        if let Some((reader, _writer)) = lock(&self.shared.tasks).as_ref() {
+            reader.abort();
+        }
+    }
 }
 
 impl fmt::Debug for Channel {
@@ -172,6 +201,7 @@ pub(crate) struct Shared {
     queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<IncomingRequest>>,
     closed: watch::Sender<Option<ChannelError>>,
     tasks: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+    handle: OnceLock<Weak<Handle>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -189,8 +219,22 @@ impl Channel {
         }
     }
 
+    /// A handle for internal use (requests, replies, received proxies). It shares the users'
+    /// handle while any exists; after that the channel is closed already.
     pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
-        Channel { shared }
+        let handle = shared
+            .handle
+            .get()
+            .and_then(Weak::upgrade)
+            .unwrap_or_else(|| {
+                Arc::new(Handle {
+                    shared: shared.clone(),
+                })
+            });
+        Channel {
+            shared,
+            _handle: handle,
+        }
     }
 
     /// The codec of this channel.

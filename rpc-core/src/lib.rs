@@ -122,7 +122,7 @@ pub use value::Value;
 pub use serde_bytes::ByteBuf;
 
 #[cfg(feature = "macros")]
-pub use rpc_macros::service;
+pub use rpc_macros::{expose, service, sub_router};
 
 #[doc(hidden)]
 pub mod __private;

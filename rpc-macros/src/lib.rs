@@ -1,9 +1,32 @@
-//! Procedural macros of `rpc-core`. Use them through `rpc_core::service`.
+//! Procedural macros of `rpc-core`: `#[service]` and its helper attributes.
+//!
+//! Use them through `rpc_core` (`rpc_core::service`), which documents what they generate; the
+//! generated code names `rpc_core::__private`, so this crate is not useful on its own.
 
 use proc_macro::TokenStream;
 
-/// See `rpc_core::service`.
+mod ast;
+mod attr;
+mod check;
+mod ctxt;
+mod expand;
+
+/// Makes a struct or its impl block a service. See `rpc_core::service`.
 #[proc_macro_attribute]
-pub fn service(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::service(attr.into(), item.into()).into()
+}
+
+/// Exposes a method of a `#[service]` impl block. Only meaningful inside one, where
+/// `#[service]` removes it; anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn expose(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced("expose", attr.into(), item.into()).into()
+}
+
+/// Marks a field of a `#[service]` struct as a child service. Only meaningful inside one, where
+/// `#[service]` removes it; anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn sub_router(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::misplaced("sub_router", attr.into(), item.into()).into()
 }

@@ -361,3 +361,20 @@ async fn queued_frames_go_out_in_one_write() {
     }
     assert_eq!(writes.load(Ordering::Relaxed), 1);
 }
+
+#[tokio::test]
+async fn dropping_every_handle_closes_the_connection() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let clone = ch.clone();
+    drop(ch);
+    assert!(!clone.is_closed(), "a clone keeps the channel open");
+    drop(clone.request("last words").unwrap());
+    drop(clone);
+    assert_eq!(
+        peer.recv_value().await,
+        msg(0, 0.into(), "last words".into())
+    );
+    let mut rest = Vec::new();
+    peer.io.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty(), "the stream ends after what was queued");
+}

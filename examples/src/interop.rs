@@ -1,0 +1,157 @@
+//! The `#[service]` tree that the aiomas interop tests talk to, shared by the `interop_server`
+//! example and the test harness (which runs it in-process).
+//!
+//! | path | does |
+//! |---|---|
+//! | `add(a, b)` | `a + b` |
+//! | `fail(msg)` | fails with `ValueError: msg` |
+//! | `echo(value)` | returns `value` unchanged |
+//! | `echo_types(*args, **kwargs)` | returns `[args, kwargs]` (the captured `echo_types` vector) |
+//! | `sleep_add(a, b, ms)` | waits `ms` milliseconds, then `a + b` |
+//! | `slow_add(a, b)` | `a + b` from an async handler (the captured pipelining vector) |
+//! | `call_me_back(proxy)` | `"hello " + proxy.get_name()` |
+//! | `panic()` | panics; the caller gets an error reply and the server goes on |
+//! | `hang_up()` | closes the caller's connection while the call is pending |
+//! | `hidden()` | exists but is not exposed |
+//! | `sub/mul(a, b)` | `a * b` |
+//! | `sub/deep/square(x)` | `x * x` |
+
+use std::time::Duration;
+
+use rpc_core::{service, CallContext, CallError, Proxy, Router, RpcError, Value};
+
+/// A service reference the caller passed in: a [`Proxy`] on the caller's connection.
+///
+/// `#[service]` makes a typed proxy method for every exposed method, which needs every
+/// parameter to be `Serialize`, and `Proxy` is not (a received proxy cannot be sent on, as in
+/// aiomas). This wrapper decodes as a `Proxy` and refuses to be encoded.
+#[derive(Debug, Clone)]
+pub struct CallerService(pub Proxy);
+
+impl<'de> serde::Deserialize<'de> for CallerService {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Proxy::deserialize(d).map(CallerService)
+    }
+}
+
+impl serde::Serialize for CallerService {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "a proxy received from the peer cannot be sent on; send a ServiceRef to one of your own services",
+        ))
+    }
+}
+
+fn overflow() -> CallError {
+    CallError::new("OverflowError", "integer overflow")
+}
+
+/// The root of the interop tree.
+#[service]
+#[derive(Debug, Default)]
+pub struct InteropServer {
+    #[sub_router]
+    sub: Sub,
+}
+
+#[service]
+impl InteropServer {
+    /// `a + b`.
+    #[expose]
+    fn add(&self, a: i64, b: i64) -> Result<i64, CallError> {
+        a.checked_add(b).ok_or_else(overflow)
+    }
+
+    /// Fails with `ValueError: msg`.
+    #[expose]
+    fn fail(&self, msg: String) -> Result<(), CallError> {
+        Err(CallError::value_error(msg))
+    }
+
+    /// Returns `value` unchanged.
+    #[expose]
+    fn echo(&self, value: Value) -> Value {
+        value
+    }
+
+    /// `[args, kwargs]`, as the capture's `echo(*args, **kwargs)`.
+    #[expose]
+    fn echo_types(&self, #[args] args: Vec<Value>, #[kwargs] kwargs: Value) -> Value {
+        Value::Array(vec![Value::Array(args), kwargs])
+    }
+
+    /// Waits `ms` milliseconds, then `a + b`.
+    #[expose]
+    async fn sleep_add(&self, a: i64, b: i64, ms: u64) -> Result<i64, CallError> {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        a.checked_add(b).ok_or_else(overflow)
+    }
+
+    /// `a + b` from an async handler (the capture's pipelining scenario).
+    #[expose]
+    async fn slow_add(&self, a: i64, b: i64) -> Result<i64, CallError> {
+        tokio::task::yield_now().await;
+        a.checked_add(b).ok_or_else(overflow)
+    }
+
+    /// Calls `get_name()` on the service the caller passed, over the same connection.
+    #[expose]
+    async fn call_me_back(&self, proxy: CallerService) -> Result<String, RpcError> {
+        let name: String = proxy.0.get("get_name").call(()).await?;
+        Ok(format!("hello {name}"))
+    }
+
+    /// Panics; the caller gets an error reply and the server goes on.
+    #[expose]
+    fn panic(&self) -> i64 {
+        panic!("panic() was called")
+    }
+
+    /// Closes the caller's connection while this call is pending.
+    #[expose]
+    async fn hang_up(&self, #[context] cx: CallContext) {
+        cx.channel().close().await;
+    }
+
+    /// Exists, but is not exposed: the peer gets aiomas's "is not exposed" error.
+    #[allow(dead_code)]
+    fn hidden(&self) -> &'static str {
+        "not reachable over RPC"
+    }
+}
+
+/// The `sub` node.
+#[service]
+#[derive(Debug, Default)]
+pub struct Sub {
+    #[sub_router]
+    deep: Deep,
+}
+
+#[service]
+impl Sub {
+    /// `a * b`.
+    #[expose]
+    fn mul(&self, a: i64, b: i64) -> Result<i64, CallError> {
+        a.checked_mul(b).ok_or_else(overflow)
+    }
+}
+
+/// The `sub/deep` node.
+#[service]
+#[derive(Debug, Default)]
+pub struct Deep {}
+
+#[service]
+impl Deep {
+    /// `x * x`.
+    #[expose]
+    fn square(&self, x: i64) -> Result<i64, CallError> {
+        x.checked_mul(x).ok_or_else(overflow)
+    }
+}
+
+/// The whole interop tree, ready to serve.
+pub fn router() -> Router {
+    Router::new(InteropServer::default())
+}

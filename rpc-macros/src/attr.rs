@@ -1,0 +1,92 @@
+//! The helper attributes: `#[expose]`, `#[expose(name = "...")]`, `#[sub_router]`,
+//! `#[sub_router(name = "...")]`, and `#[context]`, `#[args]`, `#[kwargs]` on parameters.
+
+use proc_macro2::Span;
+use syn::{Attribute, LitStr, Meta};
+
+use crate::ctxt::Ctxt;
+
+/// Whether `attr` is `#[name]`, `#[name(...)]` or `#[rpc_core::name...]`.
+pub(crate) fn is(attr: &Attribute, name: &str) -> bool {
+    let path = attr.path();
+    match path.segments.len() {
+        1 => path.is_ident(name),
+        2 => path.segments[0].ident == "rpc_core" && path.segments[1].ident == name,
+        _ => false,
+    }
+}
+
+/// Whether `attr` is one of the helper attributes of `#[service]`.
+pub(crate) fn is_helper(attr: &Attribute) -> bool {
+    ["expose", "sub_router", "context", "args", "kwargs"]
+        .iter()
+        .any(|name| is(attr, name))
+}
+
+/// A wire name given with `name = "..."`.
+#[derive(Clone)]
+pub(crate) struct WireName {
+    pub(crate) value: String,
+    pub(crate) span: Span,
+}
+
+/// Parses the options of `#[expose]` or `#[sub_router]`: nothing, or `name = "..."`.
+pub(crate) fn name_option(cx: &mut Ctxt, attr: &Attribute, what: &str) -> Option<WireName> {
+    let list = match &attr.meta {
+        Meta::Path(_) => return None,
+        Meta::List(list) => list,
+        Meta::NameValue(nv) => {
+            cx.error_spanned_by(
+                &nv.value,
+                format!("write #[{what}(name = \"...\")] to set the name the peer calls"),
+            );
+            return None;
+        }
+    };
+    let mut name: Option<WireName> = None;
+    let result = list.parse_nested_meta(|meta| {
+        if meta.path.is_ident("name") {
+            let lit: LitStr = meta.value()?.parse()?;
+            if name.is_some() {
+                return Err(syn::Error::new_spanned(&meta.path, "`name` is given twice: keep one"));
+            }
+            let value = lit.value();
+            if value.is_empty() {
+                return Err(syn::Error::new_spanned(&lit, "the name cannot be empty: write a name such as \"spam\""));
+            }
+            if value.contains('/') {
+                return Err(syn::Error::new_spanned(
+                    &lit,
+                    "the name cannot contain `/`, which separates path segments: write a single segment such as \"spam\"",
+                ));
+            }
+            name = Some(WireName {
+                value,
+                span: lit.span(),
+            });
+            Ok(())
+        } else {
+            let option = meta
+                .path
+                .get_ident()
+                .map_or_else(|| "this option".to_owned(), |i| format!("`{i}`"));
+            Err(meta.error(format!(
+                "unknown option {option}: write #[{what}] or #[{what}(name = \"...\")]"
+            )))
+        }
+    });
+    if let Err(e) = result {
+        cx.syn_error(e);
+    }
+    name
+}
+
+/// Checks that a parameter attribute (`#[context]`, `#[args]`, `#[kwargs]`) has no options.
+pub(crate) fn no_options(cx: &mut Ctxt, attr: &Attribute, what: &str) {
+    if !matches!(attr.meta, Meta::Path(_)) {
+        cx.error_spanned_by(
+            &attr.meta,
+            format!("#[{what}] takes no options: write #[{what}]"),
+        );
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Create (idempotently) the Python virtualenv used by the aiomas interop tests.
+#
+#   scripts/python-env.sh        -> prints the venv's python path on stdout
+#
+# The venv lives in <workspace>/target/py-venv and holds aiomas 2.0.1 plus a
+# msgpack >= 1.0 from PyPI. When the venv already has both, this returns at once.
+# Any failure exits non-zero with a message on stderr.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${RPC_PY_VENV:-$ROOT/target/py-venv}"
+PY="$VENV/bin/python"
+PYTHON3="${PYTHON3:-python3}"
+
+die() {
+    echo "python-env.sh: ERROR: $*" >&2
+    echo "python-env.sh: the aiomas interop tests need python3 (>= 3.8) with venv/pip and PyPI access." >&2
+    echo "python-env.sh: set RPC_SKIP_PYTHON=1 to skip them explicitly." >&2
+    exit 1
+}
+
+check() {
+    # Succeeds only when the venv imports the exact versions we need.
+    "$PY" - <<'PYEOF' 2>/dev/null
+import importlib.metadata as md, sys
+assert md.version("aiomas") == "2.0.1", md.version("aiomas")
+import msgpack
+assert msgpack.version >= (1, 0, 0), msgpack.version
+import aiomas, aiomas.rpc, aiomas.codecs  # noqa: F401
+PYEOF
+}
+
+if [ -x "$PY" ] && check; then
+    echo "$PY"
+    exit 0
+fi
+
+command -v "$PYTHON3" >/dev/null 2>&1 || die "'$PYTHON3' not found on PATH"
+"$PYTHON3" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' \
+    || die "'$PYTHON3' is older than 3.8 ($("$PYTHON3" --version 2>&1))"
+
+echo "python-env.sh: creating $VENV ..." >&2
+rm -rf "$VENV"
+mkdir -p "$(dirname "$VENV")"
+"$PYTHON3" -m venv "$VENV" >&2 || die "'$PYTHON3 -m venv $VENV' failed (is the venv module installed? e.g. apt-get install python3-venv)"
+"$PY" -m pip install --disable-pip-version-check --quiet \
+    'aiomas==2.0.1' 'msgpack>=1.0' >&2 \
+    || die "pip could not install aiomas==2.0.1 and msgpack>=1.0 into $VENV"
+check || die "the venv at $VENV was created but does not import aiomas 2.0.1 with msgpack >= 1.0"
+
+echo "python-env.sh: ready" >&2
+echo "$PY"

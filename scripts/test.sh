@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one test command: builds the Python aiomas venv for the interop tests, then runs every
+# test of the workspace (unit, integration, interop and doc tests).
+#
+#   scripts/test.sh                     # everything
+#   RPC_SKIP_PYTHON=1 scripts/test.sh   # without Python: the aiomas interop tests do NOT run
+#
+# Extra arguments go to the test runner (cargo nextest when installed, else cargo test).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+if [ "${RPC_SKIP_PYTHON:-}" != "" ] && [ "${RPC_SKIP_PYTHON}" != "0" ]; then
+    echo "============================================================================" >&2
+    echo "RPC_SKIP_PYTHON is set: the Python aiomas interop tests will NOT run." >&2
+    echo "============================================================================" >&2
+    export RPC_SKIP_PYTHON=1
+else
+    RPC_PYTHON="$("$ROOT/scripts/python-env.sh")" || {
+        echo "test.sh: could not set up the Python venv (see above); set RPC_SKIP_PYTHON=1 to run without the interop tests" >&2
+        exit 1
+    }
+    export RPC_PYTHON
+    echo "test.sh: Python interop tests use $RPC_PYTHON" >&2
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --no-fail-fast "$@"
+    cargo test --doc --workspace
+else
+    cargo test --workspace --no-fail-fast "$@"
+fi
+
+if [ "${RPC_SKIP_PYTHON:-}" = "1" ]; then
+    echo "test.sh: reminder: the Python aiomas interop tests did NOT run (RPC_SKIP_PYTHON=1)." >&2
+fi
