@@ -10,8 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ -z "${RPC_PYTHON:-}" && ! -x target/py-venv/bin/python && -x scripts/python-env.sh ]]; then
-    scripts/python-env.sh || echo "bench.sh: scripts/python-env.sh failed; running without Python" >&2
+# The Python side: scripts/python-env.sh makes (once) target/py-venv with aiomas 2.0.1.
+if [[ -z "${RPC_PYTHON:-}" && " $* " != *" --no-python "* && -x scripts/python-env.sh ]]; then
+    if py=$(scripts/python-env.sh); then
+        export RPC_PYTHON="$py"
+    else
+        echo "bench.sh: scripts/python-env.sh failed; running without Python aiomas" >&2
+    fi
 fi
 
 cargo build --release -p benches --bin rpcbench

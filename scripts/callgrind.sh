@@ -4,7 +4,7 @@
 # and divides the difference, so that setup and teardown cancel out. Does the same for the raw
 # framed floor, and lists the functions whose inclusive cost grows with N, per call.
 #
-#   scripts/callgrind.sh            # N = 2000 and 12000, window 100 (and 1 for ours)
+#   scripts/callgrind.sh            # N = 2000 and 12000; window 100, and 1 (sequential)
 #   N1=1000 N2=5000 scripts/callgrind.sh
 #
 # Profiles land in target/callgrind/; the per-call summary is printed and saved beside them.
@@ -21,7 +21,7 @@ cargo build --release -p benches --bin inproc
 
 total() { grep -E '^(summary|totals):' "$1" | tail -1 | awk '{print $2}'; }
 
-for spec in "ours 100" "floor 100" "ours 1" "floor 1"; do
+for spec in "ours 100" "ours-dict 100" "floor 100" "ours 1" "floor 1"; do
     set -- $spec
     impl=$1 win=$2
     for n in "$N1" "$N2"; do

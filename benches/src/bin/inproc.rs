@@ -2,10 +2,10 @@
 //! `tokio::io::duplex`, for instruction counts under callgrind (`scripts/callgrind.sh`).
 //!
 //! ```text
-//! inproc --impl ours|floor --calls N [--window W]
+//! inproc --impl ours|ours-dict|floor --calls N [--window W]
 //! ```
 //!
-//! `ours` opens a [`Channel`] on each end of the duplex and an [`RpcClient`] with the benchmark
+//! `ours` (typed `#[service]` and its proxy; `ours-dict`: a `ServiceDict` called by name) opens a [`Channel`] on each end of the duplex and an [`RpcClient`] with the benchmark
 //! router on both, then keeps `W` `add` calls in flight until `N` have completed: encoding,
 //! framing, the channel's reader and writer tasks, dispatch and the reply, on both sides. `floor`
 //! runs the raw framed floor's client and server over the same kind of stream.
@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use benches::driver::{BenchClient, Window};
-use benches::ours::{router, OursClient};
+use benches::ours::{dict_router, router, DictClient, OursClient};
 use benches::{floor, Op, Workload};
 use futures::stream::{FuturesUnordered, StreamExt};
 use rpc_core::{Channel, RpcClient};
@@ -40,7 +40,8 @@ fn main() {
         .expect("tokio runtime");
     let done = rt.block_on(async move {
         match imp.as_str() {
-            "ours" => ours(calls, window).await,
+            "ours" => ours(calls, window, false).await,
+            "ours-dict" => ours(calls, window, true).await,
             "floor" => floor_calls(calls, window).await,
             other => Err(format!("unknown --impl {other:?}")),
         }
@@ -54,11 +55,22 @@ fn main() {
     }
 }
 
-async fn ours(calls: u64, window: usize) -> Result<u64, String> {
+async fn ours(calls: u64, window: usize, dict: bool) -> Result<u64, String> {
     let (a, b) = tokio::io::duplex(DUPLEX_BUF);
-    let server = RpcClient::new(Channel::builder().open(a), Some(router()));
-    let client = RpcClient::new(Channel::builder().open(b), Some(router()));
-    let proxy = OursClient::new(&client);
+    let r = if dict { dict_router } else { router };
+    let server = RpcClient::new(Channel::builder().open(a), Some(r()));
+    let client = RpcClient::new(Channel::builder().open(b), Some(r()));
+    if dict {
+        run_calls(DictClient::new(&client), calls, window).await?;
+    } else {
+        run_calls(OursClient::new(&client), calls, window).await?;
+    }
+    client.close().await;
+    server.close().await;
+    Ok(calls)
+}
+
+async fn run_calls<C: BenchClient>(proxy: C, calls: u64, window: usize) -> Result<u64, String> {
     let mut pending = FuturesUnordered::new();
     let (mut issued, mut done) = (0u64, 0u64);
     while done < calls {
@@ -73,8 +85,6 @@ async fn ours(calls: u64, window: usize) -> Result<u64, String> {
             None => break,
         }
     }
-    client.close().await;
-    server.close().await;
     Ok(done)
 }
 

@@ -2,15 +2,19 @@
 //!
 //! ```text
 //! rpcbench run [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--no-python]
-//!              [--python PATH] [--pin none|split|same] [--only IMPL,...] [--out FILE]
-//! rpcbench server --impl floor|ours|tarpc --tcp HOST:PORT [--unix PATH]
-//! rpcbench client --impl floor|ours|tarpc --addr ADDR --op add|echo [--size N] [--conns N]
+//!              [--python PATH] [--pin none|split|same] [--only TARGET,...] [--dict] [--out FILE]
+//! rpcbench server --impl floor|ours|ours-dict|tarpc --tcp HOST:PORT [--unix PATH]
+//! rpcbench client --impl floor|ours|ours-dict|tarpc --addr ADDR --op add|echo [--size N] [--conns N]
 //!                 [--inflight N] [--duration S] [--warmup S] [--server-pid PID]
 //! ```
 //!
 //! `run` starts every server in its own process, then for each round, mode and implementation
 //! (the order of implementations rotates each round) runs one client process, and prints a
 //! table of medians. Nothing here asserts timing.
+//!
+//! `ours` is a typed `#[service]` called through its generated proxy; `--dict` adds `ours-dict`,
+//! the same service as a `ServiceDict` called by name. `--pin split` puts servers on CPU 0 and
+//! clients on CPU 1, `--pin same` puts both on CPU 0 (with `taskset`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -20,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use benches::driver::{drive, measure, Window};
-use benches::ours::OursClient;
+use benches::ours::{DictClient, OursClient};
 use benches::tarpc_impl::TarpcClient;
 use benches::{floor, Measurement, Op, Workload};
 use serde_json::json;
@@ -109,12 +113,13 @@ fn server(f: &Flags) -> Result<(), String> {
         let mut line = String::from("LISTEN");
         let mut keep = Vec::new();
         match imp.as_str() {
-            "ours" => {
-                let s = benches::ours::serve(&tcp).await?;
+            "ours" | "ours-dict" => {
+                let dict = imp == "ours-dict";
+                let s = benches::ours::serve(&tcp, dict).await?;
                 line += &format!(" tcp={}", s.local_addr());
                 keep.push(s);
                 if let Some(p) = &unix {
-                    let s = benches::ours::serve(&format!("unix:{p}")).await?;
+                    let s = benches::ours::serve(&format!("unix:{p}"), dict).await?;
                     line += &format!(" unix={p}");
                     keep.push(s);
                 }
@@ -195,6 +200,13 @@ async fn run_client(
             let mut clients = Vec::new();
             for _ in 0..w.conns {
                 clients.push(OursClient::connect(addr).await?);
+            }
+            drive(clients, w, server_pid).await
+        }
+        "ours-dict" => {
+            let mut clients = Vec::new();
+            for _ in 0..w.conns {
+                clients.push(DictClient::connect(addr).await?);
             }
             drive(clients, w, server_pid).await
         }
@@ -463,6 +475,9 @@ fn run(f: &Flags) -> Result<(), String> {
     let mut procs = Vec::new();
     let mut targets = Vec::new();
     let mut imps: Vec<&str> = vec!["floor", "ours", "tarpc"];
+    if f.has("dict") {
+        imps.insert(2, "ours-dict");
+    }
     if python.is_some() {
         imps.push("python");
     } else {
@@ -553,7 +568,7 @@ fn run(f: &Flags) -> Result<(), String> {
                 match run_client_proc(pinned(&pin, "client", cmd), timeout) {
                     Ok(m) => {
                         eprintln!(
-                            "  round {round} {:<15} {:<12} {:>10.0} calls/s",
+                            "  round {round} {:<15} {:<14} {:>10.0} calls/s",
                             mode.name, t.name, m.calls_per_sec
                         );
                         runs.push(json!({ "round": round, "mode": mode.name, "target": t.name, "result": m }));
@@ -561,7 +576,7 @@ fn run(f: &Flags) -> Result<(), String> {
                     }
                     Err(e) => {
                         eprintln!(
-                            "  round {round} {:<15} {:<12} FAILED: {e}",
+                            "  round {round} {:<15} {:<14} FAILED: {e}",
                             mode.name, t.name
                         );
                         runs.push(json!({ "round": round, "mode": mode.name, "target": t.name, "error": e }));
@@ -597,12 +612,13 @@ fn run(f: &Flags) -> Result<(), String> {
     let mut medians = Vec::new();
     println!();
     println!(
-        "{:<15} {:<12} {:>11} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>8}",
+        "{:<15} {:<14} {:>11} {:>8} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>9} {:>8}",
         "mode",
         "target",
         "calls/s",
         "x floor",
         "x tarpc",
+        "x python",
         "p50 us",
         "x floor",
         "p99 us",
@@ -613,7 +629,7 @@ fn run(f: &Flags) -> Result<(), String> {
     for (mi, mode) in MODES.iter().enumerate() {
         for (ti, t) in targets.iter().enumerate() {
             let Some(m) = med(mi, ti) else {
-                println!("{:<15} {:<12} {:>11}", mode.name, t.name, "FAILED");
+                println!("{:<15} {:<14} {:>11}", mode.name, t.name, "FAILED");
                 continue;
             };
             let floor = find(&format!(
@@ -622,13 +638,15 @@ fn run(f: &Flags) -> Result<(), String> {
             ))
             .and_then(|fi| med(mi, fi));
             let tarpc = find("tarpc/tcp").and_then(|ti| med(mi, ti));
+            let python = find("python/tcp").and_then(|ti| med(mi, ti));
             println!(
-                "{:<15} {:<12} {:>11.0} {:>8} {:>8} {:>9.1} {:>8} {:>9.1} {:>9} {:>9.2} {:>8}",
+                "{:<15} {:<14} {:>11.0} {:>8} {:>8} {:>8} {:>9.1} {:>8} {:>9.1} {:>9} {:>9.2} {:>8}",
                 mode.name,
                 t.name,
                 m.calls_per_sec,
                 ratio(m.calls_per_sec, floor.as_ref().map(|f| f.calls_per_sec)),
                 ratio(m.calls_per_sec, tarpc.as_ref().map(|f| f.calls_per_sec)),
+                ratio(m.calls_per_sec, python.as_ref().map(|f| f.calls_per_sec)),
                 m.p50_us,
                 ratio(m.p50_us, floor.as_ref().map(|f| f.p50_us)),
                 m.p99_us,
@@ -646,6 +664,7 @@ fn run(f: &Flags) -> Result<(), String> {
                 "median": m,
                 "vs_floor_calls_per_sec": floor.as_ref().map(|f| m.calls_per_sec / f.calls_per_sec),
                 "vs_tarpc_calls_per_sec": tarpc.as_ref().map(|f| m.calls_per_sec / f.calls_per_sec),
+                "vs_python_calls_per_sec": python.as_ref().map(|f| m.calls_per_sec / f.calls_per_sec),
                 "vs_floor_p50": floor.as_ref().map(|f| m.p50_us / f.p50_us),
                 "vs_floor_cpu_per_call": floor.as_ref().map(|f| m.cpu_us_per_call / f.cpu_us_per_call),
             }));
