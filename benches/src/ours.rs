@@ -1,0 +1,134 @@
+//! This project: a typed `#[service]` on the server and its generated proxy on the client
+//! ([`router`], [`OursClient`]), and the dynamic twin, a [`ServiceDict`] called through
+//! [`Proxy::call`] ([`dict_router`], [`DictClient`]), to show what typing saves.
+
+use bytes::Bytes;
+use rpc_core::{
+    open_connection, service, start_server, ByteBuf, DynCall, Options, Proxy, Router, Server,
+    ServiceDict,
+};
+
+use crate::driver::BenchClient;
+
+/// The benchmark service.
+#[service]
+#[derive(Debug, Default)]
+pub struct Bench {}
+
+#[service]
+impl Bench {
+    /// Returns `a + b`.
+    #[expose]
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    /// Returns `data`.
+    #[expose]
+    fn echo(&self, data: ByteBuf) -> ByteBuf {
+        data
+    }
+}
+
+/// The benchmark service, typed: `add(a, b)` and `echo(data)`.
+pub fn router() -> Router {
+    Router::new(Bench::default())
+}
+
+/// The same service as a [`ServiceDict`].
+pub fn dict_router() -> Router {
+    Router::new(
+        ServiceDict::new()
+            .function("add", |c: DynCall| {
+                Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+            })
+            .function("echo", |c: DynCall| c.arg::<ByteBuf>(0, "data")),
+    )
+}
+
+/// Starts a server on `addr` (`host:port` or `unix:PATH`), typed or with the [`ServiceDict`].
+pub async fn serve(addr: &str, dict: bool) -> Result<Server, String> {
+    let router = if dict { dict_router() } else { router() };
+    start_server(addr, router, None, Options::new())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// One connection, through the typed proxy that `#[service]` generates.
+#[derive(Debug, Clone)]
+pub struct OursClient(BenchProxy);
+
+impl OursClient {
+    /// Wraps a connection.
+    pub fn new(client: &rpc_core::RpcClient) -> Self {
+        OursClient(client.proxy::<BenchProxy>())
+    }
+
+    /// Connects to `addr`.
+    pub async fn connect(addr: &str) -> Result<Self, String> {
+        let client = open_connection(addr, None, Options::new())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self::new(&client))
+    }
+}
+
+impl BenchClient for OursClient {
+    async fn add(&self, a: i64, b: i64) -> Result<i64, String> {
+        self.0.add(a, b).await.map_err(|e| e.to_string())
+    }
+
+    async fn echo(&self, data: Bytes) -> Result<usize, String> {
+        // The generated proxy takes the argument by value, as the method does: one copy.
+        let r = self
+            .0
+            .echo(ByteBuf::from(data.to_vec()))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(r.len())
+    }
+}
+
+/// One connection, with a by-name [`Proxy`] per method.
+#[derive(Debug, Clone)]
+pub struct DictClient {
+    add: Proxy,
+    echo: Proxy,
+}
+
+impl DictClient {
+    /// Wraps a connection.
+    pub fn new(client: &rpc_core::RpcClient) -> Self {
+        let remote = client.remote();
+        DictClient {
+            add: remote.get("add"),
+            echo: remote.get("echo"),
+        }
+    }
+
+    /// Connects to `addr`.
+    pub async fn connect(addr: &str) -> Result<Self, String> {
+        let client = open_connection(addr, None, Options::new())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Self::new(&client))
+    }
+}
+
+impl BenchClient for DictClient {
+    async fn add(&self, a: i64, b: i64) -> Result<i64, String> {
+        self.add
+            .call::<i64>((a, b))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn echo(&self, data: Bytes) -> Result<usize, String> {
+        let r: ByteBuf = self
+            .echo
+            .call((serde_bytes::Bytes::new(&data),))
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(r.len())
+    }
+}

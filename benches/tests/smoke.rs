@@ -1,0 +1,51 @@
+//! Runs the whole harness with a tiny duration so that it never rots. Checks only that it
+//! completes and prints every row; timing is never asserted.
+
+use std::process::Command;
+
+#[test]
+fn harness_runs_every_mode_and_target() {
+    let out_file = std::env::temp_dir().join(format!("rpcbench-smoke-{}.json", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_rpcbench"))
+        .args(["run", "--smoke", "--no-python", "--out"])
+        .arg(&out_file)
+        .output()
+        .expect("run rpcbench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "rpcbench failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("FAILED"),
+        "a run failed\n{stdout}\n{stderr}"
+    );
+    for mode in [
+        "sequential",
+        "pipelined-100",
+        "pipelined-1000",
+        "echo-1MiB",
+        "conns-200x10",
+    ] {
+        for target in [
+            "floor/tcp",
+            "floor/unix",
+            "ours/tcp",
+            "ours/unix",
+            "tarpc/tcp",
+        ] {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.starts_with(mode) && l.contains(target)),
+                "no row for {mode} {target}\n{stdout}"
+            );
+        }
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).expect("results file"))
+            .expect("JSON");
+    assert_eq!(json["medians"].as_array().map(Vec::len), Some(25));
+    let _ = std::fs::remove_file(&out_file);
+}
