@@ -314,6 +314,19 @@ impl Channel {
         Ok(())
     }
 
+    /// Handles one incoming payload on the caller's thread, exactly as the reader task would.
+    /// For benchmarks of dispatch without a socket; not a stable API.
+    #[doc(hidden)]
+    pub fn __handle_payload(&self, payload: Bytes) {
+        self.shared.dispatch(payload);
+    }
+
+    /// Takes whatever is queued for the writer. For benchmarks; not a stable API.
+    #[doc(hidden)]
+    pub fn __take_outgoing(&self) -> BytesMut {
+        std::mem::take(&mut lock(&self.shared.out).buf)
+    }
+
     /// Decodes bytes of this channel's codec with service references bound to this channel.
     pub(crate) fn decode_in_scope<T: DeserializeOwned>(
         &self,
