@@ -26,9 +26,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 
@@ -112,8 +113,10 @@ impl ChannelBuilder {
             max_frame_len: self.max_frame_len,
             peer: self.peer,
             next_id: AtomicU64::new(0),
-            pending: Mutex::new(HashMap::new()),
+            incoming: AtomicUsize::new(0),
+            pending: Mutex::new(HashMap::default()),
             out: Mutex::new(Outbox::default()),
+            sock: Mutex::new(Some(Box::pin(writer))),
             writer_wake: Notify::new(),
             handler: OnceLock::new(),
             queueing: Mutex::new(()),
@@ -130,7 +133,7 @@ impl ChannelBuilder {
         });
         let _ = shared.handle.set(Arc::downgrade(&handle));
         let reader_task = tokio::spawn(reader_loop(shared.clone(), reader));
-        let writer_task = tokio::spawn(writer_loop(shared.clone(), writer));
+        let writer_task = tokio::spawn(writer_loop(shared.clone()));
         *lock(&shared.tasks) = Some((reader_task, writer_task));
         Channel {
             shared,
@@ -190,19 +193,57 @@ pub(crate) struct ConnHooks {
 
 #[derive(Default)]
 struct Outbox {
+    /// Frames waiting to be written, in order.
     buf: BytesMut,
+    /// Whether somebody (the writer task or a sender writing directly) owns the socket now.
+    writing: bool,
     closed: Option<ChannelError>,
 }
 
+type BoxWrite = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// How many rounds a sender that found the socket idle writes on behalf of the others before it
+/// hands the rest to the writer task.
+const DIRECT_ROUNDS: usize = 4;
+
+thread_local! {
+    /// The channel whose reader is dispatching a batch of frames on this thread: its replies are
+    /// queued and written once, when the batch is done.
+    static IN_READER_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 type PendingTx = oneshot::Sender<Result<Reply, ChannelError>>;
+
+/// Hashes our own request ids, which count up from 0: a multiplication spreads them well enough,
+/// and SipHash's protection against chosen keys is moot for keys we choose ourselves.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 pub(crate) struct Shared {
     scope: Scope,
     max_frame_len: usize,
     peer: String,
     next_id: AtomicU64,
-    pending: Mutex<HashMap<u64, PendingTx>>,
+    /// Requests of the peer received and not yet dropped (answered or not).
+    incoming: AtomicUsize,
+    pending: Mutex<HashMap<u64, PendingTx, BuildHasherDefault<IdHasher>>>,
     out: Mutex<Outbox>,
+    /// The write half of the socket; locked only for one non-blocking write attempt at a time.
+    sock: Mutex<Option<BoxWrite>>,
     writer_wake: Notify,
     handler: OnceLock<Arc<dyn RequestHandler>>,
     /// Held while a request is queued for `recv` and while a handler is installed.
@@ -265,8 +306,12 @@ impl Channel {
     pub fn request<C: Serialize + ?Sized>(&self, content: &C) -> Result<ReplyFuture, ChannelError> {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        lock(&self.shared.pending).insert(id, tx);
-        if let Err(e) = self.send_message(REQUEST, MsgId::Num(id), content) {
+        let alone = {
+            let mut pending = lock(&self.shared.pending);
+            pending.insert(id, tx);
+            pending.len() == 1
+        };
+        if let Err(e) = self.send_message(REQUEST, MsgId::Num(id), content, alone) {
             // The id stays used, as in aiomas.
             lock(&self.shared.pending).remove(&id);
             return Err(e);
@@ -285,12 +330,19 @@ impl Channel {
         kind: u8,
         id: MsgId<'_>,
         content: &C,
+        direct: bool,
     ) -> Result<(), ChannelError> {
-        self.write_frame(|codec, buf| codec.encode_message(buf, kind, id, content))
+        self.write_frame(direct, |codec, buf| {
+            codec.encode_message(buf, kind, id, content)
+        })
     }
 
+    /// Queues one frame. With `direct`, a sender that finds the socket idle writes it at once
+    /// instead of waking the writer task: right when nothing else is likely to follow (one call in
+    /// flight), wrong for a burst, which the writer task coalesces into one write.
     fn write_frame(
         &self,
+        direct: bool,
         write: impl FnOnce(&Codec, &mut BytesMut) -> Result<(), CodecError>,
     ) -> Result<(), ChannelError> {
         let shared = &*self.shared;
@@ -307,9 +359,14 @@ impl Channel {
             return Err(e.into());
         }
         frame::finish_frame(&mut out.buf, start, shared.max_frame_len)?;
+        let idle = start == 0 && !out.writing;
         drop(out);
-        if start == 0 {
-            shared.writer_wake.notify_one();
+        if idle && IN_READER_BATCH.with(|b| b.get()) != Arc::as_ptr(&self.shared) as usize {
+            if direct {
+                shared.write_now();
+            } else {
+                shared.writer_wake.notify_one();
+            }
         }
         Ok(())
     }
@@ -318,7 +375,10 @@ impl Channel {
     /// For benchmarks of dispatch without a socket; not a stable API.
     #[doc(hidden)]
     pub fn __handle_payload(&self, payload: Bytes) {
+        let me = Arc::as_ptr(&self.shared) as usize;
+        let prev = IN_READER_BATCH.with(|b| b.replace(me));
         self.shared.dispatch(payload);
+        IN_READER_BATCH.with(|b| b.set(prev));
     }
 
     /// Takes whatever is queued for the writer. For benchmarks; not a stable API.
@@ -419,6 +479,67 @@ impl Channel {
 }
 
 impl Shared {
+    /// Writes what is queued from the calling thread, without waiting: the fast path when the
+    /// socket is idle, which saves waking the writer task. Frames that others queue meanwhile go
+    /// out in the next round; what cannot be written at once is left to the writer task.
+    fn write_now(&self) {
+        for _ in 0..DIRECT_ROUNDS {
+            let mut batch = {
+                let mut out = lock(&self.out);
+                if out.writing || out.buf.is_empty() {
+                    return;
+                }
+                out.writing = true;
+                std::mem::take(&mut out.buf)
+            };
+            let written = match self.try_write(&batch) {
+                Ok(n) => n,
+                Err(e) => {
+                    lock(&self.out).writing = false;
+                    self.shut(e.into());
+                    return;
+                }
+            };
+            let mut out = lock(&self.out);
+            out.writing = false;
+            if written < batch.len() {
+                // The socket is full: the rest goes first, and the writer task waits for room.
+                let mut rest = batch.split_off(written);
+                rest.extend_from_slice(&out.buf);
+                out.buf = rest;
+                break;
+            }
+            if out.buf.is_empty() {
+                batch.clear();
+                out.buf = batch;
+                if out.closed.is_none() {
+                    return;
+                }
+                break;
+            }
+        }
+        self.writer_wake.notify_one();
+    }
+
+    /// Writes as much of `bytes` as the socket takes without blocking.
+    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut sock = lock(&self.sock);
+        let Some(w) = sock.as_mut() else {
+            return Ok(0);
+        };
+        let mut off = 0;
+        while off < bytes.len() {
+            match w.as_mut().poll_write(&mut cx, &bytes[off..]) {
+                Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => off += n,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        Ok(off)
+    }
+
     /// Marks the channel closed with `err` (the first reason wins), fails every pending request,
     /// and lets the writer flush and finish.
     fn shut(&self, err: ChannelError) {
@@ -445,7 +566,8 @@ impl Shared {
 
     fn dispatch(self: &Arc<Self>, payload: Bytes) {
         let codec = &self.scope.codec;
-        let msg = match codec.parse_message(&payload) {
+        // With a handler (an RPC service), requests are checked as they are taken apart.
+        let msg = match codec.parse_message_lazily(&payload, self.handler.get().is_none()) {
             Ok(msg) => msg,
             Err(e) => {
                 self.reject(&payload, e);
@@ -454,6 +576,7 @@ impl Shared {
         };
         match msg.kind {
             0 => {
+                self.incoming.fetch_add(1, Ordering::Relaxed);
                 let req = IncomingRequest {
                     channel: Channel::from_shared(self.clone()),
                     id: msg.id,
@@ -505,7 +628,7 @@ impl Shared {
         if let Some(id) = salvage_request_id(&self.scope.codec, payload) {
             let text = CallError::new("ValueError", format!("invalid request: {err}")).wire_text();
             let chan = Channel::from_shared(self.clone());
-            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &text) {
+            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &text, false) {
                 tracing::debug!(error = %e, "could not answer an invalid request");
             }
         }
@@ -548,17 +671,23 @@ fn salvage_request_id(codec: &Codec, payload: &[u8]) -> Option<Range<usize>> {
 async fn reader_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, mut reader: R) {
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    let me = Arc::as_ptr(&shared) as usize;
     let err = loop {
-        loop {
+        let prev = IN_READER_BATCH.with(|b| b.replace(me));
+        let res = loop {
             match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => shared.dispatch(frame),
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
-                    shared.shut(e);
-                    return;
-                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
             }
+        };
+        IN_READER_BATCH.with(|b| b.set(prev));
+        // The replies of the whole batch go out in one write.
+        shared.write_now();
+        if let Err(e) = res {
+            tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
+            shared.shut(e);
+            return;
         }
         if buf.capacity() - buf.len() < 4096 {
             buf.reserve(64 * 1024);
@@ -580,37 +709,60 @@ async fn reader_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, mut reader: R) {
     shared.shut(err);
 }
 
-async fn writer_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
-    let mut spare = BytesMut::with_capacity(64 * 1024);
+async fn writer_loop(shared: Arc<Shared>) {
     loop {
         let batch = {
             let mut out = lock(&shared.out);
-            if out.buf.is_empty() {
-                if out.closed.is_some() {
+            if out.writing || out.buf.is_empty() {
+                if out.closed.is_some() && !out.writing {
                     break;
                 }
                 None
             } else {
-                std::mem::swap(&mut out.buf, &mut spare);
-                Some(std::mem::take(&mut spare))
+                out.writing = true;
+                Some(std::mem::take(&mut out.buf))
             }
         };
-        match batch {
-            None => shared.writer_wake.notified().await,
-            Some(mut batch) => {
-                if let Err(e) = writer.write_all(&batch).await {
-                    shared.shut(e.into());
-                    return;
-                }
-                batch.clear();
-                // Keep a moderate buffer for the next batch; let a huge one go.
-                if batch.capacity() <= 1024 * 1024 {
-                    spare = batch;
+        let Some(mut batch) = batch else {
+            shared.writer_wake.notified().await;
+            continue;
+        };
+        let mut off = 0;
+        let res = std::future::poll_fn(|cx| {
+            let mut sock = lock(&shared.sock);
+            let Some(w) = sock.as_mut() else {
+                return Poll::Ready(Ok(()));
+            };
+            while off < batch.len() {
+                match w.as_mut().poll_write(cx, &batch[off..]) {
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+                    }
+                    Poll::Ready(Ok(n)) => off += n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
                 }
             }
+            Poll::Ready(Ok(()))
+        })
+        .await;
+        let mut out = lock(&shared.out);
+        out.writing = false;
+        if let Err(e) = res {
+            drop(out);
+            shared.shut(e.into());
+            break;
+        }
+        // Keep a moderate buffer for the next batch; let a huge one go.
+        if out.buf.is_empty() && batch.capacity() <= 1024 * 1024 {
+            batch.clear();
+            out.buf = batch;
         }
     }
-    let _ = writer.shutdown().await;
+    let sock = lock(&shared.sock).take();
+    if let Some(mut w) = sock {
+        let _ = w.shutdown().await;
+    }
 }
 
 /// The future of a reply, from [`Channel::request`].
@@ -702,6 +854,12 @@ impl Reply {
     }
 }
 
+impl Drop for IncomingRequest {
+    fn drop(&mut self) {
+        self.channel.shared.incoming.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A request from the peer, to be answered with [`reply`](Self::reply) or [`fail`](Self::fail).
 #[derive(Debug)]
 pub struct IncomingRequest {
@@ -743,10 +901,15 @@ impl IncomingRequest {
         &self.channel
     }
 
+    /// Whether this is the only request of the peer in progress (then its reply is written at once).
+    fn alone(&self) -> bool {
+        self.channel.shared.incoming.load(Ordering::Relaxed) <= 1
+    }
+
     /// Answers with a result: `[1, id, value]`.
     pub fn reply<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ChannelError> {
         self.channel
-            .send_message(RESULT, MsgId::Raw(self.raw_id()), value)
+            .send_message(RESULT, MsgId::Raw(self.raw_id()), value, self.alone())
     }
 
     /// Answers with an error: `[2, id, "<Kind>: <message>\n"]`.
@@ -758,6 +921,6 @@ impl IncomingRequest {
     /// list `[type, message, traceback...]`).
     pub fn fail_with<T: Serialize + ?Sized>(&self, content: &T) -> Result<(), ChannelError> {
         self.channel
-            .send_message(ERROR, MsgId::Raw(self.raw_id()), content)
+            .send_message(ERROR, MsgId::Raw(self.raw_id()), content, self.alone())
     }
 }

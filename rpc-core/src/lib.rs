@@ -101,6 +101,7 @@ pub mod codec;
 mod dict;
 pub mod error;
 pub mod frame;
+mod inline;
 mod proxy;
 pub mod server;
 pub mod service;

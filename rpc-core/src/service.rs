@@ -591,9 +591,8 @@ pub struct Param {
 #[derive(Debug)]
 pub struct Bound<'a> {
     sig: &'static Signature,
-    codec: Codec,
     channel: &'a Channel,
-    slots: Vec<Option<&'a [u8]>>,
+    slots: crate::inline::InlineVec<Option<&'a [u8]>>,
     rest_args: Vec<&'a [u8]>,
     rest_kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
 }
@@ -612,12 +611,13 @@ fn bind<'a>(
     channel: &'a Channel,
 ) -> Result<Bound<'a>, CallError> {
     let n = sig.params.len();
-    let mut slots: Vec<Option<&'a [u8]>> = vec![None; n];
+    let mut slots: crate::inline::InlineVec<Option<&'a [u8]>> =
+        crate::inline::InlineVec::filled(None, n);
     let mut rest_args = Vec::new();
     let name = sig.name;
     for (i, arg) in raw.args.iter().enumerate() {
         if i < n {
-            slots[i] = Some(arg);
+            slots[i] = Some(*arg);
         } else if sig.rest_args {
             rest_args.push(*arg);
         } else {
@@ -662,7 +662,7 @@ fn bind<'a>(
     let missing: Vec<&str> = sig
         .params
         .iter()
-        .zip(&slots)
+        .zip(slots.iter())
         .filter(|(p, s)| !p.optional && s.is_none())
         .map(|(p, _)| p.name)
         .collect();
@@ -685,7 +685,6 @@ fn bind<'a>(
     }
     Ok(Bound {
         sig,
-        codec: channel.codec().clone(),
         channel,
         slots,
         rest_args,
@@ -719,7 +718,7 @@ impl<'a> Bound<'a> {
     }
 
     fn nil(&self) -> &'static [u8] {
-        match self.codec.kind() {
+        match self.channel.codec().kind() {
             CodecKind::Json => b"null",
             _ => b"\xc0",
         }
@@ -727,13 +726,13 @@ impl<'a> Bound<'a> {
 
     /// Decodes the surplus positional arguments as one array (`*args`) into `T`.
     pub fn rest_args<T: DeserializeOwned>(&self) -> Result<T, CallError> {
-        let joined = join_array(&self.codec, &self.rest_args);
+        let joined = join_array(self.channel.codec(), &self.rest_args);
         self.decode_as(&joined, &"*args")
     }
 
     /// Decodes the surplus keyword arguments as one map (`**kwargs`) into `T`.
     pub fn rest_kwargs<T: DeserializeOwned>(&self) -> Result<T, CallError> {
-        let joined = join_map(&self.codec, &self.rest_kwargs);
+        let joined = join_map(self.channel.codec(), &self.rest_kwargs);
         self.decode_as(&joined, &"**kwargs")
     }
 }

@@ -342,7 +342,7 @@ impl AsyncRead for NeverReads {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn queued_frames_go_out_in_one_write() {
+async fn a_lone_request_goes_out_at_once_and_a_burst_in_one_write() {
     let (a, b) = tokio::io::duplex(1 << 20);
     let writes = Arc::new(AtomicUsize::new(0));
     let writer = CountingWriter {
@@ -350,8 +350,13 @@ async fn queued_frames_go_out_in_one_write() {
         writes: writes.clone(),
     };
     let ch = Channel::builder().open_split(NeverReads, writer);
-    // All 100 are queued before the writer task gets to run on this single thread.
-    let _futs: Vec<_> = (0..100).map(|i| ch.request(&i).unwrap()).collect();
+    // The first request is alone in flight: it is written by the caller at once, without
+    // waiting for the writer task (which cannot run before this test yields).
+    let first = ch.request(&0).unwrap();
+    assert_eq!(writes.load(Ordering::Relaxed), 1);
+    // The other 99 are queued behind it, and the writer task sends them in one write.
+    let _rest: Vec<_> = (1..100).map(|i| ch.request(&i).unwrap()).collect();
+    assert_eq!(writes.load(Ordering::Relaxed), 1);
     let mut peer = Peer { io: b };
     for i in 0..100 {
         assert_eq!(
@@ -359,7 +364,8 @@ async fn queued_frames_go_out_in_one_write() {
             msg(0, Value::Int(i), Value::Int(i))
         );
     }
-    assert_eq!(writes.load(Ordering::Relaxed), 1);
+    assert_eq!(writes.load(Ordering::Relaxed), 2);
+    drop(first);
 }
 
 #[tokio::test]
@@ -377,4 +383,39 @@ async fn dropping_every_handle_closes_the_connection() {
     let mut rest = Vec::new();
     peer.io.read_to_end(&mut rest).await.unwrap();
     assert!(rest.is_empty(), "the stream ends after what was queued");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn replies_to_one_read_of_requests_go_out_in_one_write() {
+    // Requests come in on one stream, replies go out on another, through a counting writer.
+    let (a, b) = tokio::io::duplex(1 << 20);
+    let writes = Arc::new(AtomicUsize::new(0));
+    let (w_inner, w_outer) = tokio::io::duplex(1 << 20);
+    let ch = Channel::builder().open_split(
+        a,
+        CountingWriter {
+            inner: w_inner,
+            writes: writes.clone(),
+        },
+    );
+    let service =
+        rpc_core::ServiceDict::new().function("id", |c: rpc_core::DynCall| c.arg::<i64>(0, "x"));
+    let _client = rpc_core::RpcClient::new(ch, Some(rpc_core::Router::new(service)));
+    let mut requests = Vec::new();
+    for i in 0..50u8 {
+        // [0, i, ["id", [i], {}]]
+        let payload = [0x93, 0x00, i, 0x93, 0xa2, b'i', b'd', 0x91, i, 0x80];
+        requests.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        requests.extend_from_slice(&payload);
+    }
+    let mut peer = Peer { io: b };
+    peer.io.write_all(&requests).await.unwrap();
+    let mut replies = Peer { io: w_outer };
+    for i in 0..50 {
+        assert_eq!(
+            replies.recv_value().await,
+            msg(1, Value::Int(i), Value::Int(i))
+        );
+    }
+    assert_eq!(writes.load(Ordering::Relaxed), 1, "50 replies, one write");
 }

@@ -679,6 +679,8 @@ async fn malformed_requests_get_an_error_reply_that_says_what_was_wrong() {
         ("93000093a361646492010 2c0", "TypeError: invalid request: request kwargs must be a map, got nil"),
         // a non-str kwargs key (aiomas: TypeError)
         ("93000093a3616464908101 02", "TypeError: invalid request: keywords must be strings, got int"),
+        // bytes after the kwargs, inside the message
+        ("93000093a3616464920102 80c0", "TypeError: invalid request: 1 trailing bytes after the message"),
         // the path "" and "add/" as aiomas words them
         ("93000093a09080", "LookupError: Name \"\" not found in \"\""),
         ("93000093a46164642f9080", "LookupError: Name \"\" not found in \"add\""),

@@ -287,7 +287,13 @@ pub(crate) fn split_request(buf: &[u8], content: Range<usize>) -> Result<RawCall
     let kwargs = de.deserialize_map(KwVisitor).map_err(de_error)?;
     Ok(RawCall {
         path,
-        args: args.into_iter().map(|a| &buf[offset_in(buf, a)]).collect(),
+        args: {
+            let mut list = super::ArgList::new();
+            for a in args {
+                list.push(&buf[offset_in(buf, a)]);
+            }
+            list
+        },
         kwargs: kwargs
             .into_iter()
             .map(|(k, v)| (k, &buf[offset_in(buf, v)]))

@@ -243,7 +243,26 @@ impl Codec {
     /// Cuts a payload into `[type, id, content]`, checking its shape and depth.
     pub fn parse_message(&self, payload: &[u8]) -> Result<RawMessage, CodecError> {
         match self.kind {
-            CodecKind::MsgPack => msgpack::parse_message(payload, self.max_depth),
+            CodecKind::MsgPack => msgpack::parse_message(payload, self.max_depth, true),
+            CodecKind::Json => json::parse_message(payload),
+        }
+    }
+
+    /// [`parse_message`](Self::parse_message) that walks the content of requests only if
+    /// `check_requests`, and never that of replies, which are checked when they are decoded.
+    pub(crate) fn parse_message_lazily(
+        &self,
+        payload: &[u8],
+        check_requests: bool,
+    ) -> Result<RawMessage, CodecError> {
+        match self.kind {
+            CodecKind::MsgPack => {
+                let msg = msgpack::parse_message(payload, self.max_depth, false)?;
+                if msg.kind == i64::from(REQUEST) && check_requests {
+                    return msgpack::parse_message(payload, self.max_depth, true);
+                }
+                Ok(msg)
+            }
             CodecKind::Json => json::parse_message(payload),
         }
     }
@@ -304,13 +323,13 @@ pub struct RawMessage {
 /// A request's `[path, args, kwargs]`, each argument still encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawCall<'a> {
-    /// The path, e.g. `"sub/mul"`.
-    pub path: Cow<'a, str>,
-    /// The positional arguments.
-    pub args: Vec<&'a [u8]>,
-    /// The keyword arguments, in wire order.
-    pub kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
+    pub(crate) path: Cow<'a, str>,
+    pub(crate) args: ArgList<'a>,
+    pub(crate) kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
 }
+
+/// Encoded arguments, up to eight without touching the heap.
+pub(crate) type ArgList<'a> = crate::inline::InlineVec<&'a [u8]>;
 
 // ---------------------------------------------------------------------------------------------
 // The scope: what serde impls need to know about the connection they encode for.

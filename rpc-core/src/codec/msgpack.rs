@@ -76,7 +76,14 @@ fn head(buf: &[u8], pos: usize) -> Result<(Head, usize)> {
 /// It never recurses: a stack of counts of values still to skip, one per open container, is
 /// the whole state. Nesting deeper than `max_depth` is [`CodecError::TooDeep`].
 pub(crate) fn skip(buf: &[u8], mut pos: usize, max_depth: usize) -> Result<usize> {
-    let mut pending: Vec<u64> = Vec::new();
+    // Most arguments and ids are one-byte values: no state needed.
+    match buf.get(pos) {
+        Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => return Ok(pos + 1),
+        Some(_) => {}
+        None => return Err(eof()),
+    }
+    // Eight levels inline: the usual message never touches the heap here.
+    let mut pending: smallvec::SmallVec<[u64; 8]> = smallvec::SmallVec::new();
     let mut remaining: u64 = 1;
     loop {
         while remaining == 0 {
@@ -187,7 +194,15 @@ pub(crate) fn type_name_at(buf: &[u8], pos: usize) -> &'static str {
 }
 
 /// Cuts a message into `[type, id, content]` without decoding the content.
-pub(crate) fn parse_message(buf: &[u8], max_depth: usize) -> Result<RawMessage> {
+///
+/// With `check_content` the content is walked too (nesting depth, truncation, trailing bytes);
+/// without it, the content is taken to run to the end of the payload, and whoever decodes it
+/// finds what is wrong with it.
+pub(crate) fn parse_message(
+    buf: &[u8],
+    max_depth: usize,
+    check_content: bool,
+) -> Result<RawMessage> {
     let Some((n, pos)) = read_array_len(buf, 0)? else {
         return Err(CodecError::InvalidMessage(format!(
             "expected an array [type, id, content], got {}",
@@ -213,6 +228,17 @@ pub(crate) fn parse_message(buf: &[u8], max_depth: usize) -> Result<RawMessage> 
             _ => None,
         },
     };
+    if !check_content {
+        if id_end >= buf.len() {
+            return Err(eof());
+        }
+        return Ok(RawMessage {
+            kind,
+            id: id_start..id_end,
+            id_num,
+            content: id_end..buf.len(),
+        });
+    }
     let content_end = match skip(buf, id_end, max_depth) {
         Ok(end) => end,
         Err(e) => {
@@ -271,7 +297,7 @@ pub(crate) fn split_request(
         )));
     };
     pos = p;
-    let mut args = Vec::with_capacity(nargs.min(64));
+    let mut args = super::ArgList::new();
     for _ in 0..nargs {
         let end = skip(buf, pos, max_depth)?;
         args.push(&buf[pos..end]);
@@ -295,6 +321,12 @@ pub(crate) fn split_request(
         let end = skip(buf, p, max_depth)?;
         kwargs.push((Cow::Borrowed(key), &buf[p..end]));
         pos = end;
+    }
+    if pos != buf.len() {
+        return Err(CodecError::InvalidMessage(format!(
+            "{} trailing bytes after the message",
+            buf.len() - pos
+        )));
     }
     Ok(RawCall {
         path: Cow::Borrowed(path),
