@@ -45,7 +45,7 @@ impl<T: Copy> InlineVec<T> {
     }
 }
 
-impl<'a> InlineVec<&'a [u8]> {
+impl InlineVec<&[u8]> {
     pub(crate) fn new() -> Self {
         Self::new_with(&[])
     }
