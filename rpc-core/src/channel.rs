@@ -381,10 +381,14 @@ impl Channel {
         IN_READER_BATCH.with(|b| b.set(prev));
     }
 
-    /// Takes whatever is queued for the writer. For benchmarks; not a stable API.
+    /// Shows what is queued for the writer to `f`, then forgets it (keeping the buffer). For
+    /// benchmarks; not a stable API.
     #[doc(hidden)]
-    pub fn __take_outgoing(&self) -> BytesMut {
-        std::mem::take(&mut lock(&self.shared.out).buf)
+    pub fn __drain_outgoing<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        let mut out = lock(&self.shared.out);
+        let r = f(&out.buf);
+        out.buf.clear();
+        r
     }
 
     /// Decodes bytes of this channel's codec with service references bound to this channel.
