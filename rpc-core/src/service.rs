@@ -888,8 +888,14 @@ impl Future for CatchUnwind {
                 Poll::Ready(())
             }
             Err(panic) => {
-                // Dropping the future drops its responder, which answers with this error.
-                PANIC.with(|p| *p.borrow_mut() = Some(panic_error(&*panic)));
+                let err = panic_error(&*panic);
+                // A responder that lived in the future's frame was dropped while the panic
+                // unwound, and left its request here.
+                if let Some(req) = ORPHAN.with(|o| o.borrow_mut().take()) {
+                    let _ = req.fail(&err);
+                }
+                // One that lives on in the future's state answers when the future is dropped.
+                PANIC.with(|p| *p.borrow_mut() = Some(err));
                 self.inner = None;
                 PANIC.with(|p| p.borrow_mut().take());
                 Poll::Ready(())

@@ -22,6 +22,13 @@ fn math() -> ServiceDict {
         .function("boom", |_: DynCall| -> Result<(), CallError> {
             panic!("kaboom")
         })
+        .async_function("async_boom", |_: DynCall| async move {
+            tokio::task::yield_now().await;
+            if true {
+                panic!("async kaboom");
+            }
+            Ok(())
+        })
         .sub_router(
             "sub",
             ServiceDict::new()
@@ -153,6 +160,17 @@ async fn a_panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() 
     assert_eq!(
         (remote.kind.as_str(), remote.message.as_str()),
         ("Panic", "kaboom")
+    );
+    let err = client
+        .remote()
+        .get("async_boom")
+        .call::<()>(())
+        .await
+        .unwrap_err();
+    let remote = err.as_remote().unwrap();
+    assert_eq!(
+        (remote.kind.as_str(), remote.message.as_str()),
+        ("Panic", "async kaboom")
     );
     assert_eq!(
         client
