@@ -419,3 +419,23 @@ async fn replies_to_one_read_of_requests_go_out_in_one_write() {
     }
     assert_eq!(writes.load(Ordering::Relaxed), 1, "50 replies, one write");
 }
+
+#[tokio::test]
+async fn non_string_error_content_is_kept_as_is() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let proxy = rpc_core::Proxy::new(ch.clone(), "");
+    let call = tokio::spawn(async move { proxy.get("f").call::<Value>(()).await });
+    peer.recv().await;
+    // [2, 0, ["ValueError", "bad", "tb"]] (mosaik's form) instead of a str
+    peer.send_hex("93020093aa56616c75654572726f72a3626164a27462")
+        .await;
+    let err = call.await.unwrap().unwrap_err();
+    let remote = err.as_remote().expect("a remote error");
+    assert_eq!(remote.kind, "ValueError");
+    assert_eq!(remote.message, "bad");
+    assert_eq!(
+        remote.content,
+        Value::Array(vec!["ValueError".into(), "bad".into(), "tb".into()])
+    );
+    assert_eq!(remote.origin, "scripted");
+}
