@@ -160,3 +160,31 @@ impl<E: std::fmt::Display> ViaTypeNameDisplay for KindProbe<'_, E> {
         call_error(Cow::Borrowed(short_type_name::<E>()), self.0)
     }
 }
+
+/// Runs an async method's future, turning a panic into the error reply it should cause.
+///
+/// An `async move` block that owns the responder drops it while a panic unwinds through the
+/// block, before the runtime could tell it the panic's message; catching the panic here, around
+/// the user's future only, keeps the responder out of the unwinding.
+pub fn catch_panic<F: std::future::Future + Unpin>(inner: F) -> CatchPanic<F> {
+    CatchPanic { inner }
+}
+
+/// See [`catch_panic`].
+#[allow(missing_debug_implementations)]
+pub struct CatchPanic<F> {
+    inner: F,
+}
+
+impl<F: std::future::Future + Unpin> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, CallError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = &mut self.inner;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::pin::Pin::new(inner).poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
+            Err(panic) => std::task::Poll::Ready(Err(crate::service::panic_error(&*panic))),
+        }
+    }
+}

@@ -203,8 +203,22 @@ fn call_arm(method: &Method) -> TokenStream {
             let __rpc_responder = __rpc_call.responder();
             ::core::option::Option::Some(::rpc_core::__private::Outcome::Pending(
                 ::rpc_core::__private::Box::pin(async move {
-                    let __rpc_this = __rpc_anchor.node::<Self>();
-                    let __rpc_ret = Self::#ident(__rpc_this, #(#locals),*).await;
+                    // The user's future runs apart, so that a panic in it unwinds without the
+                    // responder, which then answers with the panic's message.
+                    let __rpc_ret = match ::rpc_core::__private::catch_panic(
+                        ::rpc_core::__private::Box::pin(async move {
+                            let __rpc_this = __rpc_anchor.node::<Self>();
+                            Self::#ident(__rpc_this, #(#locals),*).await
+                        }),
+                    )
+                    .await
+                    {
+                        ::core::result::Result::Ok(ret) => ret,
+                        ::core::result::Result::Err(error) => {
+                            __rpc_responder.err(error);
+                            return;
+                        }
+                    };
                     #answer
                 }),
             ))
