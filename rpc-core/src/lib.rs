@@ -73,7 +73,7 @@
 //! | [`frame`] | u32 big-endian length prefix, with a maximum checked before any allocation |
 //! | [`codec`] | `[type, id, content]` as MsgPack or JSON, exactly as aiomas writes them |
 //! | [`channel`] | requests and replies over one connection, matched by id, in both directions |
-//! | [`service`] | services, routers and paths; what `#[service]` generates plugs in here |
+//! | [`service`](mod@service) | services, routers and paths; what `#[service]` generates plugs in here |
 //! | [`client`], [`server`] | [`RpcClient`], [`open_connection`], [`start_server`] |
 //! | [`transport`] | TCP and Unix sockets under one address syntax |
 //!
@@ -238,11 +238,11 @@ pub use serde_bytes::ByteBuf;
 #[cfg(feature = "macros")]
 pub use rpc_macros::service;
 
-/// Exposes a method of a `#[service]` impl block; see [`service`]. Elsewhere it is an error.
+/// Exposes a method of a `#[service]` impl block; see [`service`](macro@service). Elsewhere it is an error.
 #[cfg(feature = "macros")]
 pub use rpc_macros::expose;
 
-/// Marks a field of a `#[service]` struct as a child service; see [`service`]. Elsewhere it is an
+/// Marks a field of a `#[service]` struct as a child service; see [`service`](macro@service). Elsewhere it is an
 /// error.
 #[cfg(feature = "macros")]
 pub use rpc_macros::sub_router;

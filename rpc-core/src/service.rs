@@ -2,7 +2,7 @@
 //!
 //! A *service* is a node of a tree. Each node has exposed functions and named children
 //! (sub-routers); a path such as `"eggs/spam"` names the function `spam` of the child `eggs` of the
-//! root. Nodes are [`#[service]`](crate::service) types, whose dispatch tables are generated at
+//! root. Nodes are [`#[service]`](macro@crate::service) types, whose dispatch tables are generated at
 //! compile time, and [`ServiceDict`](crate::ServiceDict)s, bound at run time; the two mix freely.
 //!
 //! A [`Router`] is a node of a mounted tree seen from the root: it knows its
