@@ -108,9 +108,6 @@ pub fn kwargs_with_rest<R: serde::Serialize>(
     Ok(Value::Map(named))
 }
 
-/// Checks, with the error on the user's type, that a returned error can be shown to the caller.
-pub fn assert_error<E: std::fmt::Display>() {}
-
 /// What a `#[sub_router]` field needs to be.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a service",
@@ -127,18 +124,12 @@ pub fn as_service<T: SubRouterField>(field: &T) -> &dyn Service {
 }
 
 /// Turns a returned error into the error reply, picking the first that applies
-/// (autoref specialisation: `(&&&KindProbe(&e)).__rpc_call_error()`):
+/// (autoref specialisation: `(&&&probe(&e)).__rpc_call_error()`):
 /// a conversion into [`CallError`] (so that `CallError`, `RemoteError` and `RpcError` keep their
 /// kind and message), else [`ErrorKind`] and `Display`, else the type's name and `Display`.
 pub trait ViaIntoCallError {
     /// The error reply.
     fn __rpc_call_error(&self) -> CallError;
-}
-
-impl<E: Clone + Into<CallError>> ViaIntoCallError for &&KindProbe<'_, E> {
-    fn __rpc_call_error(&self) -> CallError {
-        self.0.clone().into()
-    }
 }
 
 /// See [`ViaIntoCallError`].
@@ -147,20 +138,85 @@ pub trait ViaErrorKindDisplay {
     fn __rpc_call_error(&self) -> CallError;
 }
 
-impl<E: ErrorKind + std::fmt::Display> ViaErrorKindDisplay for &KindProbe<'_, E> {
-    fn __rpc_call_error(&self) -> CallError {
-        call_error(self.0.kind(), self.0)
-    }
-}
-
 /// See [`ViaIntoCallError`].
 pub trait ViaTypeNameDisplay {
     /// The error reply.
     fn __rpc_call_error(&self) -> CallError;
 }
 
-impl<E: std::fmt::Display> ViaTypeNameDisplay for KindProbe<'_, E> {
-    fn __rpc_call_error(&self) -> CallError {
-        call_error(Cow::Borrowed(short_type_name::<E>()), self.0)
+
+/// Runs an async method's future, turning a panic into the error reply it should cause.
+///
+/// An `async move` block that owns the responder drops it while a panic unwinds through the
+/// block, before the runtime could tell it the panic's message; catching the panic here, around
+/// the user's future only, keeps the responder out of the unwinding.
+pub fn catch_panic<F: std::future::Future + Unpin>(inner: F) -> CatchPanic<F> {
+    CatchPanic { inner }
+}
+
+/// See [`catch_panic`].
+#[allow(missing_debug_implementations)]
+pub struct CatchPanic<F> {
+    inner: F,
+}
+
+impl<F: std::future::Future + Unpin> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, CallError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = &mut self.inner;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::pin::Pin::new(inner).poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
+            Err(panic) => std::task::Poll::Ready(Err(crate::service::panic_error(&*panic))),
+        }
     }
+}
+
+/// A returned error, ready for [`ViaIntoCallError`] and its fallbacks; built by [`probe`], whose
+/// `Display` bound is the only requirement on the error type.
+#[allow(missing_debug_implementations)]
+pub struct ErrorProbe<'a, E> {
+    error: &'a E,
+    shown: &'a dyn std::fmt::Display,
+}
+
+/// Starts turning a returned error into the error reply (see [`ViaIntoCallError`]).
+pub fn probe<E: std::fmt::Display>(error: &E) -> ErrorProbe<'_, E> {
+    ErrorProbe { error, shown: error }
+}
+
+impl<E: Clone + Into<CallError>> ViaIntoCallError for &&ErrorProbe<'_, E> {
+    fn __rpc_call_error(&self) -> CallError {
+        self.error.clone().into()
+    }
+}
+
+impl<E: ErrorKind> ViaErrorKindDisplay for &ErrorProbe<'_, E> {
+    fn __rpc_call_error(&self) -> CallError {
+        call_error(self.error.kind(), self.shown)
+    }
+}
+
+impl<E> ViaTypeNameDisplay for ErrorProbe<'_, E> {
+    fn __rpc_call_error(&self) -> CallError {
+        call_error(Cow::Borrowed(short_type_name::<E>()), self.shown)
+    }
+}
+
+/// Passes an argument of a typed proxy on, with the error on the user's type if it cannot be
+/// encoded.
+pub fn proxy_arg<T: serde::Serialize>(value: T) -> T {
+    value
+}
+
+/// Calls a method through a typed proxy; the reply type comes first, so that generated code can
+/// name it where the user wrote it.
+pub async fn proxy_call<R, A, K>(proxy: &Proxy, name: &str, args: A, kwargs: K) -> Result<R, RpcError>
+where
+    R: serde::de::DeserializeOwned,
+    A: crate::Args,
+    K: serde::Serialize,
+{
+    proxy.call_method(name, args, kwargs).await
 }

@@ -122,8 +122,131 @@ pub use value::Value;
 /// `serde_bytes::ByteBuf`: a `Vec<u8>` that travels as msgpack `bin` (Python `bytes`).
 pub use serde_bytes::ByteBuf;
 
+/// Makes a struct and its impl block a service: `#[service]` goes on both.
+///
+/// On the **struct**, fields marked `#[sub_router]` become child services, reachable as path
+/// segments (`"sub/mul"`) under the field's name or under `#[sub_router(name = "...")]`. It
+/// generates:
+///
+/// - the struct itself, without the helper attributes;
+/// - `<Name>Proxy`, the typed proxy, with the struct's visibility: `Clone`, `Debug`,
+///   `From<Proxy>`, [`TypedProxy`] and `Deserialize` (a service reference sent by the peer can be
+///   received as a typed proxy), and one accessor per sub-router, named like the field, returning
+///   the child's typed proxy;
+/// - [`TypedService`] for the struct, naming that proxy.
+///
+/// On the **impl block**, methods marked `#[expose]` (or `#[expose(name = "...")]`) become
+/// callable by the peer; other methods are not reachable (`LookupError: "Calc.hidden" is not
+/// exposed`). It generates:
+///
+/// - the impl block itself, without the helper attributes;
+/// - [`Service`] for the type, with a `match` on the wire names that decodes each argument
+///   straight from the request, positionally or by keyword as Python allows; an `Option<T>`
+///   parameter may be left out;
+/// - one async method on the typed proxy per exposed method, with the same name and argument
+///   types (minus `#[context]`), returning `Result<T, RpcError>`.
+///
+/// An exposed method takes `&self` (keep changing state behind a `Mutex` or an atomic), may be
+/// `async`, and returns `T: Serialize`, `()` or `Result<T, E>`. An error `E` reaches the caller
+/// as `"<Kind>: <message>"`: an error that converts into [`CallError`] keeps its kind and
+/// message; otherwise the kind comes from [`ErrorKind`] if implemented, else it is the type's
+/// name, and the message is its `Display`. A panic is answered as `Panic: <message>`.
+///
+/// Parameter attributes: `#[context]` on a [`CallContext`] parameter gives the caller's
+/// connection and the router reached (not on the wire); `#[args]` collects the surplus
+/// positional arguments (a `Vec<Value>` or any sequence) and `#[kwargs]` the surplus keyword
+/// arguments (a map, or a struct that deserializes from one).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use rpc_core::{service, CallContext, Value};
+///
+/// #[service]
+/// struct Calc {
+///     #[sub_router(name = "stats")]
+///     statistics: Stats,
+/// }
+///
+/// #[service]
+/// impl Calc {
+///     #[expose]
+///     fn add(&self, a: i64, b: Option<i64>) -> i64 {
+///         a + b.unwrap_or(1)
+///     }
+///
+///     #[expose(name = "sum")]
+///     fn sum_all(&self, #[args] rest: Vec<i64>, #[kwargs] _opts: BTreeMap<String, Value>) -> i64 {
+///         rest.iter().sum()
+///     }
+///
+///     #[expose]
+///     async fn whoami(&self, #[context] cx: CallContext) -> String {
+///         cx.peer().to_owned()
+///     }
+/// }
+///
+/// #[service]
+/// struct Stats;
+///
+/// #[service]
+/// impl Stats {}
+///
+/// // `CalcProxy::add(&self, a: i64, b: Option<i64>) -> Result<i64, RpcError>`,
+/// // `CalcProxy::statistics(&self) -> StatsProxy`, ...
+/// fn _uses(calc: CalcProxy) -> StatsProxy {
+///     calc.statistics()
+/// }
+/// ```
+///
+/// Mistakes are reported at the offending token, saying what to write instead:
+///
+/// ```compile_fail
+/// # use rpc_core::service;
+/// #[service]
+/// struct Counter;
+///
+/// #[service]
+/// impl Counter {
+///     #[expose]
+///     fn bump(&mut self) {} // an exposed method takes `&self`: write `&self` ...
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use rpc_core::service;
+/// #[service]
+/// struct Greeter;
+///
+/// #[service]
+/// impl Greeter {
+///     #[expose]
+///     fn greet(&self, name: &str) -> String { // arguments are decoded into owned values ...
+///         format!("hello {name}")
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use rpc_core::service;
+/// #[service]
+/// struct Tree {
+///     #[sub_router]
+///     leaf: u32, // `u32` is not a service
+/// }
+/// # #[service]
+/// # impl Tree {}
+/// ```
 #[cfg(feature = "macros")]
-pub use rpc_macros::{expose, service, sub_router};
+pub use rpc_macros::service;
+
+/// Exposes a method of a `#[service]` impl block; see [`service`](macro@service). Elsewhere it is an error.
+#[cfg(feature = "macros")]
+pub use rpc_macros::expose;
+
+/// Marks a field of a `#[service]` struct as a child service; see [`service`](macro@service). Elsewhere it is an
+/// error.
+#[cfg(feature = "macros")]
+pub use rpc_macros::sub_router;
 
 #[doc(hidden)]
 pub mod __private;

@@ -199,7 +199,6 @@ impl ServiceImpl {
                 path,
                 "#[service] goes on an inherent impl block: write `impl Type { ... }`, not a trait impl",
             );
-            ok = false;
         }
         if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
             cx.error_spanned_by(

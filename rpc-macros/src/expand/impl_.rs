@@ -16,9 +16,37 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl) -> TokenStream {
     }
     let model = match model {
         Some(model) if cx.is_ok() => model,
-        _ => return super::emit(cx, quote!(#item)),
+        // Still implement `Service` (with nothing exposed), so that uses of the type elsewhere
+        // do not fail too.
+        Some(model) => {
+            let fallback = ServiceImpl {
+                methods: Vec::new(),
+                ..model
+            };
+            let service = service_impl(&fallback);
+            return super::emit(cx, quote!(#item const _: () = { #service };));
+        }
+        None => return super::emit(cx, quote!(#item)),
     };
+    let service = service_impl(&model);
+    let asserts = model.methods.iter().map(asserts);
+    let proxy = super::proxy::expand(&model);
 
+    quote! {
+        #item
+
+        const _: () = {
+            #service
+
+            #(#asserts)*
+
+            #proxy
+        };
+    }
+}
+
+/// `impl Service for Type`.
+fn service_impl(model: &ServiceImpl) -> TokenStream {
     let self_path = &model.self_path;
     let type_name = &model.type_name;
     let exposed: Vec<&String> = model.methods.iter().map(|m| &m.wire).collect();
@@ -62,13 +90,7 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl) -> TokenStream {
             }
         }
     };
-    let asserts = model.methods.iter().map(asserts);
-    let proxy = super::proxy::expand(&model);
-
     quote! {
-        #item
-
-        const _: () = {
             #[automatically_derived]
             impl ::rpc_core::Service for #self_path {
                 fn type_name(&self) -> ::rpc_core::__private::Cow<'_, str> {
@@ -113,11 +135,6 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl) -> TokenStream {
                     self
                 }
             }
-
-            #(#asserts)*
-
-            #proxy
-        };
     }
 }
 
@@ -137,17 +154,10 @@ fn asserts(method: &Method) -> TokenStream {
             quote_spanned!(ty.span()=> ::rpc_core::__private::assert_ret::<#ty>();)
         }
     };
-    let err = match &method.ret {
-        Ret::Result { err, .. } => {
-            quote_spanned!(err.span()=> ::rpc_core::__private::assert_error::<#err>();)
-        }
-        _ => quote!(),
-    };
     quote! {
         const _: fn() = || {
             #(#args)*
             #ret
-            #err
         };
     }
 }
@@ -203,8 +213,22 @@ fn call_arm(method: &Method) -> TokenStream {
             let __rpc_responder = __rpc_call.responder();
             ::core::option::Option::Some(::rpc_core::__private::Outcome::Pending(
                 ::rpc_core::__private::Box::pin(async move {
-                    let __rpc_this = __rpc_anchor.node::<Self>();
-                    let __rpc_ret = Self::#ident(__rpc_this, #(#locals),*).await;
+                    // The user's future runs apart, so that a panic in it unwinds without the
+                    // responder, which then answers with the panic's message.
+                    let __rpc_ret = match ::rpc_core::__private::catch_panic(
+                        ::rpc_core::__private::Box::pin(async move {
+                            let __rpc_this = __rpc_anchor.node::<Self>();
+                            Self::#ident(__rpc_this, #(#locals),*).await
+                        }),
+                    )
+                    .await
+                    {
+                        ::core::result::Result::Ok(ret) => ret,
+                        ::core::result::Result::Err(error) => {
+                            __rpc_responder.err(error);
+                            return;
+                        }
+                    };
                     #answer
                 }),
             ))
@@ -247,20 +271,24 @@ fn answer(ret: &Ret) -> TokenStream {
             let () = __rpc_ret;
             __rpc_responder.ok(&());
         },
-        Ret::Plain(_) => quote! {
+        Ret::Plain(ty) => quote_spanned! {ty.span()=>
             __rpc_responder.ok(&__rpc_ret);
         },
-        Ret::Result { .. } => quote! {
+        Ret::Result { ok, err } => {
+            let ok_answer = quote_spanned!(ok.span()=> __rpc_responder.ok(&value));
+            let probe = quote_spanned!(err.span()=> ::rpc_core::__private::probe(&error));
+            quote! {
             match __rpc_ret {
-                ::core::result::Result::Ok(value) => __rpc_responder.ok(&value),
+                ::core::result::Result::Ok(value) => #ok_answer,
                 ::core::result::Result::Err(error) => __rpc_responder.err({
                     #[allow(unused_imports)]
                     use ::rpc_core::__private::{
                         ViaErrorKindDisplay as _, ViaIntoCallError as _, ViaTypeNameDisplay as _,
                     };
-                    (&&&::rpc_core::__private::KindProbe(&error)).__rpc_call_error()
+                    (&&&#probe).__rpc_call_error()
                 }),
             }
-        },
+            }
+        }
     }
 }

@@ -45,7 +45,11 @@ fn method(method: &Method) -> TokenStream {
     });
     let named: Vec<_> = method
         .wire_args()
-        .map(|a| a.ident.clone().expect("checked: parameters have names"))
+        .map(|a| {
+            let name = a.ident.as_ref().expect("checked: parameters have names");
+            let ty = &a.ty;
+            quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_arg::<#ty>(#name))
+        })
         .collect();
     let rest_args = method.args.iter().find(|a| a.kind == ArgKind::RestArgs);
     let rest_kwargs = method.args.iter().find(|a| a.kind == ArgKind::RestKwargs);
@@ -63,9 +67,9 @@ fn method(method: &Method) -> TokenStream {
             quote! {
                 ::rpc_core::__private::args_with_rest(
                     {
-                        let mut named = ::rpc_core::__private::Vec::new();
-                        #(named.push(::rpc_core::__private::to_value(&#named)?);)*
-                        named
+                        let mut __rpc_named = ::rpc_core::__private::Vec::new();
+                        #(__rpc_named.push(::rpc_core::__private::to_value(&#named)?);)*
+                        __rpc_named
                     },
                     #rest,
                 )?
@@ -79,14 +83,21 @@ fn method(method: &Method) -> TokenStream {
             quote!(::rpc_core::__private::kwargs_with_rest(::rpc_core::__private::Vec::new(), &#name)?)
         }
     };
-    let ret = match &method.ret {
-        Ret::Unit => quote!(()),
-        Ret::Plain(ty) | Ret::Result { ok: ty, .. } => proxy_return(ty),
+    let (ret, call) = match &method.ret {
+        Ret::Unit => (
+            quote!(()),
+            quote!(::rpc_core::__private::proxy_call::<(), _, _>),
+        ),
+        Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
+            let ret = proxy_return(ty);
+            let call = quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_call::<#ret, _, _>);
+            (ret, call)
+        }
     };
     quote! {
         #doc
         pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, ::rpc_core::RpcError> {
-            ::rpc_core::Proxy::call_method(
+            #call(
                 ::rpc_core::TypedProxy::proxy(self),
                 #wire,
                 #args,

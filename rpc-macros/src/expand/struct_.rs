@@ -14,11 +14,24 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemStruct) -> TokenStream {
     if let Some(model) = &model {
         check::check_struct(&mut cx, model);
     }
+    let generic = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
     let model = match model {
         Some(model) if cx.is_ok() => model,
+        // Still expand (without sub-routers), so that the impl block does not fail too.
+        Some(model) if !generic => {
+            let fallback = ServiceStruct {
+                sub_routers: Vec::new(),
+                ..model
+            };
+            let expanded = expand_valid(&item, &fallback);
+            return super::emit(cx, expanded);
+        }
         _ => return super::emit(cx, quote!(#item)),
     };
+    expand_valid(&item, &model)
+}
 
+fn expand_valid(item: &ItemStruct, model: &ServiceStruct) -> TokenStream {
     let ident = &model.ident;
     let vis = &model.vis;
     let proxy = format_ident!("{}Proxy", unraw(ident), span = ident.span());

@@ -1,0 +1,8 @@
+use rpc_core::service;
+
+#[service]
+struct Calc<T> {
+    value: T,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use rpc_core::service;
+
+#[service]
+struct Calc;
+
+#[service]
+impl Calc {
+    #[expose]
+    fn add(&self, (a, b): (i64, i64)) -> i64 {
+        a + b
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use rpc_core::service;
+
+#[service]
+enum Calc {
+    Add,
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use rpc_core::service;
+
+#[service]
+struct Calc;
+
+#[service]
+impl Calc {
+    #[expose(rename = "plus")]
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+fn main() {}
