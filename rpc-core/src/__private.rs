@@ -144,7 +144,6 @@ pub trait ViaTypeNameDisplay {
     fn __rpc_call_error(&self) -> CallError;
 }
 
-
 /// Runs an async method's future, turning a panic into the error reply it should cause.
 ///
 /// An `async move` block that owns the responder drops it while a panic unwinds through the
@@ -163,9 +162,14 @@ pub struct CatchPanic<F> {
 impl<F: std::future::Future + Unpin> std::future::Future for CatchPanic<F> {
     type Output = Result<F::Output, CallError>;
 
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
         let inner = &mut self.inner;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| std::pin::Pin::new(inner).poll(cx))) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::pin::Pin::new(inner).poll(cx)
+        })) {
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
             Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
             Err(panic) => std::task::Poll::Ready(Err(crate::service::panic_error(&*panic))),
@@ -183,7 +187,10 @@ pub struct ErrorProbe<'a, E> {
 
 /// Starts turning a returned error into the error reply (see [`ViaIntoCallError`]).
 pub fn probe<E: std::fmt::Display>(error: &E) -> ErrorProbe<'_, E> {
-    ErrorProbe { error, shown: error }
+    ErrorProbe {
+        error,
+        shown: error,
+    }
 }
 
 impl<E: Clone + Into<CallError>> ViaIntoCallError for &&ErrorProbe<'_, E> {
@@ -212,7 +219,12 @@ pub fn proxy_arg<T: serde::Serialize>(value: T) -> T {
 
 /// Calls a method through a typed proxy; the reply type comes first, so that generated code can
 /// name it where the user wrote it.
-pub async fn proxy_call<R, A, K>(proxy: &Proxy, name: &str, args: A, kwargs: K) -> Result<R, RpcError>
+pub async fn proxy_call<R, A, K>(
+    proxy: &Proxy,
+    name: &str,
+    args: A,
+    kwargs: K,
+) -> Result<R, RpcError>
 where
     R: serde::de::DeserializeOwned,
     A: crate::Args,
