@@ -20,28 +20,6 @@ use std::time::Duration;
 
 use rpc_core::{service, CallContext, CallError, Proxy, Router, RpcError, Value};
 
-/// A service reference the caller passed in: a [`Proxy`] on the caller's connection.
-///
-/// `#[service]` makes a typed proxy method for every exposed method, which needs every
-/// parameter to be `Serialize`, and `Proxy` is not (a received proxy cannot be sent on, as in
-/// aiomas). This wrapper decodes as a `Proxy` and refuses to be encoded.
-#[derive(Debug, Clone)]
-pub struct CallerService(pub Proxy);
-
-impl<'de> serde::Deserialize<'de> for CallerService {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Proxy::deserialize(d).map(CallerService)
-    }
-}
-
-impl serde::Serialize for CallerService {
-    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom(
-            "a proxy received from the peer cannot be sent on; send a ServiceRef to one of your own services",
-        ))
-    }
-}
-
 fn overflow() -> CallError {
     CallError::new("OverflowError", "integer overflow")
 }
@@ -96,8 +74,8 @@ impl InteropServer {
 
     /// Calls `get_name()` on the service the caller passed, over the same connection.
     #[expose]
-    async fn call_me_back(&self, proxy: CallerService) -> Result<String, RpcError> {
-        let name: String = proxy.0.get("get_name").call(()).await?;
+    async fn call_me_back(&self, proxy: Proxy) -> Result<String, RpcError> {
+        let name: String = proxy.get("get_name").call(()).await?;
         Ok(format!("hello {name}"))
     }
 

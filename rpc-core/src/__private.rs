@@ -217,6 +217,12 @@ pub fn proxy_arg<T: serde::Serialize>(value: T) -> T {
     value
 }
 
+/// Passes an argument of a typed proxy whose parameter is a proxy on (a `ServiceRef` or the
+/// proxy type itself).
+pub fn proxy_ref_arg<T, A: crate::IntoArg<T>>(value: A) -> A {
+    value
+}
+
 /// Calls a method through a typed proxy; the reply type comes first, so that generated code can
 /// name it where the user wrote it.
 pub async fn proxy_call<R, A, K>(

@@ -113,7 +113,7 @@ pub use client::{open_connection, ConnectError, NoServiceTask, Options, RpcClien
 pub use codec::{Codec, CodecKind, Custom};
 pub use dict::{DynCall, ServiceDict};
 pub use error::{CallError, ChannelError, CodecError, ErrorKind, RemoteError, RpcError};
-pub use proxy::{Args, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
+pub use proxy::{Args, IntoArg, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
 pub use server::{start_server, Server};
 pub use service::{CallContext, Router, Service, ServiceExt, TypedService};
 pub use transport::Addr;

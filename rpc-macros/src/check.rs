@@ -164,7 +164,7 @@ fn check_ret_type(cx: &mut Ctxt, ty: &Type) {
         ),
         Some(bad) => cx.error_spanned_by(
             bad,
-            "an exposed method returns an owned value: use an owned type such as `String` instead of a reference",
+            "an exposed method must return an owned value, which its typed proxy can return too: use an owned type such as `String` instead of a reference",
         ),
         None => {}
     }

@@ -141,6 +141,13 @@ impl Root {
         Ok(format!("called back {name}"))
     }
 
+    /// Receives a reference to one of the caller's services and calls it.
+    #[expose]
+    async fn hello_via(&self, them: Proxy) -> Result<String, RpcError> {
+        let name: String = them.get("name").call(()).await?;
+        Ok(format!("hello {name}"))
+    }
+
     #[expose]
     fn sub_ref(&self, #[context] cx: CallContext) -> ServiceRef {
         cx.router()
@@ -600,6 +607,17 @@ async fn context_calls_the_caller_back() {
     assert_eq!(
         run.client.proxy::<RootProxy>().call_back().await.unwrap(),
         "called back client"
+    );
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn a_proxy_parameter_takes_a_service_ref_from_the_typed_proxy() {
+    let run = serve(Root::new()).await;
+    let root = run.client.proxy::<RootProxy>();
+    assert_eq!(
+        root.hello_via(ServiceRef::root()).await.unwrap(),
+        "hello client"
     );
     run.stop().await;
 }

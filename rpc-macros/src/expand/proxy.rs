@@ -41,14 +41,23 @@ fn method(method: &Method) -> TokenStream {
     let params = on_wire.iter().map(|a| {
         let name = a.ident.as_ref().expect("checked: parameters have names");
         let ty = &a.ty;
-        quote!(#name: #ty)
+        if names_a_proxy(ty) {
+            // The service receives a proxy: the caller passes a reference to its own service.
+            quote!(#name: impl ::rpc_core::IntoArg<#ty>)
+        } else {
+            quote!(#name: #ty)
+        }
     });
     let named: Vec<_> = method
         .wire_args()
         .map(|a| {
             let name = a.ident.as_ref().expect("checked: parameters have names");
             let ty = &a.ty;
-            quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_arg::<#ty>(#name))
+            if names_a_proxy(ty) {
+                quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_ref_arg::<#ty, _>(#name))
+            } else {
+                quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_arg::<#ty>(#name))
+            }
         })
         .collect();
     let rest_args = method.args.iter().find(|a| a.kind == ArgKind::RestArgs);
@@ -106,6 +115,11 @@ fn method(method: &Method) -> TokenStream {
             .await
         }
     }
+}
+
+/// Whether a parameter type is a proxy (`Proxy`, or a generated `FooProxy`), by its last segment.
+fn names_a_proxy(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident.to_string().ends_with("Proxy"))
 }
 
 /// What the caller gets for a returned type: the type itself, except that a service reference
