@@ -95,52 +95,38 @@ pub trait Service: Send + Sync + 'static {
     fn as_any(&self) -> &dyn Any;
 }
 
-impl<S: Service> Service for Arc<S> {
-    fn type_name(&self) -> Cow<'_, str> {
-        (**self).type_name()
-    }
-    fn sub_router(&self, name: &str) -> Option<&dyn Service> {
-        (**self).sub_router(name)
-    }
-    fn sub_router_names(&self) -> Vec<Cow<'_, str>> {
-        (**self).sub_router_names()
-    }
-    fn member(&self, name: &str) -> Member {
-        (**self).member(name)
-    }
-    fn exposed_names(&self) -> Vec<Cow<'_, str>> {
-        (**self).exposed_names()
-    }
-    fn call(&self, name: &str, call: Call<'_>) -> Option<Outcome> {
-        (**self).call(name, call)
-    }
-    fn as_any(&self) -> &dyn Any {
-        (**self).as_any()
-    }
+/// Implements [`Service`] for a pointer type by delegating to what it points to.
+macro_rules! delegate_service {
+    ($(impl$(<$g:ident: Service>)? for $ty:ty;)*) => {$(
+        impl$(<$g: Service>)? Service for $ty {
+            fn type_name(&self) -> Cow<'_, str> {
+                (**self).type_name()
+            }
+            fn sub_router(&self, name: &str) -> Option<&dyn Service> {
+                (**self).sub_router(name)
+            }
+            fn sub_router_names(&self) -> Vec<Cow<'_, str>> {
+                (**self).sub_router_names()
+            }
+            fn member(&self, name: &str) -> Member {
+                (**self).member(name)
+            }
+            fn exposed_names(&self) -> Vec<Cow<'_, str>> {
+                (**self).exposed_names()
+            }
+            fn call(&self, name: &str, call: Call<'_>) -> Option<Outcome> {
+                (**self).call(name, call)
+            }
+            fn as_any(&self) -> &dyn Any {
+                (**self).as_any()
+            }
+        }
+    )*};
 }
 
-impl Service for Box<dyn Service> {
-    fn type_name(&self) -> Cow<'_, str> {
-        (**self).type_name()
-    }
-    fn sub_router(&self, name: &str) -> Option<&dyn Service> {
-        (**self).sub_router(name)
-    }
-    fn sub_router_names(&self) -> Vec<Cow<'_, str>> {
-        (**self).sub_router_names()
-    }
-    fn member(&self, name: &str) -> Member {
-        (**self).member(name)
-    }
-    fn exposed_names(&self) -> Vec<Cow<'_, str>> {
-        (**self).exposed_names()
-    }
-    fn call(&self, name: &str, call: Call<'_>) -> Option<Outcome> {
-        (**self).call(name, call)
-    }
-    fn as_any(&self) -> &dyn Any {
-        (**self).as_any()
-    }
+delegate_service! {
+    impl<S: Service> for Arc<S>;
+    impl for Box<dyn Service>;
 }
 
 // ---------------------------------------------------------------------------------------------

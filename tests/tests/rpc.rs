@@ -42,6 +42,11 @@ fn math() -> ServiceDict {
         )
 }
 
+/// Calls `add(a, b)` on the peer of `client`.
+async fn add(client: &RpcClient, a: i64, b: i64) -> Result<i64, RpcError> {
+    client.remote().get("add").call((a, b)).await
+}
+
 static UNIQUE: AtomicUsize = AtomicUsize::new(0);
 
 fn unix_addr() -> Addr {
@@ -172,15 +177,7 @@ async fn a_panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() 
         (remote.kind.as_str(), remote.message.as_str()),
         ("Panic", "async kaboom")
     );
-    assert_eq!(
-        client
-            .remote()
-            .get("add")
-            .call::<i64>((2, 2))
-            .await
-            .unwrap(),
-        4
-    );
+    assert_eq!(add(&client, 2, 2).await.unwrap(), 4);
     client.close().await;
     server.shutdown().await;
 }
@@ -453,13 +450,7 @@ async fn server_closing_mid_call_fails_the_call_at_once() {
     let err = call.await.unwrap().unwrap_err();
     assert!(err.is_connection_reset(), "{err}");
     // Calls after the reset fail at once too.
-    assert!(client
-        .remote()
-        .get("add")
-        .call::<i64>((1, 1))
-        .await
-        .unwrap_err()
-        .is_connection_reset());
+    assert!(add(&client, 1, 1).await.unwrap_err().is_connection_reset());
 }
 
 #[tokio::test]
@@ -554,35 +545,13 @@ async fn a_client_reconnects_after_a_server_restart() {
     let addr = unix_addr();
     let server = serve(addr.clone(), math()).await;
     let client = open_connection(&addr, None, Options::new()).await.unwrap();
-    assert_eq!(
-        client
-            .remote()
-            .get("add")
-            .call::<i64>((1, 1))
-            .await
-            .unwrap(),
-        2
-    );
+    assert_eq!(add(&client, 1, 1).await.unwrap(), 2);
     server.shutdown().await;
-    assert!(client
-        .remote()
-        .get("add")
-        .call::<i64>((1, 1))
-        .await
-        .unwrap_err()
-        .is_connection_reset());
+    assert!(add(&client, 1, 1).await.unwrap_err().is_connection_reset());
 
     let server = serve(addr.clone(), math()).await;
     let client = open_connection(&addr, None, Options::new()).await.unwrap();
-    assert_eq!(
-        client
-            .remote()
-            .get("add")
-            .call::<i64>((2, 2))
-            .await
-            .unwrap(),
-        4
-    );
+    assert_eq!(add(&client, 2, 2).await.unwrap(), 4);
     client.close().await;
     server.shutdown().await;
 }
@@ -597,15 +566,7 @@ async fn open_connection_can_wait_for_a_server_that_starts_later() {
     tokio::task::yield_now().await;
     let server = serve(addr, math()).await;
     let client = connecting.await.unwrap().unwrap();
-    assert_eq!(
-        client
-            .remote()
-            .get("add")
-            .call::<i64>((3, 4))
-            .await
-            .unwrap(),
-        7
-    );
+    assert_eq!(add(&client, 3, 4).await.unwrap(), 7);
     client.close().await;
     server.shutdown().await;
 }
@@ -643,15 +604,7 @@ async fn a_call_with_a_deadline_times_out_and_the_late_reply_is_dropped() {
         .unwrap_err();
     assert!(matches!(err, RpcError::Timeout(_)), "{err}");
     release.notify_one(); // the late reply arrives and is dropped
-    assert_eq!(
-        client
-            .remote()
-            .get("add")
-            .call::<i64>((1, 2))
-            .await
-            .unwrap(),
-        3
-    );
+    assert_eq!(add(&client, 1, 2).await.unwrap(), 3);
     client.close().await;
     server.shutdown().await;
 }
@@ -732,15 +685,7 @@ async fn fresh_connections_survive_their_first_calls_on_a_multi_threaded_runtime
         )
         .await
         .unwrap();
-        assert_eq!(
-            client
-                .remote()
-                .get("add")
-                .call::<i64>((1, 2))
-                .await
-                .unwrap(),
-            3
-        );
+        assert_eq!(add(&client, 1, 2).await.unwrap(), 3);
         assert_eq!(
             client
                 .remote()
