@@ -662,10 +662,11 @@ fn bind<'a>(
         return Err(CallError::type_error(format!(
             "{name}() missing {} required {}: {list}",
             missing.len(),
+            // Python's words, for parameters that can be given by position or by keyword.
             if missing.len() == 1 {
-                "argument"
+                "positional argument"
             } else {
-                "arguments"
+                "positional arguments"
             }
         )));
     }
