@@ -544,7 +544,10 @@ async fn bad_arguments_name_the_method_and_parameter() {
     let v = |i: i64| Value::from(i);
     assert_eq!(
         call_err(&run, &["add"], vec![v(1)], Kwargs::new()).await,
-        pair("TypeError", "add() missing 1 required positional argument: 'b'")
+        pair(
+            "TypeError",
+            "add() missing 1 required positional argument: 'b'"
+        )
     );
     assert_eq!(
         call_err(&run, &["add"], vec![], Kwargs::new()).await,
@@ -570,7 +573,10 @@ async fn bad_arguments_name_the_method_and_parameter() {
     );
     assert_eq!(
         call_err(&run, &["mul"], vec![v(1)], Kwargs::new()).await,
-        pair("TypeError", "mul() missing 1 required positional argument: 'b'")
+        pair(
+            "TypeError",
+            "mul() missing 1 required positional argument: 'b'"
+        )
     );
     let (kind, message) = call_err(
         &run,
