@@ -202,6 +202,9 @@ struct Outbox {
 
 type BoxWrite = Pin<Box<dyn AsyncWrite + Send>>;
 
+/// How long [`Channel::close`] waits for queued frames to be written before it drops them.
+pub const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How many rounds a sender that found the socket idle writes on behalf of the others before it
 /// hands the rest to the writer task.
 const DIRECT_ROUNDS: usize = 4;
@@ -468,14 +471,25 @@ impl Channel {
 
     /// Closes the connection: flushes what is queued, shuts the socket down and waits for the
     /// channel's tasks. Pending requests fail with a connection-reset error.
+    ///
+    /// A peer that does not read could hold the flush up forever: after [`CLOSE_FLUSH_TIMEOUT`]
+    /// what is left unsent is dropped and the socket is closed anyway.
     pub async fn close(&self) {
         self.shared
             .shut(ChannelError::ConnectionReset(Cow::Borrowed(
                 "connection closed",
             )));
         let tasks = lock(&self.shared.tasks).take();
-        if let Some((reader, writer)) = tasks {
-            let _ = writer.await;
+        if let Some((reader, mut writer)) = tasks {
+            if tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, &mut writer)
+                .await
+                .is_err()
+            {
+                tracing::warn!(peer = %self.shared.peer, "the peer did not read; closing without flushing");
+                writer.abort();
+                let _ = writer.await;
+                lock(&self.shared.sock).take();
+            }
             reader.abort();
             let _ = reader.await;
         }

@@ -186,9 +186,12 @@ impl Server {
         self.close_all().await;
     }
 
+    /// Closes every connection, all at once: a peer that does not read holds up only its own.
     async fn close_all(&self) {
+        let mut closing = tokio::task::JoinSet::new();
         for client in self.connections() {
-            client.close().await;
+            closing.spawn(async move { client.close().await });
         }
+        while closing.join_next().await.is_some() {}
     }
 }

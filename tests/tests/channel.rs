@@ -439,3 +439,16 @@ async fn non_string_error_content_is_kept_as_is() {
     );
     assert_eq!(remote.origin, "scripted");
 }
+
+#[tokio::test(start_paused = true)]
+async fn close_gives_up_flushing_to_a_peer_that_never_reads() {
+    // A pipe of 64 bytes that nobody reads: a 100 kB request can never be flushed.
+    let (a, _never_read) = tokio::io::duplex(64);
+    let ch = Channel::builder().open(a);
+    let pending = ch.request(&Value::Bin(vec![7; 100_000]));
+    let pending = pending.unwrap();
+    // With the clock paused, the flush deadline passes as soon as nothing else can run.
+    ch.close().await;
+    assert!(ch.is_closed());
+    assert!(pending.await.unwrap_err().is_connection_reset());
+}
