@@ -21,6 +21,8 @@
 //! | value nested deeper than the codec's limit | treated as a payload that does not decode |
 //! | frame over the maximum length | the connection ends; pending requests fail with [`FrameError::TooLarge`](crate::frame::FrameError::TooLarge) |
 //! | stream ends (or ends in the middle of a frame) | pending requests fail at once with [`ChannelError::ConnectionReset`] |
+//! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
+//! | a peer that sends requests without reading the replies, until [`ChannelBuilder::max_queued`] bytes wait | the connection ends with [`ChannelError::Overloaded`] |
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -60,8 +62,16 @@ pub trait RequestHandler: Send + Sync + 'static {
 pub struct ChannelBuilder {
     codec: Codec,
     max_frame_len: usize,
+    max_in_flight: usize,
+    max_queued: usize,
     peer: String,
 }
+
+/// The default number of the peer's requests that may be in progress at once on a connection.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
+
+/// The default limit of bytes queued to be written: four maximal frames.
+pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
 
 impl ChannelBuilder {
     /// Sets the codec (MsgPack by default).
@@ -74,6 +84,23 @@ impl ChannelBuilder {
     /// ([`DEFAULT_MAX_FRAME_LEN`] by default).
     pub fn max_frame_len(mut self, len: usize) -> Self {
         self.max_frame_len = len;
+        self
+    }
+
+    /// Sets how many of the peer's requests may be in progress at once
+    /// ([`DEFAULT_MAX_IN_FLIGHT`] by default). A request over the limit is answered at once with
+    /// `RuntimeError: too many requests in progress...`, so a greedy peer cannot pile up work.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Sets how many bytes may wait to be written ([`DEFAULT_MAX_QUEUED`] by default). Over it,
+    /// a new request fails at once with [`ChannelError::Overloaded`]; a reply over it means the
+    /// peer sends requests without reading the replies, and the connection is closed with that
+    /// error.
+    pub fn max_queued(mut self, bytes: usize) -> Self {
+        self.max_queued = bytes;
         self
     }
 
@@ -111,6 +138,8 @@ impl ChannelBuilder {
                 }),
             },
             max_frame_len: self.max_frame_len,
+            max_in_flight: self.max_in_flight,
+            max_queued: self.max_queued,
             peer: self.peer,
             next_id: AtomicU64::new(0),
             incoming: AtomicUsize::new(0),
@@ -239,6 +268,8 @@ impl Hasher for IdHasher {
 pub(crate) struct Shared {
     scope: Scope,
     max_frame_len: usize,
+    max_in_flight: usize,
+    max_queued: usize,
     peer: String,
     next_id: AtomicU64,
     /// Requests of the peer received and not yet dropped (answered or not).
@@ -269,6 +300,8 @@ impl Channel {
         ChannelBuilder {
             codec: Codec::msgpack(),
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_queued: DEFAULT_MAX_QUEUED,
             peer: String::from("?"),
         }
     }
@@ -335,7 +368,7 @@ impl Channel {
         content: &C,
         direct: bool,
     ) -> Result<(), ChannelError> {
-        self.write_frame(direct, |codec, buf| {
+        self.write_frame(kind, direct, |codec, buf| {
             codec.encode_message(buf, kind, id, content)
         })
     }
@@ -345,6 +378,7 @@ impl Channel {
     /// flight), wrong for a burst, which the writer task coalesces into one write.
     fn write_frame(
         &self,
+        kind: u8,
         direct: bool,
         write: impl FnOnce(&Codec, &mut BytesMut) -> Result<(), CodecError>,
     ) -> Result<(), ChannelError> {
@@ -362,6 +396,20 @@ impl Channel {
             return Err(e.into());
         }
         frame::finish_frame(&mut out.buf, start, shared.max_frame_len)?;
+        if out.buf.len() > shared.max_queued {
+            let err = ChannelError::Overloaded {
+                queued: out.buf.len(),
+                limit: shared.max_queued,
+            };
+            out.buf.truncate(start);
+            drop(out);
+            if kind != REQUEST {
+                // Replies pile up: the peer asks without reading the answers.
+                tracing::warn!(peer = %shared.peer, error = %err, "closing the connection");
+                shared.shut(err.clone());
+            }
+            return Err(err);
+        }
         let idle = start == 0 && !out.writing;
         drop(out);
         if idle && IN_READER_BATCH.with(|b| b.get()) != Arc::as_ptr(&self.shared) as usize {
@@ -594,13 +642,23 @@ impl Shared {
         };
         match msg.kind {
             0 => {
-                self.incoming.fetch_add(1, Ordering::Relaxed);
+                let in_flight = self.incoming.fetch_add(1, Ordering::Relaxed) + 1;
                 let req = IncomingRequest {
                     channel: Channel::from_shared(self.clone()),
                     id: msg.id,
                     content: msg.content,
                     payload,
                 };
+                if in_flight > self.max_in_flight {
+                    let _ = req.fail(&CallError::new(
+                        "RuntimeError",
+                        format!(
+                            "too many requests in progress on this connection (the limit is {})",
+                            self.max_in_flight
+                        ),
+                    ));
+                    return;
+                }
                 if let Some(h) = self.handler.get() {
                     h.handle(req);
                     return;

@@ -9,10 +9,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::channel::{Channel, IncomingRequest, RequestHandler};
+use crate::channel::{Channel, ChannelBuilder, IncomingRequest, RequestHandler};
 use crate::codec::Codec;
 use crate::error::{CallError, ChannelError};
-use crate::frame::DEFAULT_MAX_FRAME_LEN;
 use crate::proxy::{Proxy, TypedProxy};
 use crate::service::Router;
 use crate::transport::{self, AddrParseError, ToAddr};
@@ -46,40 +45,55 @@ pub enum ConnectError {
 )]
 pub struct NoServiceTask;
 
-/// Settings of a connection, for [`open_connection`] and [`start_server`](crate::start_server).
+/// Settings of a connection, for [`open_connection`] and [`start_server`](crate::start_server):
+/// the channel's settings ([`ChannelBuilder`]) and how long to keep trying to connect.
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Options {
-    pub(crate) codec: Codec,
-    pub(crate) max_frame_len: usize,
+    pub(crate) channel: ChannelBuilder,
     pub(crate) retry_for: Option<Duration>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            codec: Codec::msgpack(),
-            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            channel: Channel::builder(),
             retry_for: None,
         }
     }
 }
 
 impl Options {
-    /// The defaults: MsgPack, [`DEFAULT_MAX_FRAME_LEN`], no retrying.
+    /// The defaults: MsgPack, [`DEFAULT_MAX_FRAME_LEN`](crate::frame::DEFAULT_MAX_FRAME_LEN),
+    /// [`DEFAULT_MAX_IN_FLIGHT`](crate::channel::DEFAULT_MAX_IN_FLIGHT),
+    /// [`DEFAULT_MAX_QUEUED`](crate::channel::DEFAULT_MAX_QUEUED), no retrying.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets the codec. Both peers must use the same one: nothing is negotiated.
     pub fn codec(mut self, codec: Codec) -> Self {
-        self.codec = codec;
+        self.channel = self.channel.codec(codec);
         self
     }
 
-    /// Sets the maximum frame payload, in both directions.
+    /// Sets the maximum frame payload, in both directions ([`ChannelBuilder::max_frame_len`]).
     pub fn max_frame_len(mut self, len: usize) -> Self {
-        self.max_frame_len = len;
+        self.channel = self.channel.max_frame_len(len);
+        self
+    }
+
+    /// Sets how many of the peer's requests may be in progress at once on each connection
+    /// ([`ChannelBuilder::max_in_flight`]).
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.channel = self.channel.max_in_flight(n);
+        self
+    }
+
+    /// Sets how many bytes may wait to be written on each connection
+    /// ([`ChannelBuilder::max_queued`]).
+    pub fn max_queued(mut self, bytes: usize) -> Self {
+        self.channel = self.channel.max_queued(bytes);
         self
     }
 
@@ -322,9 +336,8 @@ pub async fn open_connection(
             },
         }
     };
-    let channel = Channel::builder()
-        .codec(options.codec)
-        .max_frame_len(options.max_frame_len)
+    let channel = options
+        .channel
         .peer(conn.peer)
         .open_split(conn.reader, conn.writer);
     Ok(RpcClient::new(channel, service))

@@ -69,12 +69,23 @@ pub enum ChannelError {
     /// A message could not be encoded (nothing was sent).
     #[error(transparent)]
     Codec(#[from] CodecError),
+    /// Too much is waiting to be written: the peer does not read fast enough.
+    #[error("{queued} bytes are waiting to be written, over the limit of {limit}: the peer does not read fast enough")]
+    Overloaded {
+        /// Bytes that would have been queued.
+        queued: usize,
+        /// The configured limit.
+        limit: usize,
+    },
 }
 
 impl ChannelError {
     /// Whether this error means that the connection is gone.
     pub fn is_connection_reset(&self) -> bool {
-        !matches!(self, ChannelError::Codec(_))
+        !matches!(
+            self,
+            ChannelError::Codec(_) | ChannelError::Overloaded { .. }
+        )
     }
 }
 

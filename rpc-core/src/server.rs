@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::channel::Channel;
 use crate::client::{ConnectError, Options, RpcClient, Tracker};
 use crate::service::Router;
 use crate::transport::{Addr, Listener, ToAddr};
@@ -109,9 +108,9 @@ async fn accept_loop(
                 continue;
             }
         };
-        let channel = Channel::builder()
-            .codec(options.codec.clone())
-            .max_frame_len(options.max_frame_len)
+        let channel = options
+            .channel
+            .clone()
             .peer(conn.peer)
             .open_split(conn.reader, conn.writer);
         let client =

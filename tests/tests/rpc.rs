@@ -699,3 +699,126 @@ async fn fresh_connections_survive_their_first_calls_on_a_multi_threaded_runtime
     }
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn requests_over_the_in_flight_limit_are_refused_at_once() {
+    let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let opts = Options::new().max_in_flight(2);
+    let server = start_server(
+        "127.0.0.1:0",
+        Router::new(gated(started.clone(), release.clone())),
+        None,
+        opts,
+    )
+    .await
+    .unwrap();
+    let client = open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap();
+    let mut waiting = Vec::new();
+    for _ in 0..2 {
+        let remote = client.remote();
+        waiting.push(tokio::spawn(async move {
+            remote.get("wait").call::<String>(()).await
+        }));
+        started.notified().await;
+    }
+    // Two are in progress: a third is refused, and says why.
+    let err = client
+        .remote()
+        .get("wait")
+        .call::<String>(())
+        .await
+        .unwrap_err();
+    let remote = err.as_remote().expect("a remote error");
+    assert_eq!(remote.kind, "RuntimeError");
+    assert!(
+        remote.message.contains("too many requests in progress"),
+        "{}",
+        remote.message
+    );
+    assert!(
+        remote.message.contains("the limit is 2"),
+        "{}",
+        remote.message
+    );
+    // The two in progress finish normally, and there is room again.
+    release.notify_waiters();
+    for w in waiting {
+        assert_eq!(w.await.unwrap().unwrap(), "done");
+    }
+    assert_eq!(add(&client, 1, 2).await.unwrap(), 3);
+    client.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_that_would_overfill_the_outgoing_queue_fails_and_the_connection_lives() {
+    // Nobody reads the other end: bytes pile up in the queue.
+    let (a, _unread) = tokio::io::duplex(64);
+    let ch = rpc_core::Channel::builder().max_queued(10_000).open(a);
+    let mut futures = Vec::new();
+    let err = loop {
+        match ch.request(&Value::Bin(vec![1; 1000])) {
+            Ok(f) => futures.push(f),
+            Err(e) => break e,
+        }
+        assert!(futures.len() < 100, "the queue never filled up");
+    };
+    assert!(
+        matches!(
+            err,
+            rpc_core::ChannelError::Overloaded { limit: 10_000, .. }
+        ),
+        "{err}"
+    );
+    assert!(!err.is_connection_reset());
+    assert!(
+        !ch.is_closed(),
+        "a refused request does not end the connection"
+    );
+}
+
+#[tokio::test]
+async fn a_peer_that_asks_without_reading_replies_is_disconnected() {
+    let (a, mut b) = tokio::io::duplex(64);
+    let big = ServiceDict::new().function("big", |_: DynCall| {
+        Ok(rpc_core::ByteBuf::from(vec![0u8; 5000]))
+    });
+    let ch = rpc_core::Channel::builder().max_queued(20_000).open(a);
+    let server = RpcClient::new(ch, Some(Router::new(big)));
+    // [0, i, ["big", [], {}]], over and over, never reading a reply.
+    let writer = tokio::spawn(async move {
+        for i in 0..100u8 {
+            let payload = [
+                0x93,
+                0x00,
+                i & 0x7f,
+                0x93,
+                0xa3,
+                b'b',
+                b'i',
+                b'g',
+                0x90,
+                0x80,
+            ];
+            if b.write_all(&(payload.len() as u32).to_be_bytes())
+                .await
+                .is_err()
+                || b.write_all(&payload).await.is_err()
+            {
+                break;
+            }
+        }
+        b
+    });
+    let err = server.closed().await;
+    assert!(
+        matches!(
+            err,
+            rpc_core::ChannelError::Overloaded { limit: 20_000, .. }
+        ),
+        "{err}"
+    );
+    drop(writer.await.unwrap());
+}
