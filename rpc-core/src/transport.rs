@@ -90,19 +90,13 @@ impl ToAddr for Addr {
     }
 }
 
-impl ToAddr for &Addr {
+impl<T: ToAddr + ?Sized> ToAddr for &T {
     fn to_addr(&self) -> Result<Addr, AddrParseError> {
-        Ok((*self).clone())
+        (**self).to_addr()
     }
 }
 
 impl ToAddr for str {
-    fn to_addr(&self) -> Result<Addr, AddrParseError> {
-        self.parse()
-    }
-}
-
-impl ToAddr for &str {
     fn to_addr(&self) -> Result<Addr, AddrParseError> {
         self.parse()
     }

@@ -27,6 +27,19 @@ class Sub:
         return a * b
 
 
+class Point:
+    """A type of our own, sent with aiomas's ``extra_serializers`` as ``[x, y]``."""
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+def point_serializer():
+    """The ``extra_serializers`` entry for :class:`Point` (typeid 0 when registered first)."""
+    return Point, lambda p: [p.x, p.y], lambda v: Point(*v)
+
+
 def shout(text):
     return text.upper() + "!"
 
@@ -52,6 +65,20 @@ class Calc:
     @aiomas.expose
     def echo(self, value):
         return value
+
+    @aiomas.expose
+    def make_point(self, x, y):
+        return Point(x, y)
+
+    @aiomas.expose
+    def point_norm1(self, p):
+        if not isinstance(p, Point):
+            raise TypeError("expected a Point, got " + type(p).__name__)
+        return abs(p.x) + abs(p.y)
+
+    @aiomas.expose
+    def point_swap(self, p):
+        return Point(p.y, p.x)
 
     @aiomas.expose
     async def sleep_add(self, a, b, ms):

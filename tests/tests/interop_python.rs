@@ -203,8 +203,21 @@ async fn python_server(
     transport: Transport,
     tmp: &TempDir,
 ) -> (PyProc, String) {
+    python_server_with(python, kind, transport, tmp, &[]).await
+}
+
+/// [`python_server`] with extra arguments (`points`: register the `Point` serializer).
+async fn python_server_with(
+    python: &Path,
+    kind: Kind,
+    transport: Transport,
+    tmp: &TempDir,
+    extra: &[&str],
+) -> (PyProc, String) {
     let addr = listen_addr(transport, tmp);
-    let mut proc = PyProc::spawn(python, "aiomas_server.py", &[&addr, kind.name()]);
+    let mut args = vec![addr.as_str(), kind.name()];
+    args.extend_from_slice(extra);
+    let mut proc = PyProc::spawn(python, "aiomas_server.py", &args);
     let real = proc.expect_line("listening on ").await;
     (proc, real)
 }
@@ -266,6 +279,7 @@ both_codecs!(
     rust_client_sub_routers,
     rust_client_python_errors,
     rust_client_service_refs,
+    rust_client_custom_types,
     rust_client_concurrent_100,
     rust_client_echo_every_type,
     rust_client_reset_by_python,
@@ -405,6 +419,48 @@ async fn rust_client_python_errors(kind: Kind) {
     // The connection is fine after all that.
     let r: i64 = remote.get("add").call((2, 2)).await.unwrap();
     assert_eq!(r, 4);
+    client.close().await;
+}
+
+/// The Python peer's `Point`, sent as `[x, y]` by its `extra_serializers` entry.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Point(i64, i64);
+
+async fn rust_client_custom_types(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let (_server, addr) = python_server_with(&py, kind, Transport::Tcp, &tmp, &["points"]).await;
+    // Both sides register Point first: it takes typeid 0, service references typeid 1.
+    let options = Options::new().codec(kind.codec().register::<Point>());
+    let client = tokio::time::timeout(
+        STEP,
+        open_connection(&addr, Some(client_service()), options),
+    )
+    .await
+    .expect("connect timed out")
+    .expect("connect failed");
+    let remote = client.remote();
+    let p: rpc_core::Custom<Point> = remote.get("make_point").call((3, -4)).await.unwrap();
+    assert_eq!(p.0, Point(3, -4));
+    let n: i64 = remote
+        .get("point_norm1")
+        .call((rpc_core::Custom(Point(3, -4)),))
+        .await
+        .unwrap();
+    assert_eq!(n, 7);
+    let swapped: rpc_core::Custom<Point> = remote
+        .get("point_swap")
+        .call((rpc_core::Custom(Point(1, 2)),))
+        .await
+        .unwrap();
+    assert_eq!(swapped.0, Point(2, 1));
+    // A service reference now travels as typeid 1, and Python still calls it back.
+    let r: String = remote
+        .get("call_me_back")
+        .call((ServiceRef::at("child"),))
+        .await
+        .unwrap();
+    assert_eq!(r, "hello rust-child");
     client.close().await;
 }
 
