@@ -315,3 +315,32 @@ fn parse_message_rejects_what_is_not_type_id_content() {
     let msg = c.parse_message(&unhex("9300cf0000000100000005c0")).unwrap();
     assert_eq!(msg.id_num, Some((1 << 32) + 5));
 }
+
+#[test]
+fn json_reads_the_bare_nan_and_infinity_python_writes() {
+    let c = Codec::json();
+    let v: Value = c
+        .decode(br#"[NaN, -Infinity, Infinity, "NaN", "Infinity \"NaN\"", 1, {"k": NaN}]"#)
+        .unwrap();
+    let items = v.as_array().unwrap();
+    assert!(items[0].as_f64().unwrap().is_nan());
+    assert_eq!(items[1], Value::Float(f64::NEG_INFINITY));
+    assert_eq!(items[2], Value::Float(f64::INFINITY));
+    assert_eq!(items[3], Value::from("NaN"), "strings are left alone");
+    assert_eq!(items[4], Value::from("Infinity \"NaN\""));
+    assert_eq!(items[5], Value::Int(1));
+    assert!(items[6].get("k").unwrap().as_f64().unwrap().is_nan());
+    // Typed, too, and inside a request cut into its arguments.
+    let (x, y): (f64, i64) = c.decode(b"[Infinity, 7]").unwrap();
+    assert_eq!((x, y), (f64::INFINITY, 7));
+    let payload = br#"[0, 3, ["scale", [NaN, 2], {"by": -Infinity}]]"#;
+    let msg = c.parse_message(payload).unwrap();
+    assert_eq!(msg.id_num, Some(3));
+    let call = c.split_request(payload, msg.content).unwrap();
+    assert_eq!(call.path(), "scale");
+    assert_eq!(call.args(), [&b"NaN"[..], &b"2"[..]]);
+    assert_eq!(call.kwargs()[0].1, b"-Infinity");
+    // Still an error: garbage that merely contains the letters.
+    assert!(c.decode::<Value>(b"[NaNa]").is_err());
+    assert!(c.decode::<Value>(b"[Infinit]").is_err());
+}

@@ -464,6 +464,36 @@ async fn rust_client_custom_types(kind: Kind) {
     client.close().await;
 }
 
+/// Python writes NaN and the infinities bare in JSON, and reads them back; so do we.
+#[tokio::test]
+async fn rust_client_json_non_finite_floats() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let tmp = TempDir::new();
+        let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::Json).await;
+        let sent = Value::Array(vec![
+            Value::Float(f64::NAN),
+            Value::Float(f64::INFINITY),
+            Value::Float(f64::NEG_INFINITY),
+            Value::Float(1.5),
+        ]);
+        let back: Value = client.remote().get("echo").call((sent,)).await.unwrap();
+        let items = back.as_array().expect("an array");
+        assert!(items[0].as_f64().is_some_and(f64::is_nan), "{back}");
+        assert_eq!(
+            &items[1..],
+            &[
+                Value::Float(f64::INFINITY),
+                Value::Float(f64::NEG_INFINITY),
+                Value::Float(1.5)
+            ]
+        );
+        client.close().await;
+    })
+    .await
+}
+
 async fn rust_client_service_refs(kind: Kind) {
     let Some(py) = python() else { return };
     let tmp = TempDir::new();

@@ -212,8 +212,58 @@ fn json_type_name(raw: &str) -> &'static str {
     }
 }
 
+/// Python's `json` writes `NaN`, `Infinity` and `-Infinity` bare, and serde_json reads none of
+/// them. This returns a copy of `buf` in which each of them, outside strings, is replaced by a
+/// number of the same length (`0e0`, `0.000000`), so that where values start and end in the
+/// copy is where they do in `buf`; `None` when there are none.
+fn mask_non_finite(buf: &[u8]) -> Option<Vec<u8>> {
+    let mut masked: Option<Vec<u8>> = None;
+    let (mut in_str, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < buf.len() {
+        let c = buf[i];
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let with: &[u8] = match c {
+            b'"' => {
+                in_str = true;
+                i += 1;
+                continue;
+            }
+            b'N' if buf[i..].starts_with(b"NaN") => b"0e0",
+            b'I' if buf[i..].starts_with(b"Infinity") => b"0.000000",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        masked.get_or_insert_with(|| buf.to_vec())[i..i + with.len()].copy_from_slice(with);
+        i += with.len();
+    }
+    masked
+}
+
 /// Cuts a message into `[type, id, content]` without decoding the content.
 pub(crate) fn parse_message(buf: &[u8]) -> Result<RawMessage> {
+    match parse_message_in(buf) {
+        Ok(msg) => Ok(msg),
+        Err(e) => match mask_non_finite(buf) {
+            // Same offsets: the ranges found in the masked copy hold for `buf`.
+            Some(masked) => parse_message_in(&masked).map_err(|_| e),
+            None => Err(e),
+        },
+    }
+}
+
+fn parse_message_in(buf: &[u8]) -> Result<RawMessage> {
     let items: Vec<&RawValue> = match serde_json::from_slice::<Vec<&RawValue>>(buf) {
         Ok(items) => items,
         Err(e) if e.is_data() => {
@@ -249,6 +299,36 @@ pub(crate) fn parse_message(buf: &[u8]) -> Result<RawMessage> {
 
 /// Cuts a request's content into `[path, args, kwargs]`.
 pub(crate) fn split_request(buf: &[u8], content: Range<usize>) -> Result<RawCall<'_>> {
+    let e = match split_request_in(buf, content.clone()) {
+        Ok(raw) => return Ok(raw),
+        Err(e) => e,
+    };
+    let Some(masked) = mask_non_finite(&buf[..content.end]) else {
+        return Err(e);
+    };
+    let raw = split_request_in(&masked, content).map_err(|_| e)?;
+    // Point the arguments back into `buf`, at the same offsets.
+    let base = masked.as_ptr() as usize;
+    let in_buf = |s: &[u8]| {
+        let start = s.as_ptr() as usize - base;
+        &buf[start..start + s.len()]
+    };
+    let mut args = super::ArgList::new();
+    for a in raw.args.iter() {
+        args.push(in_buf(a));
+    }
+    Ok(RawCall {
+        path: Cow::Owned(raw.path.into_owned()),
+        args,
+        kwargs: raw
+            .kwargs
+            .iter()
+            .map(|(k, v)| (Cow::Owned(k.to_string()), in_buf(v)))
+            .collect(),
+    })
+}
+
+fn split_request_in(buf: &[u8], content: Range<usize>) -> Result<RawCall<'_>> {
     let text = std::str::from_utf8(&buf[content.clone()])
         .map_err(|e| CodecError::Decode(e.to_string()))?;
     let err = |m: String| CodecError::InvalidMessage(m);
@@ -330,5 +410,16 @@ impl<'de> Visitor<'de> for KwVisitor {
 
 /// Deserializes a `T` from exactly the bytes of one value.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(de_error)
+    let e = match serde_json::from_slice(bytes) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let Some(masked) = mask_non_finite(bytes) else {
+        return Err(de_error(e));
+    };
+    // serde_json checks the masked copy's syntax and depth first, so json5, which reads the bare
+    // NaN and Infinity, only ever sees well-formed input of bounded depth.
+    serde_json::from_slice::<serde::de::IgnoredAny>(&masked).map_err(|_| de_error(e))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| CodecError::Decode(e.to_string()))?;
+    json5::from_str(text).map_err(|e| CodecError::Decode(e.to_string()))
 }

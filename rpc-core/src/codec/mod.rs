@@ -328,6 +328,23 @@ pub struct RawCall<'a> {
     pub(crate) kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
 }
 
+impl<'a> RawCall<'a> {
+    /// The path, e.g. `"sub/mul"`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The positional arguments, each still encoded.
+    pub fn args(&self) -> &[&'a [u8]] {
+        &self.args
+    }
+
+    /// The keyword arguments in wire order, each value still encoded.
+    pub fn kwargs(&self) -> &[(Cow<'a, str>, &'a [u8])] {
+        &self.kwargs
+    }
+}
+
 /// Encoded arguments, up to eight without touching the heap.
 pub(crate) type ArgList<'a> = crate::inline::InlineVec<&'a [u8]>;
 
