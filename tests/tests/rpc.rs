@@ -42,6 +42,13 @@ fn math() -> ServiceDict {
         )
 }
 
+/// A client of `server` that serves nothing itself.
+async fn client_of(server: &Server) -> RpcClient {
+    open_connection(server.local_addr(), None, Options::new())
+        .await
+        .unwrap()
+}
+
 /// Calls `add(a, b)` on the peer of `client`.
 async fn add(client: &RpcClient, a: i64, b: i64) -> Result<i64, RpcError> {
     client.remote().get("add").call((a, b)).await
@@ -63,9 +70,7 @@ async fn serve(addr: Addr, service: ServiceDict) -> Server {
 
 async fn nested_paths_and_kwargs(addr: Addr) {
     let server = serve(addr, math()).await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let remote = client.remote();
     assert_eq!(remote.get("add").call::<i64>((1, 2)).await.unwrap(), 3);
     let kw = Kwargs::new().arg("b", 4).arg("a", 3);
@@ -131,9 +136,7 @@ async fn json_codec_end_to_end() {
 #[tokio::test]
 async fn remote_error_has_kind_message_text_and_origin() {
     let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let err = client
         .remote()
         .get("fail")
@@ -152,9 +155,7 @@ async fn remote_error_has_kind_message_text_and_origin() {
 #[tokio::test]
 async fn a_panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() {
     let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let err = client
         .remote()
         .get("boom")
@@ -185,9 +186,7 @@ async fn a_panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() 
 #[tokio::test]
 async fn calling_the_root_proxy_itself_is_a_local_error() {
     let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     assert!(matches!(
         client.remote().call::<()>(()).await,
         Err(RpcError::NoFunctionName)
@@ -222,9 +221,7 @@ fn hold_and_reverse(n: usize) -> ServiceDict {
 #[tokio::test]
 async fn a_thousand_calls_in_flight_on_one_connection_with_replies_out_of_order() {
     let server = serve("127.0.0.1:0".parse().unwrap(), hold_and_reverse(1000)).await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let echo = client.remote().get("echo");
     let calls = (0..1000i64).map(|i| {
         let echo = echo.clone();
@@ -282,9 +279,7 @@ async fn a_side_that_serves_nothing_answers_with_an_error() {
     )
     .await
     .unwrap();
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let server_side = rx.await.unwrap();
     let err = server_side
         .remote()
@@ -401,9 +396,7 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
 #[tokio::test]
 async fn a_service_reference_from_a_side_without_a_service_is_refused() {
     let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let err = client
         .remote()
         .get("add")
@@ -440,9 +433,7 @@ async fn server_closing_mid_call_fails_the_call_at_once() {
         gated(started.clone(), release),
     )
     .await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let remote = client.remote();
     let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
     started.notified().await;
@@ -479,9 +470,7 @@ async fn client_closing_mid_call_fails_its_call_and_runs_the_servers_reset_callb
     )
     .await
     .unwrap();
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let remote = client.remote();
     let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
     started.notified().await;
@@ -592,9 +581,7 @@ async fn a_call_with_a_deadline_times_out_and_the_late_reply_is_dropped() {
         gated(started.clone(), release.clone()),
     )
     .await;
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let err = client
         .remote()
         .with_timeout(Duration::from_millis(20))
@@ -712,9 +699,7 @@ async fn requests_over_the_in_flight_limit_are_refused_at_once() {
     )
     .await
     .unwrap();
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = client_of(&server).await;
     let mut waiting = Vec::new();
     for _ in 0..2 {
         let remote = client.remote();
