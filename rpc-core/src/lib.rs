@@ -250,3 +250,8 @@ pub use rpc_macros::sub_router;
 
 #[doc(hidden)]
 pub mod __private;
+
+/// The README's example, compiled and run as a doctest so that it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
