@@ -280,6 +280,8 @@ both_codecs!(
     rust_client_python_errors,
     rust_client_service_refs,
     rust_client_custom_types,
+    rust_channel_to_python_channel,
+    python_channel_to_rust_channel,
     rust_client_concurrent_100,
     rust_client_echo_every_type,
     rust_client_reset_by_python,
@@ -462,6 +464,65 @@ async fn rust_client_custom_types(kind: Kind) {
         .unwrap();
     assert_eq!(r, "hello rust-child");
     client.close().await;
+}
+
+/// A bare `Channel` (no RPC layer) against a bare aiomas channel server: request, reply, and
+/// `req.fail(ValueError(42))` arriving as `"ValueError: 42\n"` (checklist A1-A3).
+async fn rust_channel_to_python_channel(kind: Kind) {
+    let Some(py) = python() else { return };
+    let mut server = PyProc::spawn(
+        &py,
+        "aiomas_channel_peer.py",
+        &["server", "127.0.0.1:0", kind.name()],
+    );
+    let addr = server.expect_line("listening on ").await;
+    let stream = tokio::net::TcpStream::connect(addr.as_str()).await.unwrap();
+    let channel = rpc_core::Channel::builder()
+        .codec(kind.codec())
+        .open(stream);
+    let reply = channel.request("ohai").unwrap().await.unwrap();
+    assert!(!reply.is_error());
+    assert_eq!(
+        reply.value().unwrap(),
+        Value::Array(vec!["echo".into(), "ohai".into()])
+    );
+    let err = channel.request("fail").unwrap().await.unwrap();
+    assert!(err.is_error());
+    assert_eq!(err.value().unwrap(), Value::from("ValueError: 42\n"));
+    channel.close().await;
+}
+
+/// A bare aiomas channel client against a bare `Channel` answering from `recv()`.
+async fn python_channel_to_rust_channel(kind: Kind) {
+    let Some(py) = python() else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut client = PyProc::spawn(
+        &py,
+        "aiomas_channel_peer.py",
+        &["client", &addr, kind.name()],
+    );
+    let (stream, _) = listener.accept().await.unwrap();
+    let channel = rpc_core::Channel::builder()
+        .codec(kind.codec())
+        .open(stream);
+    for _ in 0..3 {
+        let req = channel.recv().await.unwrap();
+        let content = req.content().unwrap();
+        if content == Value::from("fail") {
+            req.fail(&rpc_core::CallError::value_error("42")).unwrap();
+        } else {
+            req.reply(&Value::Array(vec!["echo".into(), content]))
+                .unwrap();
+        }
+    }
+    assert_eq!(client.expect_line("reply: ").await, r#"["echo", "ohai"]"#);
+    assert_eq!(
+        client.expect_line("reply: ").await,
+        r#"["echo", ["numbers", 1, 2.5]]"#
+    );
+    assert_eq!(client.expect_line("error: ").await, "ValueError: 42");
+    assert!(channel.closed().await.is_connection_reset());
 }
 
 /// Python writes NaN and the infinities bare in JSON, and reads them back; so do we.
