@@ -26,8 +26,9 @@ else
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
+    # Doctests first (only rpc-core has any), so that the run ends on nextest's summary.
+    cargo test --doc -p rpc-core
     cargo nextest run --workspace --no-fail-fast "$@"
-    cargo test --doc --workspace
 else
     cargo test --workspace --no-fail-fast "$@"
 fi
