@@ -801,6 +801,11 @@ async fn writer_loop(shared: Arc<Shared>) {
         };
         let Some(mut batch) = batch else {
             shared.writer_wake.notified().await;
+            // Woken by the first frame of a burst: let the tasks that are ready to run now (the
+            // callers that a batch of replies just woke) queue theirs too, then write them all
+            // at once. Without this the writer often runs right after each caller and sends
+            // every frame with its own syscall.
+            tokio::task::yield_now().await;
             continue;
         };
         let mut off = 0;

@@ -94,11 +94,18 @@ impl Flags {
     }
 }
 
+/// Tokio's multi-threaded runtime, with `RPCBENCH_WORKERS` worker threads when that is set
+/// (tokio's default, one per CPU, otherwise): an experiment knob for how much cross-thread
+/// wake-ups cost each implementation.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = std::env::var("RPCBENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        builder.worker_threads(n.max(1));
+    }
+    builder.enable_all().build().expect("tokio runtime")
 }
 
 // ---------------------------------------------------------------------------------------------
