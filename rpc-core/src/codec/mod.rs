@@ -259,7 +259,7 @@ impl Codec {
             CodecKind::MsgPack => {
                 let msg = msgpack::parse_message(payload, self.max_depth, false)?;
                 if msg.kind == i64::from(REQUEST) && check_requests {
-                    return msgpack::parse_message(payload, self.max_depth, true);
+                    msgpack::check_message_content(payload, &msg, self.max_depth)?;
                 }
                 Ok(msg)
             }

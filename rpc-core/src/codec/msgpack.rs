@@ -228,39 +228,38 @@ pub(crate) fn parse_message(
             _ => None,
         },
     };
-    if !check_content {
-        if id_end >= buf.len() {
-            return Err(eof());
-        }
-        return Ok(RawMessage {
-            kind,
-            id: id_start..id_end,
-            id_num,
-            content: id_end..buf.len(),
-        });
+    if id_end >= buf.len() {
+        return Err(eof());
     }
-    let content_end = match skip(buf, id_end, max_depth) {
-        Ok(end) => end,
-        Err(e) => {
-            return Err(CodecError::InvalidMessage(format!(
-                "{e} (in the content of message {})",
-                id_num.map_or_else(|| "with a non-integer id".to_owned(), |i| format!("id {i}"))
-            )))
-        }
-    };
-    let raw = RawMessage {
+    let msg = RawMessage {
         kind,
         id: id_start..id_end,
         id_num,
-        content: id_end..content_end,
+        content: id_end..buf.len(),
     };
+    if check_content {
+        check_message_content(buf, &msg, max_depth)?;
+    }
+    Ok(msg)
+}
+
+/// Walks the content of a message cut by [`parse_message`] without checking it: its nesting
+/// depth, that it is whole, and that nothing follows it.
+pub(crate) fn check_message_content(buf: &[u8], msg: &RawMessage, max_depth: usize) -> Result<()> {
+    let content_end = skip(buf, msg.content.start, max_depth).map_err(|e| {
+        CodecError::InvalidMessage(format!(
+            "{e} (in the content of message {})",
+            msg.id_num
+                .map_or_else(|| "with a non-integer id".to_owned(), |i| format!("id {i}"))
+        ))
+    })?;
     if content_end != buf.len() {
         return Err(CodecError::InvalidMessage(format!(
             "{} trailing bytes after the message",
             buf.len() - content_end
         )));
     }
-    Ok(raw)
+    Ok(())
 }
 
 /// Cuts a request's content into `[path, args, kwargs]`.
