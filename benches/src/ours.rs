@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use rpc_core::{
-    open_connection, service, start_server, ByteBuf, DynCall, Options, Proxy, Router, Server,
+    open_connection, service, start_server, ByteBuf, Connection, DynCall, Proxy, Router, Server,
     ServiceDict,
 };
 
@@ -49,9 +49,7 @@ pub fn dict_router() -> Router {
 /// Starts a server on `addr` (`host:port` or `unix:PATH`), typed or with the [`ServiceDict`].
 pub async fn serve(addr: &str, dict: bool) -> Result<Server, String> {
     let router = if dict { dict_router() } else { router() };
-    start_server(addr, router, None, Options::new())
-        .await
-        .map_err(|e| e.to_string())
+    start_server(addr, router).await.map_err(|e| e.to_string())
 }
 
 /// One connection, through the typed proxy that `#[service]` generates.
@@ -60,15 +58,13 @@ pub struct OursClient(BenchProxy);
 
 impl OursClient {
     /// Wraps a connection.
-    pub fn new(client: &rpc_core::RpcClient) -> Self {
+    pub fn new(client: &Connection) -> Self {
         OursClient(client.proxy::<BenchProxy>())
     }
 
     /// Connects to `addr`.
     pub async fn connect(addr: &str) -> Result<Self, String> {
-        let client = open_connection(addr, None, Options::new())
-            .await
-            .map_err(|e| e.to_string())?;
+        let client = open_connection(addr).await.map_err(|e| e.to_string())?;
         Ok(Self::new(&client))
     }
 }
@@ -98,7 +94,7 @@ pub struct DictClient {
 
 impl DictClient {
     /// Wraps a connection.
-    pub fn new(client: &rpc_core::RpcClient) -> Self {
+    pub fn new(client: &Connection) -> Self {
         let remote = client.remote();
         DictClient {
             add: remote.get("add"),
@@ -108,9 +104,7 @@ impl DictClient {
 
     /// Connects to `addr`.
     pub async fn connect(addr: &str) -> Result<Self, String> {
-        let client = open_connection(addr, None, Options::new())
-            .await
-            .map_err(|e| e.to_string())?;
+        let client = open_connection(addr).await.map_err(|e| e.to_string())?;
         Ok(Self::new(&client))
     }
 }

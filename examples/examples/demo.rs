@@ -9,8 +9,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rpc_core::{
-    open_connection, service, start_server, CallContext, DynCall, ErrorKind, Kwargs, Options,
-    Proxy, Router, RpcClient, RpcError, ServiceDict, ServiceRef,
+    service, CallContext, CallError, Connection, DynCall, Error, Kwargs, Proxy, Router, Server,
+    ServiceDict, ServiceRef,
 };
 
 /// The server's root: a counter, a calculator below `math`, and an echo `ServiceDict` below `tools`.
@@ -27,7 +27,7 @@ struct Root {
 impl Root {
     /// Greets the caller by the name it gives when called back.
     #[expose]
-    async fn greet(&self, #[context] cx: CallContext) -> Result<String, RpcError> {
+    async fn greet(&self, #[context] cx: CallContext) -> Result<String, Error> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let name: String = cx.remote().get("get_name").call(()).await?;
         Ok(format!(
@@ -38,7 +38,7 @@ impl Root {
 
     /// Calls `get_name` on the service reference it is given.
     #[expose]
-    async fn call_me_back(&self, proxy: Proxy) -> Result<String, RpcError> {
+    async fn call_me_back(&self, proxy: Proxy) -> Result<String, Error> {
         let name: String = proxy.get("get_name").call(()).await?;
         Ok(format!("called back {} at {:?}", name, proxy.path()))
     }
@@ -63,9 +63,9 @@ impl std::fmt::Display for DivideByZero {
     }
 }
 
-impl ErrorKind for DivideByZero {
-    fn kind(&self) -> std::borrow::Cow<'static, str> {
-        "ZeroDivisionError".into()
+impl From<DivideByZero> for CallError {
+    fn from(e: DivideByZero) -> Self {
+        CallError::new("ZeroDivisionError", e.to_string())
     }
 }
 
@@ -133,28 +133,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         math: Math,
         tools,
     };
-    let on_connect = Box::new(|client: RpcClient| {
-        println!(
-            "    server: a client connected from {}",
-            client.channel().peer()
-        )
-    });
-    let server = start_server(
-        "127.0.0.1:0",
-        Router::new(root),
-        Some(on_connect),
-        Options::new(),
-    )
-    .await?;
+    let server = Server::builder(Router::new(root))
+        .on_connect(|conn: Connection| {
+            println!("    server: a client connected from {}", conn.peer())
+        })
+        .bind("127.0.0.1:0")
+        .await?;
     step(1, "server started");
     println!("    listening on {}", server.local_addr());
 
-    let client = open_connection(
-        server.local_addr(),
-        Some(Router::new(Me { child: Child })),
-        Options::new(),
-    )
-    .await?;
+    let client = Connection::builder()
+        .serve(Router::new(Me { child: Child }))
+        .connect(server.local_addr())
+        .await?;
     step(
         2,
         "client connected, serving its own `Me` service for call-backs",
@@ -216,22 +207,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "remote errors arrive typed, with kind, message and origin",
     );
     match root.math().div(1, 0).await {
-        Err(RpcError::Remote(e)) => println!(
+        Err(Error::Remote(e)) => println!(
             "    math.div(1, 0)        -> {}: {} (from {})",
-            e.kind, e.message, e.origin
+            e.kind(),
+            e.message(),
+            e.origin()
         ),
         other => println!("    unexpected: {other:?}"),
     }
     for path in ["nope", "secret", "math"] {
         let err = remote.get(path).call::<()>(()).await.unwrap_err();
-        let e = err.as_remote().expect("a remote error");
-        println!("    {path:<21} -> {}: {}", e.kind, e.message);
+        let e = err.remote().expect("a remote error");
+        println!("    {path:<21} -> {}: {}", e.kind(), e.message());
     }
     let err = remote.get("math/add").call::<i64>((1,)).await.unwrap_err();
     println!(
         "    math/add (1,)         -> {}",
-        err.as_remote()
-            .map_or(err.to_string(), |e| format!("{}: {}", e.kind, e.message))
+        err.remote().map_or(err.to_string(), |e| format!(
+            "{}: {}",
+            e.kind(),
+            e.message()
+        ))
     );
 
     step(8, "closing the client, then draining the server");

@@ -7,7 +7,7 @@
 //! Prints `listening on <addr>` (with the real port) once it accepts connections, then serves
 //! [`examples::interop::router`] until Ctrl-C.
 
-use rpc_core::{start_server, Codec, Options};
+use rpc_core::{Codec, Server};
 
 const USAGE: &str = "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json";
 
@@ -54,13 +54,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let server = match start_server(
-        &*addr,
-        examples::interop::router(),
-        None,
-        Options::new().codec(codec),
-    )
-    .await
+    let server = match Server::builder(examples::interop::router())
+        .codec(codec)
+        .bind(&*addr)
+        .await
     {
         Ok(s) => s,
         Err(e) => {

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use rpc_core::{service, CallContext, CallError, Proxy, Router, RpcError, Value};
+use rpc_core::{service, CallContext, CallError, Error, Proxy, Router, Value};
 
 fn overflow() -> CallError {
     CallError::new("OverflowError", "integer overflow")
@@ -74,7 +74,7 @@ impl InteropServer {
 
     /// Calls `get_name()` on the service the caller passed, over the same connection.
     #[expose]
-    async fn call_me_back(&self, proxy: Proxy) -> Result<String, RpcError> {
+    async fn call_me_back(&self, proxy: Proxy) -> Result<String, Error> {
         let name: String = proxy.get("get_name").call(()).await?;
         Ok(format!("hello {name}"))
     }

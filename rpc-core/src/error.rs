@@ -1,129 +1,181 @@
-//! Errors, one enum per layer.
+//! The errors a user meets, one per role:
 //!
-//! - [`FrameError`]: the byte stream could not be cut into frames.
-//! - [`CodecError`]: a value could not be encoded or a payload could not be decoded.
-//! - [`ChannelError`]: the connection failed or ended; every pending request gets a clone of it.
-//! - [`RemoteError`]: the peer answered a request with an error reply.
-//! - [`RpcError`]: what a caller of a remote function can get; one of the above.
-//! - [`CallError`]: what a service sends back when a call fails (`"<Kind>: <message>\n"` on the wire).
+//! - [`Error`]: what calling, connecting or serving can end in. It says whether the connection
+//!   is gone ([`Error::is_connection_reset`]) and carries what the peer sent back
+//!   ([`Error::remote`]).
+//! - [`RemoteError`]: what the peer sent back when a call failed (`[2, id, content]`).
+//! - [`CallError`]: what a handler returns to fail a call; the peer sees `"<Kind>: <message>\n"`.
+//!
+//! The wire layer's own [`CodecError`] is the source of [`Error::Encode`] and [`Error::Decode`].
 
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::frame::FrameError;
-use crate::value::Value;
+use crate::wire::{CodecError, Value};
 
-/// A value could not be encoded, or a payload could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum CodecError {
-    /// A value could not be encoded.
-    #[error("cannot encode: {0}")]
-    Encode(String),
-    /// A payload could not be decoded.
-    #[error("cannot decode: {0}")]
-    Decode(String),
-    /// Bytes were to be sent with the JSON codec, which cannot carry them (as in aiomas).
-    #[error("cannot encode bytes with the JSON codec; use the MsgPack codec or send a str")]
-    BytesInJson,
-    /// A `{"__type__": [typeid, value]}` envelope named a type that nobody registered.
-    #[error("unknown type id {typeid} in a {{\"__type__\": [typeid, value]}} envelope: {known} types are registered on this connection (ids 0..{known})")]
-    UnknownTypeId {
-        /// The id that was seen.
-        typeid: i64,
-        /// How many types are registered.
-        known: usize,
-    },
-    /// A `__type__` envelope was not `[typeid, value]`.
-    #[error("invalid {{\"__type__\": ...}} envelope: expected [typeid, value], got {0}")]
-    BadEnvelope(String),
-    /// A value was nested deeper than the limit.
-    #[error("value nested deeper than the limit of {limit} levels")]
-    TooDeep {
-        /// The configured limit.
-        limit: usize,
-    },
-    /// A message was not `[type, id, content]`.
-    #[error("invalid message: {0}")]
-    InvalidMessage(String),
-}
-
-/// The connection failed or ended.
+/// What calling the peer, connecting, or serving can end in, other than success.
 ///
-/// It is cheap to clone: every request that was pending when the connection ended gets the same
-/// error.
+/// Cheap to clone: every call that was pending when a connection ended gets the same error.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-pub enum ChannelError {
-    /// The peer closed the connection, or it was closed locally, while this was pending or sent.
-    #[error("connection reset: {0}")]
-    ConnectionReset(Cow<'static, str>),
-    /// The byte stream could not be cut into frames (for example, a frame over the limit).
+pub enum Error {
+    /// The peer answered the call with an error reply.
     #[error(transparent)]
-    Frame(#[from] FrameError),
-    /// Reading or writing the socket failed.
+    Remote(Box<RemoteError>),
+    /// The connection was closed, by the peer or locally, before the reply came.
+    #[error("connection closed: {0}")]
+    Closed(Cow<'static, str>),
+    /// Reading or writing the socket failed; the connection is gone.
     #[error("i/o error on the connection: {0}")]
     Io(#[source] Arc<io::Error>),
-    /// A message could not be encoded (nothing was sent).
-    #[error(transparent)]
-    Codec(#[from] CodecError),
-    /// Too much is waiting to be written: the peer does not read fast enough.
-    #[error("{queued} bytes are waiting to be written, over the limit of {limit}: the peer does not read fast enough")]
+    /// The peer sent a frame over the maximum frame length; the connection was closed.
+    #[error("the peer sent a frame of {len} bytes, over the maximum frame length of {limit} bytes; the connection was closed")]
+    FrameTooLarge {
+        /// The length the frame's header announced.
+        len: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
+    /// The connection ended in the middle of a frame.
+    #[error(
+        "the connection ended in the middle of a frame: {missing} of {expected} bytes missing"
+    )]
+    Truncated {
+        /// Bytes the frame (header included) needed.
+        expected: usize,
+        /// Bytes that never arrived.
+        missing: usize,
+    },
+    /// A message to send was over the maximum frame length. Nothing was sent; the connection is
+    /// fine.
+    #[error("the message is {len} bytes, over the maximum frame length of {limit} bytes; nothing was sent")]
+    MessageTooLarge {
+        /// The encoded length of the message.
+        len: usize,
+        /// The configured maximum.
+        limit: usize,
+    },
+    /// A message could not be encoded. Nothing was sent; the connection is fine.
+    #[error("cannot encode the message, nothing was sent: {0}")]
+    Encode(#[source] CodecError),
+    /// The reply came but did not decode into the expected type.
+    #[error("cannot decode the reply: {0}")]
+    Decode(#[source] CodecError),
+    /// Too many bytes wait to be written: the peer does not read fast enough. Nothing was sent.
+    #[error("{queued} bytes would wait to be written, over the limit of {limit}: the peer does not read fast enough")]
     Overloaded {
         /// Bytes that would have been queued.
         queued: usize,
         /// The configured limit.
         limit: usize,
     },
+    /// The call had no reply within its deadline; a late reply is dropped.
+    #[error("no reply within {0:?}")]
+    Timeout(Duration),
+    /// A [`Proxy`](crate::Proxy) of the root was called: there is no function at path `""`.
+    #[error(
+        "no RPC function name specified: call a proxy of a function, e.g. remote.get(\"add\")"
+    )]
+    NoFunctionName,
+    /// An address did not parse.
+    #[error("invalid address {given:?}: expected HOST:PORT (e.g. 127.0.0.1:5555) or unix:PATH (e.g. unix:/tmp/rpc.sock)")]
+    InvalidAddr {
+        /// What was given.
+        given: String,
+    },
+    /// Connecting to an address failed (after retrying, if asked to).
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        /// The address.
+        addr: String,
+        /// Why.
+        #[source]
+        source: Arc<io::Error>,
+    },
+    /// Listening on an address failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        #[source]
+        source: Arc<io::Error>,
+    },
 }
 
-impl ChannelError {
-    /// Whether this error means that the connection is gone.
+impl Error {
+    /// Whether the connection is gone. A call that ends in such an error may or may not have
+    /// run on the peer; retrying needs a new connection.
+    ///
+    /// Errors about one call only ([`MessageTooLarge`](Self::MessageTooLarge),
+    /// [`Encode`](Self::Encode), [`Overloaded`](Self::Overloaded), [`Timeout`](Self::Timeout),
+    /// a [`Remote`](Self::Remote) error, ...) leave the connection up.
     pub fn is_connection_reset(&self) -> bool {
-        !matches!(
+        matches!(
             self,
-            ChannelError::Codec(_) | ChannelError::Overloaded { .. }
+            Error::Closed(_) | Error::Io(_) | Error::FrameTooLarge { .. } | Error::Truncated { .. }
         )
+    }
+
+    /// What the peer sent back, if it answered with an error reply.
+    pub fn remote(&self) -> Option<&RemoteError> {
+        match self {
+            Error::Remote(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The error for an incoming byte stream that could not be cut into frames.
+    pub(crate) fn from_frame(e: CodecError) -> Self {
+        match e {
+            CodecError::FrameTooLarge { len, limit } => Error::FrameTooLarge { len, limit },
+            CodecError::Truncated { expected, missing } => Error::Truncated { expected, missing },
+            other => Error::Decode(other),
+        }
     }
 }
 
-impl From<io::Error> for ChannelError {
+impl From<RemoteError> for Error {
+    fn from(e: RemoteError) -> Self {
+        Error::Remote(Box::new(e))
+    }
+}
+
+impl From<io::Error> for Error {
+    /// The errors that mean the peer went away are [`Error::Closed`]; others [`Error::Io`].
     fn from(e: io::Error) -> Self {
         match e.kind() {
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
             | io::ErrorKind::UnexpectedEof => {
-                ChannelError::ConnectionReset(Cow::Owned(e.to_string()))
+                Error::Closed(Cow::Owned(format!("the peer closed the connection ({e})")))
             }
-            _ => ChannelError::Io(Arc::new(e)),
+            _ => Error::Io(Arc::new(e)),
         }
     }
 }
 
-/// The peer answered a request with an error reply (`[2, id, content]`).
+/// What the peer sent back when a call failed: the content of its error reply `[2, id, content]`.
 ///
-/// aiomas sends a Python traceback whose last line is `"<ExcType>: <message>"`; this crate sends
-/// `"<Kind>: <message>\n"`. Both are parsed into [`kind`](Self::kind) and [`message`](Self::message).
+/// aiomas sends a Python traceback whose last line is `"<ExcType>: <message>"`, this crate sends
+/// `"<Kind>: <message>\n"`, and mosaik a list `[type, message, traceback...]`; all three are read
+/// into [`kind`](Self::kind) and [`message`](Self::message), and the content is kept as it came.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteError {
-    /// The error's kind, e.g. `ValueError` (empty when the text has no `Kind: ` part).
-    pub kind: String,
-    /// The error's message.
-    pub message: String,
-    /// The full text the peer sent (a traceback from Python peers).
-    pub text: String,
-    /// The content of the error reply exactly as it came (aiomas accepts any value).
-    pub content: Value,
-    /// The peer's address, as aiomas's `RemoteException.origin`.
-    pub origin: String,
+    kind: String,
+    message: String,
+    text: String,
+    content: Value,
+    origin: String,
 }
 
 impl RemoteError {
-    /// Builds the error from an error reply's content.
-    pub fn from_content(content: Value, origin: String) -> Self {
+    /// Reads an error reply's content, which came from `origin`.
+    pub(crate) fn from_content(content: Value, origin: String) -> Self {
         let text = match &content {
             Value::Str(s) => s.clone(),
             // mosaik sends [type, message, traceback...].
@@ -156,6 +208,31 @@ impl RemoteError {
             origin,
         }
     }
+
+    /// The error's kind, e.g. `ValueError` (empty when the text has no `Kind: ` part).
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The error's message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The whole text the peer sent (a traceback, from Python peers).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The content of the error reply exactly as it came.
+    pub fn content(&self) -> &Value {
+        &self.content
+    }
+
+    /// The peer's address, as aiomas's `RemoteException.origin`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
 }
 
 /// `ValueError`, `aiomas.exceptions.RemoteException`, `my_crate::Error`.
@@ -178,64 +255,36 @@ impl fmt::Display for RemoteError {
 
 impl std::error::Error for RemoteError {}
 
-/// What a call to a remote function can end in, other than its result.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum RpcError {
-    /// The peer answered with an error reply.
-    #[error(transparent)]
-    Remote(Box<RemoteError>),
-    /// The connection failed or ended before the reply arrived.
-    #[error(transparent)]
-    Connection(#[from] ChannelError),
-    /// The arguments could not be encoded; nothing was sent.
-    #[error("cannot encode the call's arguments: {0}")]
-    Encode(#[source] CodecError),
-    /// The reply arrived but did not decode into the expected type.
-    #[error("cannot decode the reply: {0}")]
-    Decode(#[source] CodecError),
-    /// The call did not get its reply within its deadline; a late reply is dropped.
-    #[error("no reply within {0:?}")]
-    Timeout(std::time::Duration),
-    /// The path of a [`Proxy`](crate::Proxy) named no function.
-    #[error("no RPC function name specified")]
-    NoFunctionName,
-}
-
-impl From<RemoteError> for RpcError {
-    fn from(e: RemoteError) -> Self {
-        RpcError::Remote(Box::new(e))
-    }
-}
-
-impl RpcError {
-    /// The remote error, if the peer answered with one.
-    pub fn as_remote(&self) -> Option<&RemoteError> {
-        match self {
-            RpcError::Remote(r) => Some(r),
-            _ => None,
-        }
-    }
-
-    /// Whether the connection is gone (the call may or may not have run on the peer).
-    pub fn is_connection_reset(&self) -> bool {
-        matches!(self, RpcError::Connection(c) if c.is_connection_reset())
-    }
-}
-
-/// A failed call, as the service sends it back: `"<Kind>: <message>\n"`.
+/// A failed call, as a handler returns it; the peer reads `"<Kind>: <message>\n"`.
 ///
-/// Return it (or any error type that implements `Display`; see [`ErrorKind`]) from an exposed
-/// method, or build one for
-/// [`IncomingRequest::fail`](crate::channel::IncomingRequest::fail). The kind names the failure in
-/// Python's terms so that a Python peer reads it naturally (`ValueError`, `TypeError`,
-/// `LookupError`, ...).
+/// The kind names the failure in Python's terms, so that a Python peer reads it naturally
+/// (`ValueError`, `TypeError`, `LookupError`, ...).
+///
+/// An exposed method may return `Result<T, E>` for any `E: Display`. The caller then sees:
+/// - for `E: Into<CallError>` (this type, [`Error`], [`RemoteError`], and your own errors once
+///   you write `impl From<MyError> for CallError`), the kind and message of the conversion;
+/// - for any other `E`, the type's name as the kind (`ParseIntError` for
+///   `std::num::ParseIntError`) and its `Display` as the message.
+///
+/// ```
+/// use rpc_core::CallError;
+///
+/// #[derive(Debug)]
+/// struct NotANumber(String);
+///
+/// impl From<NotANumber> for CallError {
+///     fn from(e: NotANumber) -> Self {
+///         CallError::value_error(format!("{:?} is not a number", e.0))
+///     }
+/// }
+///
+/// let e = CallError::from(NotANumber("x".into()));
+/// assert_eq!((e.kind(), e.message()), ("ValueError", "\"x\" is not a number"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallError {
-    /// The kind, e.g. `ValueError`.
-    pub kind: Cow<'static, str>,
-    /// The message.
-    pub message: String,
+    kind: Cow<'static, str>,
+    message: String,
 }
 
 impl CallError {
@@ -262,8 +311,18 @@ impl CallError {
         Self::new("LookupError", message)
     }
 
+    /// The kind, e.g. `ValueError`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The text sent on the wire: `"<Kind>: <message>\n"`.
-    pub fn wire_text(&self) -> String {
+    pub(crate) fn wire_text(&self) -> String {
         format!("{}: {}\n", self.kind, self.message)
     }
 }
@@ -290,62 +349,20 @@ impl From<RemoteError> for CallError {
     }
 }
 
-impl From<RpcError> for CallError {
-    fn from(e: RpcError) -> Self {
+impl From<Error> for CallError {
+    /// Passes a failed call to another peer on: its remote error as it came, a lost connection as
+    /// `ConnectionResetError`, anything else as `RpcError`.
+    fn from(e: Error) -> Self {
         match e {
-            RpcError::Remote(r) => (*r).into(),
-            RpcError::Connection(c) => CallError::new("ConnectionResetError", c.to_string()),
+            Error::Remote(r) => (*r).into(),
+            e if e.is_connection_reset() => CallError::new("ConnectionResetError", e.to_string()),
             other => CallError::new("RpcError", other.to_string()),
         }
     }
 }
 
-/// Names the kind a caller sees for an error type (`ValueError`, ...), instead of the type's name.
-///
-/// When an exposed method returns `Err(e)`, the caller sees `"<kind>: <message>\n"`: the message
-/// is `e`'s `Display`, and the kind is `e.kind()` where the type implements this trait, or else the
-/// type's own name (`ParseIntError` for `std::num::ParseIntError`).
-///
-/// ```
-/// use rpc_core::ErrorKind;
-/// #[derive(Debug)]
-/// struct NotANumber(String);
-/// impl std::fmt::Display for NotANumber {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         write!(f, "{:?} is not a number", self.0)
-///     }
-/// }
-/// impl ErrorKind for NotANumber {
-///     fn kind(&self) -> std::borrow::Cow<'static, str> {
-///         "ValueError".into()
-///     }
-/// }
-/// ```
-pub trait ErrorKind {
-    /// The kind the caller sees.
-    fn kind(&self) -> Cow<'static, str>;
-}
-
-impl ErrorKind for CallError {
-    fn kind(&self) -> Cow<'static, str> {
-        self.kind.clone()
-    }
-}
-
-impl ErrorKind for RemoteError {
-    fn kind(&self) -> Cow<'static, str> {
-        Cow::Owned(self.kind.clone())
-    }
-}
-
-impl ErrorKind for RpcError {
-    fn kind(&self) -> Cow<'static, str> {
-        CallError::from(self.clone()).kind
-    }
-}
-
 /// The name of a type without its module path or generic arguments: `ParseIntError`.
-pub fn short_type_name<T: ?Sized>() -> &'static str {
+pub(crate) fn short_type_name<T: ?Sized>() -> &'static str {
     let full = std::any::type_name::<T>();
     let base = full.split('<').next().unwrap_or(full);
     base.rsplit("::").next().unwrap_or(base)

@@ -4,7 +4,7 @@
 //! at once, and a Python aiomas program can be either peer.
 //!
 //! ```
-//! use rpc_core::{service, open_connection, start_server, CallContext, Options, Router, RpcError};
+//! use rpc_core::{service, start_server, CallContext, CallError, Connection, Router, ServiceDict};
 //!
 //! #[service]
 //! #[derive(Default)]
@@ -22,7 +22,7 @@
 //!
 //!     /// Calls the caller back over the same connection.
 //!     #[expose]
-//!     async fn greet(&self, #[context] cx: CallContext) -> Result<String, RpcError> {
+//!     async fn greet(&self, #[context] cx: CallContext) -> Result<String, rpc_core::Error> {
 //!         let name: String = cx.remote().get("name").call(()).await?;
 //!         Ok(format!("hello {name}"))
 //!     }
@@ -35,92 +35,125 @@
 //! #[service]
 //! impl Scale {
 //!     #[expose]
-//!     fn mul(&self, a: i64, b: Option<i64>) -> Result<i64, rpc_core::CallError> {
+//!     fn mul(&self, a: i64, b: Option<i64>) -> Result<i64, CallError> {
 //!         a.checked_mul(b.unwrap_or(2))
-//!             .ok_or_else(|| rpc_core::CallError::value_error("overflow"))
+//!             .ok_or_else(|| CallError::value_error("overflow"))
 //!     }
 //! }
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let server = start_server("127.0.0.1:0", Router::new(Calculator::default()), None, Options::new()).await?;
+//!     let server = start_server("127.0.0.1:0", Router::new(Calculator::default())).await?;
 //!
 //!     // The client serves something too, so that the server can call it back.
-//!     let mine = rpc_core::ServiceDict::new().function("name", |_| Ok("client"));
-//!     let client = open_connection(server.local_addr(), Some(Router::new(mine)), Options::new()).await?;
+//!     let mine = ServiceDict::new().function("name", |_| Ok("client"));
+//!     let conn = Connection::builder()
+//!         .serve(Router::new(mine))
+//!         .connect(server.local_addr())
+//!         .await?;
 //!
-//!     let calc = client.proxy::<CalculatorProxy>();
+//!     let calc = conn.proxy::<CalculatorProxy>();
 //!     assert_eq!(calc.add(1, 2).await?, 3);                 // typed
 //!     assert_eq!(calc.scale().mul(3, Some(5)).await?, 15);  // typed, through a sub-router
-//!     let six: i64 = client.remote().get("scale").get("mul").call((3,)).await?; // by name
+//!     let six: i64 = conn.remote().get("scale").get("mul").call((3,)).await?; // by name
 //!     assert_eq!(six, 6);
 //!     assert_eq!(calc.greet().await?, "hello client");      // a call back
 //!
 //!     let err = calc.scale().mul(i64::MAX, None).await.unwrap_err();
-//!     let remote = err.as_remote().unwrap();
-//!     assert_eq!((remote.kind.as_str(), remote.message.as_str()), ("ValueError", "overflow"));
+//!     let remote = err.remote().unwrap();
+//!     assert_eq!((remote.kind(), remote.message()), ("ValueError", "overflow"));
 //!
-//!     client.close().await;
+//!     conn.close().await;
 //!     server.drain().await;
 //!     Ok(())
 //! }
 //! ```
 //!
+//! # What you meet
+//!
+//! - Serving: [`#[service]`](macro@service) on a struct and its impl block, or a [`ServiceDict`],
+//!   mounted in a [`Router`]; [`start_server`] or [`Server::builder`].
+//! - Calling: [`open_connection`] or [`Connection::builder`]; then a typed proxy
+//!   ([`Connection::proxy`]) or a [`Proxy`] by path ([`Connection::remote`]).
+//! - Errors: [`Error`] for anything calling, connecting or serving can end in; [`RemoteError`]
+//!   for what the peer sent back; [`CallError`] for what a handler returns.
+//! - Below that, for those who need it: a bare [`Channel`] of requests and replies, and the
+//!   [`wire`] format itself ([`Codec`], [`Value`], frames).
+//!
 //! # The layers
 //!
-//! | module | what it does |
-//! |---|---|
-//! | [`frame`] | u32 big-endian length prefix, with a maximum checked before any allocation |
-//! | [`codec`] | `[type, id, content]` as MsgPack or JSON, exactly as aiomas writes them |
-//! | [`channel`] | requests and replies over one connection, matched by id, in both directions |
-//! | [`service`](mod@service) | services, routers and paths; what `#[service]` generates plugs in here |
-//! | [`client`], [`server`] | [`RpcClient`], [`open_connection`], [`start_server`] |
-//! | [`transport`] | TCP and Unix sockets under one address syntax |
+//! Each module imports only from the modules listed before it here (a test reads the sources
+//! and fails on any other import), so the module graph has no cycle:
+//!
+//! | layer | module | what it does |
+//! |---|---|---|
+//! | 1 | [`wire`] | frames, values and codecs: `[type, id, content]` as MsgPack or JSON, exactly as aiomas writes them |
+//! | 2 | `error` | [`Error`], [`RemoteError`], [`CallError`] |
+//! | 3 | [`channel`] | requests and replies over one connection, matched by id, in both directions |
+//! | 4 | `rpc` | calling the peer: [`Proxy`], typed proxies, [`Args`], [`Kwargs`], [`ServiceRef`] |
+//! | 5 | `service` | [`Service`], [`Router`], dispatch, [`ServiceDict`]; what `#[service]` generates plugs in here |
+//! | 6 | `net` | [`Addr`], [`Connection`], [`Server`]: TCP and Unix sockets |
+//! | 7 | `__private` | what generated code names (hidden) |
+//!
+//! A lower layer that needs something of a higher one gets it through a seam: the codec scope
+//! carries an opaque per-connection context that the RPC layer sets and downcasts (to bind
+//! received service references), and the channel hands requests to a handler trait that the
+//! service layer implements.
 //!
 //! # aiomas, element by element
 //!
 //! | aiomas | here |
 //! |---|---|
-//! | `open_connection(addr, rpc_service=...)` | [`open_connection`]`(addr, Some(router), options)` |
-//! | `start_server(addr, rpc_service, client_connected_cb)` | [`start_server`]`(addr, router, Some(callback), options)` |
-//! | `rpc_service_process(rpc_client, router, channel)` | started by [`RpcClient::new`] when it has a service |
+//! | `open_connection(addr, rpc_service=..., **kwds)` | [`open_connection`]`(addr)`; [`Connection::builder`]`().serve(router).codec(..).connect(addr)` |
+//! | `start_server(addr, rpc_service, client_connected_cb)` | [`start_server`]`(addr, router)`; [`Server::builder`]`(router).on_connect(..).bind(addr)` |
+//! | `RpcClient` | [`Connection`] (one side of a connection; either side) |
+//! | `rpc_service_process(rpc_client, router, channel)` | runs inside the connection when it serves a router |
 //! | `expose(func)`, `Service.expose`, `Router.expose` | `#[expose]` on a method of a `#[service]` impl |
 //! | `Service(['eggs'])` | `#[sub_router]` on the field `eggs` of a `#[service]` struct |
 //! | `ServiceDict(dict)`, `.dict`, `.router` | [`ServiceDict`] ([`ServiceDict::names`]; `Router::new(dict)`) |
 //! | `Router.obj`, `.name`, `.parent`, `.path` | [`Router::service`], [`Router::name`], [`Router::parent`], [`Router::path`] |
 //! | `Router.resolve(path)` | [`Router::resolve`] |
 //! | `Router.add(name)`, `Router.set_sub_router(router, name)` | [`ServiceExt::with_sub_router`] |
-//! | `RpcClient.channel`, `.service`, `.remote` | [`RpcClient::channel`], [`RpcClient::service`], [`RpcClient::remote`] |
-//! | `RpcClient.on_connection_reset(cb)`, `.close()` | [`RpcClient::on_connection_reset`], [`RpcClient::close`] |
+//! | `RpcClient.channel`, `.service`, `.remote` | [`Connection::channel`], [`Connection::service`], [`Connection::remote`] |
+//! | `RpcClient.on_connection_reset(cb)`, `.close()` | [`Connection::on_connection_reset`] / [`Connection::clear_connection_reset`], [`Connection::close`] (and [`Connection::drain`]) |
 //! | `Proxy(channel, path)`, `proxy.name`, `proxy(*args, **kwargs)` | [`Proxy::new`], [`Proxy::get`], [`Proxy::call`] / [`Proxy::call_kw`]; typed proxies from `#[service]` |
-//! | `RemoteException(origin, remote_traceback)` | [`RemoteError`] (`origin`, `text`, plus `kind` and `message`) |
+//! | `RemoteException(origin, remote_traceback)` | [`RemoteError`] ([`origin`](RemoteError::origin), [`text`](RemoteError::text), plus [`kind`](RemoteError::kind) and [`message`](RemoteError::message)), inside [`Error::Remote`] |
+//! | `channel.Channel`, `codecs.JSON`, `codecs.MsgPack` | [`Channel`], [`Codec::json`], [`Codec::msgpack`] |
+
+mod error;
+
+pub mod wire;
 
 pub mod channel;
-pub mod client;
-pub mod codec;
-mod dict;
-pub mod error;
-pub mod frame;
-mod inline;
-mod proxy;
-pub mod server;
-pub mod service;
-pub mod transport;
-mod value;
 
-pub use channel::{Channel, IncomingRequest, Reply};
-pub use client::{open_connection, ConnectError, NoServiceTask, Options, RpcClient};
-pub use codec::{Codec, CodecKind, Custom};
-pub use dict::{DynCall, ServiceDict};
-pub use error::{CallError, ChannelError, CodecError, ErrorKind, RemoteError, RpcError};
-pub use proxy::{Args, IntoArg, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
-pub use server::{start_server, Server};
-pub use service::{CallContext, Router, Service, ServiceExt, TypedService};
-pub use transport::Addr;
-pub use value::Value;
+mod rpc;
+
+mod service;
+
+mod net;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use crate::channel::{Channel, ChannelBuilder};
+pub use crate::error::{CallError, Error, RemoteError};
+pub use crate::net::{
+    open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
+    ServerBuilder, Stream, ToAddr,
+};
+pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
+pub use crate::service::{
+    Call, CallContext, DynCall, Outcome, Resolved, Router, Service, ServiceDict, ServiceExt,
+    TypedService, WithSubRouters,
+};
+pub use crate::wire::codec::{Codec, CodecKind, Custom};
+pub use crate::wire::{CodecError, Value};
 
 /// `serde_bytes::ByteBuf`: a `Vec<u8>` that travels as msgpack `bin` (Python `bytes`).
 pub use serde_bytes::ByteBuf;
+
+/// `Result<T, rpc_core::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Makes a struct and its impl block a service: `#[service]` goes on both.
 ///
@@ -143,14 +176,23 @@ pub use serde_bytes::ByteBuf;
 /// - [`Service`] for the type, with a `match` on the wire names that decodes each argument
 ///   straight from the request, positionally or by keyword as Python allows; an `Option<T>`
 ///   parameter may be left out;
-/// - one async method on the typed proxy per exposed method, with the same name and argument
-///   types (minus `#[context]`), returning `Result<T, RpcError>`.
+/// - one async method on the typed proxy per exposed method, with the same name, taking for each
+///   parameter of type `T` an [`impl IntoArg<T>`](IntoArg) (a `T`, or a [`ServiceRef`] where
+///   `T` is a proxy) and returning `Result<T, Error>`.
 ///
 /// An exposed method takes `&self` (keep changing state behind a `Mutex` or an atomic), may be
-/// `async`, and returns `T: Serialize`, `()` or `Result<T, E>`. An error `E` reaches the caller
-/// as `"<Kind>: <message>"`: an error that converts into [`CallError`] keeps its kind and
-/// message; otherwise the kind comes from [`ErrorKind`] if implemented, else it is the type's
-/// name, and the message is its `Display`. A panic is answered as `Panic: <message>`.
+/// `async`, and returns `T: Serialize`, `()` or `Result<T, E>`. An asynchronous method's future
+/// borrows the service: it runs on the connection, which owns the service tree for as long as it
+/// lives, so nothing is looked up again when it resumes and a service wrapped in another
+/// [`Service`] works the same. An error `E` reaches the caller as `"<Kind>: <message>"`: an
+/// error that converts into [`CallError`] keeps its kind and message; any other is named by its
+/// type, with its `Display` as the message. A panic is answered as `Panic: <message>`.
+///
+/// Names are checked across the struct and the impl block at compile time: an exposed method
+/// and a sub-router may share neither a wire name nor a name on the typed proxy, and a type has
+/// one `#[service]` impl block (put every exposed method in it; other impl blocks are free).
+///
+/// `#[service(crate = "path")]` (on both items) names rpc-core where the dependency is renamed.
 ///
 /// Parameter attributes: `#[context]` on a [`CallContext`] parameter gives the caller's
 /// connection and the router reached (not on the wire); `#[args]` collects the surplus
@@ -191,7 +233,7 @@ pub use serde_bytes::ByteBuf;
 /// #[service]
 /// impl Stats {}
 ///
-/// // `CalcProxy::add(&self, a: i64, b: Option<i64>) -> Result<i64, RpcError>`,
+/// // `CalcProxy::add(&self, a: impl IntoArg<i64>, b: impl IntoArg<Option<i64>>) -> Result<i64, Error>`,
 /// // `CalcProxy::statistics(&self) -> StatsProxy`, ...
 /// fn _uses(calc: CalcProxy) -> StatsProxy {
 ///     calc.statistics()
@@ -247,9 +289,6 @@ pub use rpc_macros::expose;
 /// error.
 #[cfg(feature = "macros")]
 pub use rpc_macros::sub_router;
-
-#[doc(hidden)]
-pub mod __private;
 
 /// The README's example, compiled and run as a doctest so that it cannot go stale.
 #[cfg(doctest)]

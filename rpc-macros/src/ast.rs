@@ -31,11 +31,11 @@ pub(crate) struct SubRouter {
 pub(crate) struct ServiceImpl {
     /// The type's path as written (`Calc`, `a::Calc`).
     pub(crate) self_path: Path,
-    /// The type's name (`"Calc"`), as errors show it.
-    pub(crate) type_name: String,
     pub(crate) methods: Vec<Method>,
     /// The names of the methods without `#[expose]`.
     pub(crate) hidden: Vec<String>,
+    /// The `impl` keyword, where a second impl block of the same service is reported.
+    pub(crate) impl_span: Span,
 }
 
 /// An `#[expose]`d method.
@@ -369,18 +369,11 @@ impl ServiceImpl {
         if !ok {
             return None;
         }
-        let type_name = unraw(
-            &self_path
-                .segments
-                .last()
-                .expect("a path has a segment")
-                .ident,
-        );
         Some(ServiceImpl {
             self_path,
-            type_name,
             methods,
             hidden,
+            impl_span: item.impl_token.span,
         })
     }
 }

@@ -1,8 +1,8 @@
 //! The helper attributes: `#[expose]`, `#[expose(name = "...")]`, `#[sub_router]`,
 //! `#[sub_router(name = "...")]`, and `#[context]`, `#[args]`, `#[kwargs]` on parameters.
 
-use proc_macro2::Span;
-use syn::{Attribute, LitStr, Meta};
+use proc_macro2::{Span, TokenStream};
+use syn::{Attribute, LitStr, Meta, Path};
 
 use crate::ctxt::Ctxt;
 
@@ -89,4 +89,37 @@ pub(crate) fn no_options(cx: &mut Ctxt, attr: &Attribute, what: &str) {
             format!("#[{what}] takes no options: write #[{what}]"),
         );
     }
+}
+
+/// Parses the options of `#[service]`: nothing, or `crate = "path"` for a renamed dependency.
+/// Returns the path under which generated code finds rpc-core (`::rpc_core` by default).
+pub(crate) fn service_options(cx: &mut Ctxt, attr: TokenStream) -> Path {
+    let default: Path = syn::parse_quote!(::rpc_core);
+    if attr.is_empty() {
+        return default;
+    }
+    let mut krate = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            let lit: LitStr = meta.value()?.parse()?;
+            if krate.is_some() {
+                return Err(meta.error("`crate` is given twice: keep one"));
+            }
+            krate = Some(lit.parse::<Path>().map_err(|_| {
+                syn::Error::new_spanned(
+                    &lit,
+                    "write the path of the rpc-core dependency, such as \"::my_rpc\"",
+                )
+            })?);
+            Ok(())
+        } else {
+            Err(meta.error(
+                "unknown option: write #[service] or #[service(crate = \"path::to::rpc_core\")]",
+            ))
+        }
+    });
+    if let Err(e) = syn::parse::Parser::parse2(parser, attr) {
+        cx.syn_error(e);
+    }
+    krate.unwrap_or(default)
 }

@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use rpc_core::frame::FrameError;
-use rpc_core::{Channel, ChannelError, Codec, Value};
+use rpc_core::{Channel, Codec, CodecError, Connection, Error, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -91,6 +90,23 @@ async fn a_thousand_requests_in_flight_are_answered_in_reverse() {
     for (i, f) in futs.into_iter().enumerate() {
         assert_eq!(f.await.unwrap().decode::<i64>().unwrap(), i as i64 * 10);
     }
+}
+
+#[tokio::test]
+async fn replies_match_ids_written_in_wider_int_forms() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let futs: Vec<_> = (0..3).map(|i| ch.request(&i).unwrap()).collect();
+    for _ in 0..3 {
+        peer.recv().await;
+    }
+    peer.send_hex("9301cf0000000000000000a161").await; // [1, 0, "a"], the id as uint64
+    peer.send_hex("9301ce00000001a162").await; // [1, 1, "b"], the id as uint32
+    peer.send_hex("9301cc02a163").await; // [1, 2, "c"], the id as uint8
+    let mut got = Vec::new();
+    for f in futs {
+        got.push(f.await.unwrap().decode::<String>().unwrap());
+    }
+    assert_eq!(got, ["a", "b", "c"]);
 }
 
 #[tokio::test]
@@ -217,16 +233,23 @@ async fn frame_over_the_limit_closes_the_connection_and_fails_pending_requests_w
     assert!(
         matches!(
             err,
-            ChannelError::Frame(FrameError::TooLarge {
+            Error::FrameTooLarge {
                 len: 5000,
                 limit: 1000
-            })
+            }
         ),
         "{err}"
     );
+    assert!(err.is_connection_reset());
     assert!(ch.is_closed());
     // Later requests fail at once with the same reason.
-    assert!(matches!(ch.request("y"), Err(ChannelError::Frame(_))));
+    assert!(matches!(
+        ch.request("y"),
+        Err(Error::FrameTooLarge {
+            len: 5000,
+            limit: 1000
+        })
+    ));
 }
 
 #[tokio::test]
@@ -235,12 +258,10 @@ async fn outgoing_frame_over_the_limit_is_refused_before_sending() {
     let ch = Channel::builder().max_frame_len(10).open(a);
     let err = ch.request(&"x".repeat(100)).unwrap_err();
     assert!(
-        matches!(
-            err,
-            ChannelError::Frame(FrameError::TooLarge { limit: 10, .. })
-        ),
+        matches!(err, Error::MessageTooLarge { limit: 10, .. }),
         "{err}"
     );
+    assert!(!err.is_connection_reset());
     assert!(
         !ch.is_closed(),
         "refusing one frame does not end the connection"
@@ -255,7 +276,7 @@ async fn peer_closing_fails_every_pending_request_at_once() {
     drop(peer);
     for f in [a, b] {
         let err = f.await.unwrap_err();
-        assert!(matches!(err, ChannelError::ConnectionReset(_)), "{err}");
+        assert!(matches!(err, Error::Closed(_)), "{err}");
     }
     assert!(ch.closed().await.is_connection_reset());
     assert!(ch.recv().await.is_err());
@@ -268,10 +289,18 @@ async fn eof_in_the_middle_of_a_frame_fails_pending_requests() {
     peer.io.write_all(&[0, 0, 0, 9, 1, 2]).await.unwrap();
     drop(peer);
     let err = a.await.unwrap_err();
+    // 6 of the 13 bytes of the frame (header included) came.
     assert!(
-        matches!(err, ChannelError::Frame(FrameError::Truncated { .. })),
+        matches!(
+            err,
+            Error::Truncated {
+                expected: 13,
+                missing: 7
+            }
+        ),
         "{err}"
     );
+    assert!(err.is_connection_reset());
 }
 
 #[tokio::test]
@@ -297,10 +326,10 @@ async fn close_flushes_what_is_queued_then_ends_the_stream() {
 async fn encoding_failure_uses_up_the_id_and_sends_nothing() {
     let (ch, mut peer) = pair(Codec::json());
     let err = ch.request(&Value::Bin(vec![1])).unwrap_err();
-    assert!(matches!(
-        err,
-        ChannelError::Codec(rpc_core::CodecError::BytesInJson)
-    ));
+    assert!(
+        matches!(err, Error::Encode(CodecError::BytesInJson)),
+        "{err}"
+    );
     let f = ch.request("ok").unwrap();
     assert_eq!(f.id(), 1);
     assert_eq!(peer.recv().await, br#"[0, 1, "ok"]"#);
@@ -391,16 +420,15 @@ async fn replies_to_one_read_of_requests_go_out_in_one_write() {
     let (a, b) = tokio::io::duplex(1 << 20);
     let writes = Arc::new(AtomicUsize::new(0));
     let (w_inner, w_outer) = tokio::io::duplex(1 << 20);
-    let ch = Channel::builder().open_split(
-        a,
-        CountingWriter {
-            inner: w_inner,
-            writes: writes.clone(),
-        },
-    );
+    let writer = CountingWriter {
+        inner: w_inner,
+        writes: writes.clone(),
+    };
     let service =
         rpc_core::ServiceDict::new().function("id", |c: rpc_core::DynCall| c.arg::<i64>(0, "x"));
-    let _client = rpc_core::RpcClient::new(ch, Some(rpc_core::Router::new(service)));
+    let _conn = Connection::builder()
+        .serve(rpc_core::Router::new(service))
+        .open(tokio::io::join(a, writer), "scripted");
     let mut requests = Vec::new();
     for i in 0..50u8 {
         // [0, i, ["id", [i], {}]]
@@ -430,14 +458,14 @@ async fn non_string_error_content_is_kept_as_is() {
     peer.send_hex("93020093aa56616c75654572726f72a3626164a27462")
         .await;
     let err = call.await.unwrap().unwrap_err();
-    let remote = err.as_remote().expect("a remote error");
-    assert_eq!(remote.kind, "ValueError");
-    assert_eq!(remote.message, "bad");
+    let remote = err.remote().expect("a remote error");
+    assert_eq!(remote.kind(), "ValueError");
+    assert_eq!(remote.message(), "bad");
     assert_eq!(
-        remote.content,
-        Value::Array(vec!["ValueError".into(), "bad".into(), "tb".into()])
+        remote.content(),
+        &Value::Array(vec!["ValueError".into(), "bad".into(), "tb".into()])
     );
-    assert_eq!(remote.origin, "scripted");
+    assert_eq!(remote.origin(), "scripted");
 }
 
 #[tokio::test(start_paused = true)]

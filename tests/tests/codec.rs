@@ -1,7 +1,8 @@
 //! Codecs: byte-exact against frames captured from real aiomas 2.0.1 peers, and their edges.
 
-use rpc_core::codec::{MsgId, ERROR, REQUEST, RESULT};
+use rpc_core::wire::codec::MessageKind;
 use rpc_core::{Codec, CodecError, Custom, NoKwargs, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const VECTORS: &str = include_str!("../data/vectors.json");
 
@@ -41,13 +42,9 @@ fn every_captured_frame_round_trips_byte_exact() {
                 u32::from_be_bytes(header.try_into().unwrap()) as usize,
                 payload.len()
             );
-            let msg = codec.parse_message(payload).unwrap();
-            let content: Value = codec.decode(&payload[msg.content.clone()]).unwrap();
-            let mut out = bytes::BytesMut::new();
-            let kind = u8::try_from(msg.kind).unwrap();
-            codec
-                .encode_message(&mut out, kind, MsgId::Num(msg.id_num.unwrap()), &content)
-                .unwrap();
+            let msg = codec.decode_message(payload).unwrap();
+            let id = msg.id.as_u64().expect("aiomas's ids are integers from 0");
+            let out = codec.encode_message(msg.kind, id, &msg.content).unwrap();
             assert_eq!(
                 &out[..],
                 payload,
@@ -61,19 +58,15 @@ fn every_captured_frame_round_trips_byte_exact() {
     assert!(checked >= 25, "only {checked} frames checked");
 }
 
-fn encode(codec: &Codec, kind: u8, id: u64, content: &impl serde::Serialize) -> Vec<u8> {
-    let mut out = bytes::BytesMut::new();
-    codec
-        .encode_message(&mut out, kind, MsgId::Num(id), content)
-        .unwrap();
-    out.to_vec()
+fn encode(codec: &Codec, kind: MessageKind, id: u64, content: &impl serde::Serialize) -> Vec<u8> {
+    codec.encode_message(kind, id, content).unwrap()
 }
 
 #[test]
 fn typed_request_matches_aiomas_msgpack() {
     let c = Codec::msgpack();
     assert_eq!(
-        encode(&c, REQUEST, 0, &("add", (1, 2), NoKwargs)),
+        encode(&c, MessageKind::Request, 0, &("add", (1, 2), NoKwargs)),
         unhex("93000093a361646492010280")
     );
     #[derive(serde::Serialize)]
@@ -84,24 +77,24 @@ fn typed_request_matches_aiomas_msgpack() {
     assert_eq!(
         encode(
             &c,
-            REQUEST,
+            MessageKind::Request,
             0,
             &("sub/mul", Vec::<i64>::new(), Ab { a: 3, b: 4 })
         ),
         unhex("93000093a77375622f6d756c9082a16103a16204")
     );
-    assert_eq!(encode(&c, RESULT, 0, &3), unhex("93010003"));
+    assert_eq!(encode(&c, MessageKind::Result, 0, &3), unhex("93010003"));
 }
 
 #[test]
 fn typed_request_matches_aiomas_json() {
     let c = Codec::json();
     assert_eq!(
-        encode(&c, REQUEST, 0, &("add", (1, 2), NoKwargs)),
+        encode(&c, MessageKind::Request, 0, &("add", (1, 2), NoKwargs)),
         br#"[0, 0, ["add", [1, 2], {}]]"#
     );
     assert_eq!(
-        encode(&c, ERROR, 7, &"ValueError: x\n"),
+        encode(&c, MessageKind::Error, 7, &"ValueError: x\n"),
         br#"[2, 7, "ValueError: x\n"]"#
     );
 }
@@ -300,7 +293,7 @@ fn truncated_and_invalid_msgpack_are_errors() {
 }
 
 #[test]
-fn parse_message_rejects_what_is_not_type_id_content() {
+fn decode_message_rejects_what_is_not_type_id_content() {
     let c = Codec::msgpack();
     for (hex, want) in [
         ("c0", "expected an array [type, id, content], got nil"),
@@ -308,16 +301,37 @@ fn parse_message_rejects_what_is_not_type_id_content() {
         ("940000c0c0", "got 4 elements"),
         ("93a1780000", "message type must be an int"),
         ("930000c0c0", "trailing bytes"),
+        ("930300c0", "unknown message type 3"),
     ] {
-        let err = c.parse_message(&unhex(hex)).unwrap_err();
+        let err = c.decode_message(&unhex(hex)).unwrap_err();
+        assert!(
+            matches!(err, CodecError::InvalidMessage(_)),
+            "{hex}: {err:?}"
+        );
         assert!(err.to_string().contains(want), "{hex}: {err}");
     }
-    let msg = c.parse_message(&unhex("9300cf0000000100000005c0")).unwrap();
-    assert_eq!(msg.id_num, Some((1 << 32) + 5));
+    let msg = c
+        .decode_message(&unhex("9300cf0000000100000005c0"))
+        .unwrap();
+    assert_eq!(msg.kind, MessageKind::Request);
+    assert_eq!(msg.id.as_u64(), Some((1 << 32) + 5));
+    assert_eq!(msg.content, Value::Nil);
 }
 
-#[test]
-fn json_reads_the_bare_nan_and_infinity_python_writes() {
+/// Takes its arguments straight from the request as the server cuts it, each decoded on its own.
+#[rpc_core::service]
+struct Scaler;
+
+#[rpc_core::service]
+impl Scaler {
+    #[expose]
+    fn scale(&self, x: f64, y: i64, by: f64) -> String {
+        format!("{x:?} {y} {by:?}")
+    }
+}
+
+#[tokio::test]
+async fn json_reads_the_bare_nan_and_infinity_python_writes() {
     let c = Codec::json();
     let v: Value = c
         .decode(br#"[NaN, -Infinity, Infinity, "NaN", "Infinity \"NaN\"", 1, {"k": NaN}]"#)
@@ -330,16 +344,33 @@ fn json_reads_the_bare_nan_and_infinity_python_writes() {
     assert_eq!(items[4], Value::from("Infinity \"NaN\""));
     assert_eq!(items[5], Value::Int(1));
     assert!(items[6].get("k").unwrap().as_f64().unwrap().is_nan());
-    // Typed, too, and inside a request cut into its arguments.
+    // Typed, too, and in a whole message.
     let (x, y): (f64, i64) = c.decode(b"[Infinity, 7]").unwrap();
     assert_eq!((x, y), (f64::INFINITY, 7));
     let payload = br#"[0, 3, ["scale", [NaN, 2], {"by": -Infinity}]]"#;
-    let msg = c.parse_message(payload).unwrap();
-    assert_eq!(msg.id_num, Some(3));
-    let call = c.split_request(payload, msg.content).unwrap();
-    assert_eq!(call.path(), "scale");
-    assert_eq!(call.args(), [&b"NaN"[..], &b"2"[..]]);
-    assert_eq!(call.kwargs()[0].1, b"-Infinity");
+    let msg = c.decode_message(payload).unwrap();
+    assert_eq!((msg.kind, msg.id.as_u64()), (MessageKind::Request, Some(3)));
+    let call = msg.content.as_array().unwrap();
+    assert_eq!(call[0], Value::from("scale"));
+    let args = call[1].as_array().unwrap();
+    assert!(args[0].as_f64().unwrap().is_nan());
+    assert_eq!(args[1], Value::Int(2));
+    assert_eq!(call[2].get("by"), Some(&Value::Float(f64::NEG_INFINITY)));
+    // And inside a request that a server cuts into its arguments.
+    let (a, mut b) = tokio::io::duplex(1 << 16);
+    let _server = rpc_core::Connection::builder()
+        .codec(Codec::json())
+        .serve(rpc_core::Router::new(Scaler))
+        .open(a, "python");
+    b.write_all(&(payload.len() as u32).to_be_bytes())
+        .await
+        .unwrap();
+    b.write_all(payload).await.unwrap();
+    let mut len = [0; 4];
+    b.read_exact(&mut len).await.unwrap();
+    let mut reply = vec![0; u32::from_be_bytes(len) as usize];
+    b.read_exact(&mut reply).await.unwrap();
+    assert_eq!(String::from_utf8(reply).unwrap(), r#"[1, 3, "NaN 2 -inf"]"#);
     // Still an error: garbage that merely contains the letters.
     assert!(c.decode::<Value>(b"[NaNa]").is_err());
     assert!(c.decode::<Value>(b"[Infinit]").is_err());

@@ -1,10 +1,9 @@
 //! Frames: a u32 big-endian length, then the payload; fed as scripted chunks.
 
 use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
-use rpc_core::frame::{FrameDecoder, FrameError};
-use rpc_core::ChannelError;
-use tokio_util::codec::{Decoder, FramedRead};
+use rpc_core::wire::frame::FrameDecoder;
+use rpc_core::CodecError;
+use tokio::io::AsyncReadExt;
 
 fn frame(payload: &[u8]) -> Vec<u8> {
     let mut v = (payload.len() as u32).to_be_bytes().to_vec();
@@ -12,21 +11,38 @@ fn frame(payload: &[u8]) -> Vec<u8> {
     v
 }
 
-/// Reads every frame from a stream that delivers exactly `chunks`, one per read.
-async fn read_all(chunks: &[&[u8]], max: usize) -> (Vec<Bytes>, Option<ChannelError>) {
+/// Reads every frame from a stream that delivers exactly `chunks`, one per read: after each read
+/// every whole frame is cut off, and at the end of the stream what is left must be whole frames.
+async fn read_all(chunks: &[&[u8]], max: usize) -> (Vec<Bytes>, Option<CodecError>) {
     let mut mock = tokio_test::io::Builder::new();
     for c in chunks {
         mock.read(c);
     }
-    let mut framed = FramedRead::new(mock.build(), FrameDecoder::new(max));
+    let mut io = mock.build();
+    let mut decoder = FrameDecoder::new(max);
+    let mut buf = BytesMut::new();
     let mut frames = Vec::new();
-    while let Some(item) = framed.next().await {
-        match item {
-            Ok(f) => frames.push(f),
-            Err(e) => return (frames, Some(e)),
+    loop {
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(f)) => frames.push(f),
+                Ok(None) => break,
+                Err(e) => return (frames, Some(e)),
+            }
+        }
+        // Room for a whole chunk, so that each read takes exactly one.
+        buf.reserve(8 * 1024);
+        let n = io.read_buf(&mut buf).await.expect("the scripted stream");
+        if n == 0 {
+            loop {
+                match decoder.decode_eof(&mut buf) {
+                    Ok(Some(f)) => frames.push(f),
+                    Ok(None) => return (frames, None),
+                    Err(e) => return (frames, Some(e)),
+                }
+            }
         }
     }
-    (frames, None)
 }
 
 #[tokio::test]
@@ -80,7 +96,7 @@ async fn eof_in_the_middle_of_a_frame_is_an_error() {
     let (frames, err) = read_all(&[&f[..7]], 1024).await;
     assert!(frames.is_empty());
     match err {
-        Some(ChannelError::Frame(FrameError::Truncated { expected, missing })) => {
+        Some(CodecError::Truncated { expected, missing }) => {
             assert_eq!((expected, missing), (14, 7));
         }
         other => panic!("expected a truncated-frame error, got {other:?}"),
@@ -93,10 +109,10 @@ async fn eof_in_the_middle_of_a_header_is_an_error() {
     assert!(frames.is_empty());
     assert!(matches!(
         err,
-        Some(ChannelError::Frame(FrameError::Truncated {
+        Some(CodecError::Truncated {
             expected: 4,
             missing: 2
-        }))
+        })
     ));
 }
 
@@ -108,7 +124,7 @@ async fn frame_over_limit_is_an_error_naming_limit_and_length() {
     let err = err.expect("an error");
     assert!(matches!(
         err,
-        ChannelError::Frame(FrameError::TooLarge { len: 65, limit: 64 })
+        CodecError::FrameTooLarge { len: 65, limit: 64 }
     ));
     let text = err.to_string();
     assert!(text.contains("65") && text.contains("64"), "{text}");
@@ -119,7 +135,13 @@ fn limit_is_checked_before_any_memory_is_reserved() {
     let mut dec = FrameDecoder::new(1024);
     let mut buf = BytesMut::from(&[0xff, 0xff, 0xff, 0xff][..]);
     let before = buf.capacity();
-    assert!(dec.decode(&mut buf).is_err());
+    assert!(matches!(
+        dec.decode(&mut buf),
+        Err(CodecError::FrameTooLarge {
+            len: 0xffff_ffff,
+            limit: 1024
+        })
+    ));
     assert_eq!(
         buf.capacity(),
         before,
@@ -142,7 +164,10 @@ fn a_frame_at_the_limit_is_accepted() {
 fn default_limit_is_documented_value() {
     assert_eq!(
         FrameDecoder::default().max_len(),
-        rpc_core::frame::DEFAULT_MAX_FRAME_LEN
+        rpc_core::wire::frame::DEFAULT_MAX_FRAME_LEN
     );
-    assert_eq!(rpc_core::frame::DEFAULT_MAX_FRAME_LEN, 16 * 1024 * 1024);
+    assert_eq!(
+        rpc_core::wire::frame::DEFAULT_MAX_FRAME_LEN,
+        16 * 1024 * 1024
+    );
 }

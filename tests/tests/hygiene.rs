@@ -55,24 +55,22 @@ mod hygienic {
     }
 }
 
-use rpc_core::{open_connection, start_server, Options, Router};
+use rpc_core::{open_connection, start_server, Router};
 
 #[tokio::test]
 async fn service_expands_without_prelude_and_with_shadowed_core_and_std() {
     let root = hygienic::Echo {
         inner: hygienic::Inner,
     };
-    let server = start_server("127.0.0.1:0", Router::new(root), None, Options::new())
+    let server = start_server("127.0.0.1:0", Router::new(root))
         .await
         .unwrap();
-    let client = open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap();
+    let client = open_connection(server.local_addr()).await.unwrap();
     let echo = client.proxy::<hygienic::EchoProxy>();
-    assert_eq!(echo.echo("ab".into(), Some(2)).await.unwrap(), "abab");
+    assert_eq!(echo.echo("ab".to_owned(), Some(2)).await.unwrap(), "abab");
     assert_eq!(echo.checked(3).await.unwrap(), 3);
     let err = echo.checked(-1).await.unwrap_err();
-    assert_eq!(err.as_remote().unwrap().kind, "ValueError");
+    assert_eq!(err.remote().unwrap().kind(), "ValueError");
     echo.nothing(vec![1.into()]).await.unwrap();
     assert_eq!(echo.inner().path().await.unwrap(), "inner");
     client.close().await;

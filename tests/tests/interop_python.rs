@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use examples::interop;
 use rpc_core::{
-    open_connection, start_server, Codec, DynCall, Kwargs, NoKwargs, Options, Router, RpcClient,
-    RpcError, Server, ServiceDict, ServiceRef, Value,
+    Codec, Connection, ConnectionBuilder, DynCall, Error, Kwargs, NoKwargs, Router, Server,
+    ServiceDict, ServiceRef, Value,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -44,8 +44,9 @@ impl Kind {
             Kind::Json => "json",
         }
     }
-    fn options(self) -> Options {
-        Options::new().codec(self.codec())
+    /// A connection with this codec, serving nothing yet.
+    fn connection(self) -> ConnectionBuilder {
+        Connection::builder().codec(self.codec())
     }
 }
 
@@ -234,19 +235,19 @@ fn client_service() -> Router {
     )
 }
 
-async fn connect(addr: &str, kind: Kind) -> RpcClient {
+async fn connect(addr: &str, kind: Kind) -> Connection {
     tokio::time::timeout(
         STEP,
-        open_connection(addr, Some(client_service()), kind.options()),
+        kind.connection().serve(client_service()).connect(addr),
     )
     .await
     .expect("connect timed out")
     .expect("connect failed")
 }
 
-fn remote_err<T: std::fmt::Debug>(r: Result<T, RpcError>) -> rpc_core::RemoteError {
+fn remote_err<T: std::fmt::Debug>(r: Result<T, Error>) -> rpc_core::RemoteError {
     match r {
-        Err(RpcError::Remote(e)) => *e,
+        Err(Error::Remote(e)) => *e,
         other => panic!("expected a remote error, got {other:?}"),
     }
 }
@@ -371,16 +372,13 @@ async fn rust_client_python_errors(kind: Kind) {
     let remote = client.remote();
 
     let e = remote_err(remote.get("fail").call::<Value>(("boom ü",)).await);
-    assert_eq!(
-        (e.kind.as_str(), e.message.as_str()),
-        ("ValueError", "boom ü")
-    );
+    assert_eq!((e.kind(), e.message()), ("ValueError", "boom ü"));
     assert!(
-        e.text.starts_with("Traceback (most recent call last):\n"),
+        e.text().starts_with("Traceback (most recent call last):\n"),
         "{}",
-        e.text
+        e.text()
     );
-    assert!(!e.origin.is_empty());
+    assert!(!e.origin().is_empty());
 
     let cases: &[(&str, &str, &str)] = &[
         ("nope", "LookupError", r#"Name "nope" not found in """#),
@@ -405,11 +403,11 @@ async fn rust_client_python_errors(kind: Kind) {
     for (path, kind_name, message) in cases {
         let e = remote_err(remote.get(path).call::<Value>(()).await);
         assert_eq!(
-            (e.kind.as_str(), e.message.as_str()),
+            (e.kind(), e.message()),
             (*kind_name, *message),
             "path {path:?}"
         );
-        let last = e.text.lines().rev().find(|l| !l.is_empty()).unwrap();
+        let last = e.text().lines().rev().find(|l| !l.is_empty()).unwrap();
         assert_eq!(
             last,
             format!("{kind_name}: {message}"),
@@ -417,7 +415,7 @@ async fn rust_client_python_errors(kind: Kind) {
         );
     }
     let e = remote_err(remote.get("add").call::<Value>((1,)).await);
-    assert_eq!(e.kind, "TypeError");
+    assert_eq!(e.kind(), "TypeError");
     // The connection is fine after all that.
     let r: i64 = remote.get("add").call((2, 2)).await.unwrap();
     assert_eq!(r, 4);
@@ -433,10 +431,12 @@ async fn rust_client_custom_types(kind: Kind) {
     let tmp = TempDir::new();
     let (_server, addr) = python_server_with(&py, kind, Transport::Tcp, &tmp, &["points"]).await;
     // Both sides register Point first: it takes typeid 0, service references typeid 1.
-    let options = Options::new().codec(kind.codec().register::<Point>());
     let client = tokio::time::timeout(
         STEP,
-        open_connection(&addr, Some(client_service()), options),
+        Connection::builder()
+            .codec(kind.codec().register::<Point>())
+            .serve(client_service())
+            .connect(&addr),
     )
     .await
     .expect("connect timed out")
@@ -779,14 +779,11 @@ async fn rust_client_closes_with_call_pending(kind: Kind) {
 // Python aiomas client → Rust server
 
 async fn rust_server(kind: Kind, transport: Transport, tmp: &TempDir) -> Server {
-    start_server(
-        &*listen_addr(transport, tmp),
-        interop::router(),
-        None,
-        kind.options(),
-    )
-    .await
-    .unwrap()
+    Server::builder(interop::router())
+        .codec(kind.codec())
+        .bind(&*listen_addr(transport, tmp))
+        .await
+        .unwrap()
 }
 
 const PYTHON_CHECKS: &[&str] = &[
@@ -851,7 +848,7 @@ async fn python_client_checks(kind: Kind, transport: Transport) {
         "the Python client exited with {status}: {lines:#?}"
     );
     // Still serving after the panics and resets.
-    let client = open_connection(&*addr, None, kind.options()).await.unwrap();
+    let client = kind.connection().connect(&*addr).await.unwrap();
     let r: i64 = client.remote().get("add").call((40, 2)).await.unwrap();
     assert_eq!(r, 42);
     client.close().await;

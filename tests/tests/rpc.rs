@@ -1,12 +1,12 @@
-//! RpcClient, Proxy, open_connection and start_server over real TCP and Unix sockets.
+//! Connection, Proxy, open_connection and start_server over real TCP and Unix sockets.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rpc_core::{
-    open_connection, start_server, Addr, CallError, DynCall, Kwargs, Options, Proxy, Router,
-    RpcClient, RpcError, Server, ServiceDict, ServiceRef, Value,
+    open_connection, start_server, Addr, CallError, Connection, DynCall, Error, Kwargs, Proxy,
+    Router, Server, ServiceDict, ServiceRef, Value,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{oneshot, Notify};
@@ -43,14 +43,12 @@ fn math() -> ServiceDict {
 }
 
 /// A client of `server` that serves nothing itself.
-async fn client_of(server: &Server) -> RpcClient {
-    open_connection(server.local_addr(), None, Options::new())
-        .await
-        .unwrap()
+async fn client_of(server: &Server) -> Connection {
+    open_connection(server.local_addr()).await.unwrap()
 }
 
 /// Calls `add(a, b)` on the peer of `client`.
-async fn add(client: &RpcClient, a: i64, b: i64) -> Result<i64, RpcError> {
+async fn add(client: &Connection, a: i64, b: i64) -> Result<i64, Error> {
     client.remote().get("add").call((a, b)).await
 }
 
@@ -63,9 +61,7 @@ fn unix_addr() -> Addr {
 }
 
 async fn serve(addr: Addr, service: ServiceDict) -> Server {
-    start_server(addr, Router::new(service), None, Options::new())
-        .await
-        .unwrap()
+    start_server(addr, Router::new(service)).await.unwrap()
 }
 
 async fn nested_paths_and_kwargs(addr: Addr) {
@@ -113,11 +109,14 @@ async fn nested_paths_and_kwargs_over_unix_socket() {
 
 #[tokio::test]
 async fn json_codec_end_to_end() {
-    let opts = Options::new().codec(rpc_core::Codec::json());
-    let server = start_server("127.0.0.1:0", Router::new(math()), None, opts.clone())
+    let server = Server::builder(Router::new(math()))
+        .codec(rpc_core::Codec::json())
+        .bind("127.0.0.1:0")
         .await
         .unwrap();
-    let client = open_connection(server.local_addr(), None, opts)
+    let client = Connection::builder()
+        .codec(rpc_core::Codec::json())
+        .connect(server.local_addr())
         .await
         .unwrap();
     assert_eq!(
@@ -143,11 +142,11 @@ async fn remote_error_has_kind_message_text_and_origin() {
         .call::<()>(("bad value",))
         .await
         .unwrap_err();
-    let remote = err.as_remote().expect("a remote error");
-    assert_eq!(remote.kind, "ValueError");
-    assert_eq!(remote.message, "bad value");
-    assert_eq!(remote.text, "ValueError: bad value\n");
-    assert_eq!(remote.origin, server.local_addr().to_string());
+    let remote = err.remote().expect("a remote error");
+    assert_eq!(remote.kind(), "ValueError");
+    assert_eq!(remote.message(), "bad value");
+    assert_eq!(remote.text(), "ValueError: bad value\n");
+    assert_eq!(remote.origin(), server.local_addr().to_string());
     client.close().await;
     server.shutdown().await;
 }
@@ -162,22 +161,16 @@ async fn a_panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() 
         .call::<()>(())
         .await
         .unwrap_err();
-    let remote = err.as_remote().unwrap();
-    assert_eq!(
-        (remote.kind.as_str(), remote.message.as_str()),
-        ("Panic", "kaboom")
-    );
+    let remote = err.remote().unwrap();
+    assert_eq!((remote.kind(), remote.message()), ("Panic", "kaboom"));
     let err = client
         .remote()
         .get("async_boom")
         .call::<()>(())
         .await
         .unwrap_err();
-    let remote = err.as_remote().unwrap();
-    assert_eq!(
-        (remote.kind.as_str(), remote.message.as_str()),
-        ("Panic", "async kaboom")
-    );
+    let remote = err.remote().unwrap();
+    assert_eq!((remote.kind(), remote.message()), ("Panic", "async kaboom"));
     assert_eq!(add(&client, 2, 2).await.unwrap(), 4);
     client.close().await;
     server.shutdown().await;
@@ -189,7 +182,7 @@ async fn calling_the_root_proxy_itself_is_a_local_error() {
     let client = client_of(&server).await;
     assert!(matches!(
         client.remote().call::<()>(()).await,
-        Err(RpcError::NoFunctionName)
+        Err(Error::NoFunctionName)
     ));
     client.close().await;
     server.shutdown().await;
@@ -250,7 +243,9 @@ async fn callbacks_three_levels_deep() {
         Ok(r + 1)
     });
     let server = serve("127.0.0.1:0".parse().unwrap(), b).await;
-    let client = open_connection(server.local_addr(), Some(Router::new(a)), Options::new())
+    let client = Connection::builder()
+        .serve(Router::new(a))
+        .connect(server.local_addr())
         .await
         .unwrap();
     // b1(1) -> a1(2) -> b2(3) = 30 -> 31 -> 32
@@ -264,21 +259,17 @@ async fn callbacks_three_levels_deep() {
 
 #[tokio::test]
 async fn a_side_that_serves_nothing_answers_with_an_error() {
-    let (tx, rx) = oneshot::channel::<RpcClient>();
+    let (tx, rx) = oneshot::channel::<Connection>();
     let tx = Mutex::new(Some(tx));
-    let on_connect = Box::new(move |c: RpcClient| {
-        if let Some(tx) = tx.lock().unwrap().take() {
-            let _ = tx.send(c);
-        }
-    });
-    let server = start_server(
-        "127.0.0.1:0",
-        Router::new(math()),
-        Some(on_connect),
-        Options::new(),
-    )
-    .await
-    .unwrap();
+    let server = Server::builder(Router::new(math()))
+        .on_connect(move |c: Connection| {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(c);
+            }
+        })
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
     let client = client_of(&server).await;
     let server_side = rx.await.unwrap();
     let err = server_side
@@ -287,49 +278,50 @@ async fn a_side_that_serves_nothing_answers_with_an_error() {
         .call::<()>(())
         .await
         .unwrap_err();
-    let remote = err.as_remote().unwrap();
-    assert_eq!(remote.kind, "LookupError");
+    let remote = err.remote().unwrap();
+    assert_eq!(remote.kind(), "LookupError");
     assert!(
-        remote.message.contains("serves no RPC service"),
+        remote.message().contains("serves no RPC service"),
         "{}",
-        remote.message
+        remote.message()
     );
-    assert!(
-        client.on_connection_reset(Some(|_| {})).is_err(),
-        "no service task to watch"
-    );
-    client.close().await;
+    // A side that serves nothing still watches its connection: the reset callback runs when
+    // the server goes away (it used to be refused with `NoServiceTask`).
+    let (reset_tx, reset_rx) = oneshot::channel::<Error>();
+    client.on_connection_reset(move |e| {
+        let _ = reset_tx.send(e);
+    });
     server.shutdown().await;
+    let reset = tokio::time::timeout(Duration::from_secs(10), reset_rx)
+        .await
+        .expect("the reset callback runs on a side without a service")
+        .unwrap();
+    assert!(reset.is_connection_reset(), "{reset}");
+    client.close().await;
 }
 
 #[tokio::test]
 async fn client_connected_callback_can_call_the_client() {
     let (tx, rx) = oneshot::channel::<i64>();
     let tx = Arc::new(Mutex::new(Some(tx)));
-    let on_connect = Box::new(move |c: RpcClient| {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let v: i64 = c.remote().get("add").call((20, 22)).await.unwrap();
-            if let Some(tx) = tx.lock().unwrap().take() {
-                let _ = tx.send(v);
-            }
-        });
-    });
-    let server = start_server(
-        "127.0.0.1:0",
-        Router::new(ServiceDict::new()),
-        Some(on_connect),
-        Options::new(),
-    )
-    .await
-    .unwrap();
-    let client = open_connection(
-        server.local_addr(),
-        Some(Router::new(math())),
-        Options::new(),
-    )
-    .await
-    .unwrap();
+    let server = Server::builder(Router::new(ServiceDict::new()))
+        .on_connect(move |c: Connection| {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let v: i64 = c.remote().get("add").call((20, 22)).await.unwrap();
+                if let Some(tx) = tx.lock().unwrap().take() {
+                    let _ = tx.send(v);
+                }
+            });
+        })
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = Connection::builder()
+        .serve(Router::new(math()))
+        .connect(server.local_addr())
+        .await
+        .unwrap();
     assert_eq!(rx.await.unwrap(), 42);
     client.close().await;
     server.shutdown().await;
@@ -356,13 +348,11 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
             ServiceDict::new().function("get_name", |_: DynCall| Ok("client-child")),
         );
     let server = serve("127.0.0.1:0".parse().unwrap(), server_tree).await;
-    let client = open_connection(
-        server.local_addr(),
-        Some(Router::new(client_tree)),
-        Options::new(),
-    )
-    .await
-    .unwrap();
+    let client = Connection::builder()
+        .serve(Router::new(client_tree))
+        .connect(server.local_addr())
+        .await
+        .unwrap();
     let remote = client.remote();
     let r: String = remote
         .get("call_me_back")
@@ -388,7 +378,7 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
         .call::<String>((ServiceRef::at("nope"),))
         .await
         .unwrap_err();
-    assert!(matches!(err, RpcError::Encode(_)), "{err}");
+    assert!(matches!(err, Error::Encode(_)), "{err}");
     client.close().await;
     server.shutdown().await;
 }
@@ -450,26 +440,20 @@ async fn client_closing_mid_call_fails_its_call_and_runs_the_servers_reset_callb
     let resets = Arc::new(AtomicUsize::new(0));
     let reset_seen = Arc::new(Notify::new());
     let (r2, n2) = (resets.clone(), reset_seen.clone());
-    let on_connect = Box::new(move |c: RpcClient| {
-        let (r2, n2) = (r2.clone(), n2.clone());
-        // A first callback, replaced by the second: only the second runs.
-        c.on_connection_reset(Some(|_| panic!("replaced callbacks never run")))
-            .unwrap();
-        c.on_connection_reset(Some(move |e: rpc_core::ChannelError| {
-            assert!(e.is_connection_reset());
-            r2.fetch_add(1, Ordering::SeqCst);
-            n2.notify_one();
-        }))
+    let server = Server::builder(Router::new(gated(started.clone(), release.clone())))
+        .on_connect(move |c: Connection| {
+            let (r2, n2) = (r2.clone(), n2.clone());
+            // A first callback, replaced by the second: only the second runs.
+            c.on_connection_reset(|_| panic!("replaced callbacks never run"));
+            c.on_connection_reset(move |e: Error| {
+                assert!(e.is_connection_reset());
+                r2.fetch_add(1, Ordering::SeqCst);
+                n2.notify_one();
+            });
+        })
+        .bind("127.0.0.1:0")
+        .await
         .unwrap();
-    });
-    let server = start_server(
-        "127.0.0.1:0",
-        Router::new(gated(started.clone(), release.clone())),
-        Some(on_connect),
-        Options::new(),
-    )
-    .await
-    .unwrap();
     let client = client_of(&server).await;
     let remote = client.remote();
     let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
@@ -483,23 +467,23 @@ async fn client_closing_mid_call_fails_its_call_and_runs_the_servers_reset_callb
 }
 
 #[tokio::test]
-async fn removing_the_reset_callback_with_none() {
+async fn removing_the_reset_callback_with_clear_connection_reset() {
     let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
-    let client = open_connection(
-        server.local_addr(),
-        Some(Router::new(math())),
-        Options::new(),
-    )
-    .await
-    .unwrap();
-    client
-        .on_connection_reset(Some(|_| panic!("removed callbacks never run")))
+    let client = Connection::builder()
+        .serve(Router::new(math()))
+        .connect(server.local_addr())
+        .await
         .unwrap();
-    client
-        .on_connection_reset(None::<fn(rpc_core::ChannelError)>)
-        .unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r2 = ran.clone();
+    client.on_connection_reset(move |_| {
+        r2.fetch_add(1, Ordering::SeqCst);
+        panic!("removed callbacks never run")
+    });
+    client.clear_connection_reset();
     server.shutdown().await;
     client.close().await;
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "a removed callback ran");
 }
 
 #[tokio::test]
@@ -511,7 +495,7 @@ async fn drain_waits_for_calls_in_progress_then_closes() {
     )
     .await;
     let addr = server.local_addr().clone();
-    let client = open_connection(&addr, None, Options::new()).await.unwrap();
+    let client = open_connection(&addr).await.unwrap();
     let remote = client.remote();
     let call = tokio::spawn(async move { remote.get("wait").call::<String>(()).await });
     started.notified().await;
@@ -519,7 +503,7 @@ async fn drain_waits_for_calls_in_progress_then_closes() {
         server.drain().await;
     });
     // Draining stops accepting at once...
-    while open_connection(&addr, None, Options::new()).await.is_ok() {
+    while open_connection(&addr).await.is_ok() {
         tokio::task::yield_now().await;
     }
     // ...and the call in progress still gets its reply.
@@ -533,13 +517,13 @@ async fn drain_waits_for_calls_in_progress_then_closes() {
 async fn a_client_reconnects_after_a_server_restart() {
     let addr = unix_addr();
     let server = serve(addr.clone(), math()).await;
-    let client = open_connection(&addr, None, Options::new()).await.unwrap();
+    let client = open_connection(&addr).await.unwrap();
     assert_eq!(add(&client, 1, 1).await.unwrap(), 2);
     server.shutdown().await;
     assert!(add(&client, 1, 1).await.unwrap_err().is_connection_reset());
 
     let server = serve(addr.clone(), math()).await;
-    let client = open_connection(&addr, None, Options::new()).await.unwrap();
+    let client = open_connection(&addr).await.unwrap();
     assert_eq!(add(&client, 2, 2).await.unwrap(), 4);
     client.close().await;
     server.shutdown().await;
@@ -550,7 +534,10 @@ async fn open_connection_can_wait_for_a_server_that_starts_later() {
     let addr = unix_addr();
     let a2 = addr.clone();
     let connecting = tokio::spawn(async move {
-        open_connection(&a2, None, Options::new().retry_for(Duration::from_secs(30))).await
+        Connection::builder()
+            .retry_for(Duration::from_secs(30))
+            .connect(&a2)
+            .await
     });
     tokio::task::yield_now().await;
     let server = serve(addr, math()).await;
@@ -563,13 +550,11 @@ async fn open_connection_can_wait_for_a_server_that_starts_later() {
 #[tokio::test]
 async fn connecting_to_nothing_is_an_error_that_names_the_address() {
     let addr = unix_addr();
-    let err = open_connection(&addr, None, Options::new())
-        .await
-        .unwrap_err();
+    let err = open_connection(&addr).await.unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err}");
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
-    let err = open_connection("not an address", None, Options::new())
-        .await
-        .unwrap_err();
+    let err = open_connection("not an address").await.unwrap_err();
+    assert!(matches!(err, Error::InvalidAddr { .. }), "{err}");
     assert!(err.to_string().contains("HOST:PORT"), "{err}");
 }
 
@@ -589,7 +574,7 @@ async fn a_call_with_a_deadline_times_out_and_the_late_reply_is_dropped() {
         .call::<String>(())
         .await
         .unwrap_err();
-    assert!(matches!(err, RpcError::Timeout(_)), "{err}");
+    assert!(matches!(err, Error::Timeout(_)), "{err}");
     release.notify_one(); // the late reply arrives and is dropped
     assert_eq!(add(&client, 1, 2).await.unwrap(), 3);
     client.close().await;
@@ -665,13 +650,11 @@ async fn malformed_requests_get_an_error_reply_that_says_what_was_wrong() {
 async fn fresh_connections_survive_their_first_calls_on_a_multi_threaded_runtime() {
     let server = serve("127.0.0.1:0".parse().unwrap(), math()).await;
     for _ in 0..100 {
-        let client = open_connection(
-            server.local_addr(),
-            Some(Router::new(math())),
-            Options::new(),
-        )
-        .await
-        .unwrap();
+        let client = Connection::builder()
+            .serve(Router::new(math()))
+            .connect(server.local_addr())
+            .await
+            .unwrap();
         assert_eq!(add(&client, 1, 2).await.unwrap(), 3);
         assert_eq!(
             client
@@ -690,15 +673,11 @@ async fn fresh_connections_survive_their_first_calls_on_a_multi_threaded_runtime
 #[tokio::test]
 async fn requests_over_the_in_flight_limit_are_refused_at_once() {
     let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-    let opts = Options::new().max_in_flight(2);
-    let server = start_server(
-        "127.0.0.1:0",
-        Router::new(gated(started.clone(), release.clone())),
-        None,
-        opts,
-    )
-    .await
-    .unwrap();
+    let server = Server::builder(Router::new(gated(started.clone(), release.clone())))
+        .max_in_flight(2)
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
     let client = client_of(&server).await;
     let mut waiting = Vec::new();
     for _ in 0..2 {
@@ -715,17 +694,17 @@ async fn requests_over_the_in_flight_limit_are_refused_at_once() {
         .call::<String>(())
         .await
         .unwrap_err();
-    let remote = err.as_remote().expect("a remote error");
-    assert_eq!(remote.kind, "RuntimeError");
+    let remote = err.remote().expect("a remote error");
+    assert_eq!(remote.kind(), "RuntimeError");
     assert!(
-        remote.message.contains("too many requests in progress"),
+        remote.message().contains("too many requests in progress"),
         "{}",
-        remote.message
+        remote.message()
     );
     assert!(
-        remote.message.contains("the limit is 2"),
+        remote.message().contains("the limit is 2"),
         "{}",
-        remote.message
+        remote.message()
     );
     // The two in progress finish normally, and there is room again.
     release.notify_waiters();
@@ -751,10 +730,7 @@ async fn a_request_that_would_overfill_the_outgoing_queue_fails_and_the_connecti
         assert!(futures.len() < 100, "the queue never filled up");
     };
     assert!(
-        matches!(
-            err,
-            rpc_core::ChannelError::Overloaded { limit: 10_000, .. }
-        ),
+        matches!(err, Error::Overloaded { limit: 10_000, .. }),
         "{err}"
     );
     assert!(!err.is_connection_reset());
@@ -770,8 +746,10 @@ async fn a_peer_that_asks_without_reading_replies_is_disconnected() {
     let big = ServiceDict::new().function("big", |_: DynCall| {
         Ok(rpc_core::ByteBuf::from(vec![0u8; 5000]))
     });
-    let ch = rpc_core::Channel::builder().max_queued(20_000).open(a);
-    let server = RpcClient::new(ch, Some(Router::new(big)));
+    let server = Connection::builder()
+        .max_queued(20_000)
+        .serve(Router::new(big))
+        .open(a, "in-memory peer");
     // [0, i, ["big", [], {}]], over and over, never reading a reply.
     let writer = tokio::spawn(async move {
         for i in 0..100u8 {
@@ -797,13 +775,15 @@ async fn a_peer_that_asks_without_reading_replies_is_disconnected() {
         }
         b
     });
+    // Replies over the limit close the connection; the reason names the overload.
     let err = server.closed().await;
-    assert!(
-        matches!(
-            err,
-            rpc_core::ChannelError::Overloaded { limit: 20_000, .. }
-        ),
-        "{err}"
-    );
+    match &err {
+        Error::Closed(why) => {
+            assert!(why.contains("over the limit of 20000"), "{err}");
+            assert!(why.contains("does not read fast enough"), "{err}");
+        }
+        other => panic!("expected Error::Closed for the overload, got {other:?}"),
+    }
+    assert!(err.is_connection_reset());
     drop(writer.await.unwrap());
 }

@@ -6,9 +6,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rpc_core::{
-    open_connection, service, start_server, CallContext, DynCall, ErrorKind, Kwargs, Options,
-    Proxy, Router, RpcClient, RpcError, Server, Service, ServiceDict, ServiceExt, ServiceRef,
-    Value,
+    service, start_server, CallContext, CallError, Connection, DynCall, Error, Kwargs, Proxy,
+    Router, Server, Service, ServiceDict, ServiceExt, ServiceRef, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +36,7 @@ impl Root {
     }
 }
 
-/// An error without `ErrorKind`: its kind is its type's name.
+/// An error without a conversion into `CallError`: its kind is its type's name.
 #[derive(Debug)]
 struct Overflow;
 
@@ -47,7 +46,7 @@ impl fmt::Display for Overflow {
     }
 }
 
-/// An error with `ErrorKind`.
+/// An error that converts into `CallError`, which chooses its kind.
 #[derive(Debug)]
 struct Negative(f64);
 
@@ -57,9 +56,9 @@ impl fmt::Display for Negative {
     }
 }
 
-impl ErrorKind for Negative {
-    fn kind(&self) -> std::borrow::Cow<'static, str> {
-        "ValueError".into()
+impl From<Negative> for CallError {
+    fn from(e: Negative) -> Self {
+        CallError::value_error(e.to_string())
     }
 }
 
@@ -136,14 +135,14 @@ impl Root {
     }
 
     #[expose]
-    async fn call_back(&self, #[context] cx: CallContext) -> Result<String, RpcError> {
+    async fn call_back(&self, #[context] cx: CallContext) -> Result<String, Error> {
         let name: String = cx.remote().get("name").call(()).await?;
         Ok(format!("called back {name}"))
     }
 
     /// Receives a reference to one of the caller's services and calls it.
     #[expose]
-    async fn hello_via(&self, them: Proxy) -> Result<String, RpcError> {
+    async fn hello_via(&self, them: Proxy) -> Result<String, Error> {
         let name: String = them.get("name").call(()).await?;
         Ok(format!("hello {name}"))
     }
@@ -219,7 +218,7 @@ impl Eggs {
 
 struct Running {
     server: Server,
-    client: RpcClient,
+    client: Connection,
 }
 
 impl Running {
@@ -230,22 +229,24 @@ impl Running {
 }
 
 async fn serve(service: impl Service) -> Running {
-    let server = start_server("127.0.0.1:0", Router::new(service), None, Options::new())
+    let server = start_server("127.0.0.1:0", Router::new(service))
         .await
         .unwrap();
     let mine = ServiceDict::new().function("name", |_: DynCall| Ok("client"));
-    let client = open_connection(server.local_addr(), Some(Router::new(mine)), Options::new())
+    let client = Connection::builder()
+        .serve(Router::new(mine))
+        .connect(server.local_addr())
         .await
         .unwrap();
     Running { server, client }
 }
 
 /// The kind and message of a remote error.
-fn remote(err: RpcError) -> (String, String) {
+fn remote(err: Error) -> (String, String) {
     let r = err
-        .as_remote()
+        .remote()
         .unwrap_or_else(|| panic!("expected a remote error, got {err}"));
-    (r.kind.clone(), r.message.clone())
+    (r.kind().to_owned(), r.message().to_owned())
 }
 
 fn pair(kind: &str, message: &str) -> (String, String) {
@@ -260,9 +261,14 @@ async fn typed_proxy_calls_exposed_methods() {
     let run = serve(Root::new()).await;
     let root = run.client.proxy::<RootProxy>();
     assert_eq!(root.add(1, 2).await.unwrap(), 3);
-    assert_eq!(root.greet("bob".into(), None).await.unwrap(), "hello bob");
     assert_eq!(
-        root.greet("bob".into(), Some("hi".into())).await.unwrap(),
+        root.greet("bob".to_owned(), None).await.unwrap(),
+        "hello bob"
+    );
+    assert_eq!(
+        root.greet("bob".to_owned(), Some("hi".to_owned()))
+            .await
+            .unwrap(),
         "hi bob"
     );
     assert_eq!(root.count().await.unwrap(), 1);
@@ -407,7 +413,7 @@ async fn surplus_keywords_deserialize_into_a_struct() {
         .client
         .proxy::<RootProxy>()
         .configure(
-            "y".into(),
+            "y".to_owned(),
             Opts {
                 verbose: false,
                 level: 3,
@@ -453,7 +459,7 @@ async fn returned_error_kind_defaults_to_the_type_name() {
 }
 
 #[tokio::test]
-async fn returned_error_kind_comes_from_error_kind() {
+async fn returned_error_kind_comes_from_the_conversion_into_call_error() {
     let run = serve(Root::new()).await;
     let err = run
         .client
@@ -461,12 +467,12 @@ async fn returned_error_kind_comes_from_error_kind() {
         .sqrt(-1.0)
         .await
         .unwrap_err();
-    let r = err.as_remote().unwrap();
+    let r = err.remote().unwrap();
     assert_eq!(
-        (r.kind.as_str(), r.message.as_str()),
+        (r.kind(), r.message()),
         ("ValueError", "math domain error: -1")
     );
-    assert_eq!(r.text, "ValueError: math domain error: -1\n");
+    assert_eq!(r.text(), "ValueError: math domain error: -1\n");
     run.stop().await;
 }
 
@@ -642,7 +648,7 @@ async fn panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() {
     let run = serve(Root::new()).await;
     let root = run.client.proxy::<RootProxy>();
     assert_eq!(
-        remote(root.panics("boom".into()).await.unwrap_err()),
+        remote(root.panics("boom".to_owned()).await.unwrap_err()),
         pair("Panic", "boom")
     );
     assert_eq!(
@@ -656,8 +662,16 @@ async fn panicking_handler_gets_an_error_reply_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn returned_service_reference_arrives_as_a_typed_proxy() {
     let run = serve(Root::new()).await;
-    let untyped: Proxy = run.client.proxy::<RootProxy>().sub_ref().await.unwrap();
+    // The typed proxy's method returns the `ServiceRef` as the peer sent it: a reference to one
+    // of the peer's services, which gives a proxy of it.
+    let sent: ServiceRef = run.client.proxy::<RootProxy>().sub_ref().await.unwrap();
+    assert!(sent.is_remote());
+    assert_eq!(sent.path(), "sub");
+    let untyped: Proxy = sent.proxy().expect("a reference from the peer has a proxy");
     assert_eq!(untyped.path(), "sub");
+    assert_eq!(untyped.get("name").call::<String>(()).await.unwrap(), "sub");
+    let via_ref: SubProxy = sent.into_proxy().expect("a reference from the peer");
+    assert_eq!(via_ref.deep().where_am_i().await.unwrap(), "sub/deep");
     let typed: SubProxy = run.client.remote().get("sub_ref").call(()).await.unwrap();
     assert_eq!(typed.name().await.unwrap(), "sub");
     assert_eq!(typed.deep().where_am_i().await.unwrap(), "sub/deep");
@@ -675,10 +689,16 @@ fn generated_service_lists_its_names() {
     let exposed = root.exposed_names();
     assert!(exposed.iter().any(|n| n == "mul"));
     assert!(!exposed.iter().any(|n| n == "multiply" || n == "hidden"));
-    assert_eq!(root.member("hidden"), rpc_core::service::Member::Hidden);
-    assert_eq!(root.member("eggs"), rpc_core::service::Member::SubRouter);
-    assert_eq!(root.member("add"), rpc_core::service::Member::Exposed);
-    assert_eq!(root.member("nope"), rpc_core::service::Member::Missing);
+    // What each name is to the service: a hidden method, a sub-router, an exposed function,
+    // nothing.
+    let is_exposed = |name: &str| exposed.iter().any(|n| n == name);
+    assert!(root.is_hidden("hidden"));
+    assert!(root.sub_router("hidden").is_none() && !is_exposed("hidden"));
+    assert!(root.sub_router("eggs").is_some());
+    assert!(!is_exposed("eggs") && !root.is_hidden("eggs"));
+    assert!(is_exposed("add"));
+    assert!(root.sub_router("add").is_none() && !root.is_hidden("add"));
+    assert!(root.sub_router("nope").is_none() && !is_exposed("nope") && !root.is_hidden("nope"));
 }
 
 #[test]

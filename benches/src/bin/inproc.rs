@@ -5,10 +5,11 @@
 //! inproc --impl ours|ours-dict|floor --calls N [--window W]
 //! ```
 //!
-//! `ours` (typed `#[service]` and its proxy; `ours-dict`: a `ServiceDict` called by name) opens a [`Channel`] on each end of the duplex and an [`RpcClient`] with the benchmark
-//! router on both, then keeps `W` `add` calls in flight until `N` have completed: encoding,
-//! framing, the channel's reader and writer tasks, dispatch and the reply, on both sides. `floor`
-//! runs the raw framed floor's client and server over the same kind of stream.
+//! `ours` (typed `#[service]` and its proxy; `ours-dict`: a `ServiceDict` called by name) opens a
+//! [`Connection`] serving the benchmark router on each end of the duplex, then keeps `W` `add`
+//! calls in flight until `N` have completed: encoding, framing, the channel's reader and writer
+//! tasks, dispatch and the reply, on both sides. `floor` runs the raw framed floor's client and
+//! server over the same kind of stream.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use benches::driver::{BenchClient, Window};
 use benches::ours::{dict_router, router, DictClient, OursClient};
 use benches::{floor, Op, Workload};
 use futures::stream::{FuturesUnordered, StreamExt};
-use rpc_core::{Channel, RpcClient};
+use rpc_core::Connection;
 
 const DUPLEX_BUF: usize = 64 * 1024;
 
@@ -58,8 +59,8 @@ fn main() {
 async fn ours(calls: u64, window: usize, dict: bool) -> Result<u64, String> {
     let (a, b) = tokio::io::duplex(DUPLEX_BUF);
     let r = if dict { dict_router } else { router };
-    let server = RpcClient::new(Channel::builder().open(a), Some(r()));
-    let client = RpcClient::new(Channel::builder().open(b), Some(r()));
+    let server = Connection::builder().serve(r()).open(a, "client");
+    let client = Connection::builder().serve(r()).open(b, "server");
     if dict {
         run_calls(DictClient::new(&client), calls, window).await?;
     } else {

@@ -3,13 +3,13 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::ItemImpl;
+use syn::{ItemImpl, Path};
 
 use crate::ast::{is_option, unraw, ArgKind, Method, Ret, ServiceImpl};
 use crate::check;
 use crate::ctxt::Ctxt;
 
-pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl) -> TokenStream {
+pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> TokenStream {
     let model = ServiceImpl::from_syn(&mut cx, &mut item);
     if let Some(model) = &model {
         check::check_impl(&mut cx, model);
@@ -23,14 +23,17 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl) -> TokenStream {
                 methods: Vec::new(),
                 ..model
             };
-            let service = service_impl(&fallback);
+            let service = service_impl(&fallback, krate);
             return super::emit(cx, quote!(#item const _: () = { #service };));
         }
         None => return super::emit(cx, quote!(#item)),
     };
-    let service = service_impl(&model);
-    let asserts = model.methods.iter().map(asserts);
-    let proxy = super::proxy::expand(&model);
+    let service = service_impl(&model, krate);
+    let asserts = model
+        .methods
+        .iter()
+        .map(|m| asserts(m, &model.self_path, krate));
+    let proxy = super::proxy::expand(&model, krate);
 
     quote! {
         #item
@@ -45,44 +48,39 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl) -> TokenStream {
     }
 }
 
-/// `impl Service for Type`.
-fn service_impl(model: &ServiceImpl) -> TokenStream {
+/// `impl ServiceImplBlock for Type`: the exposed methods, for the `Service` impl that
+/// `#[service]` on the struct generates.
+fn service_impl(model: &ServiceImpl, krate: &Path) -> TokenStream {
     let self_path = &model.self_path;
-    let type_name = &model.type_name;
     let exposed: Vec<&String> = model.methods.iter().map(|m| &m.wire).collect();
     let hidden: Vec<&String> = model
         .hidden
         .iter()
         .filter(|h| !exposed.contains(h))
         .collect();
-    let exposed_arm = if exposed.is_empty() {
-        quote!()
+    let hidden_match = if hidden.is_empty() {
+        quote!(false)
     } else {
-        quote!(#(#exposed)|* => ::rpc_core::__private::Member::Exposed,)
-    };
-    let hidden_arm = if hidden.is_empty() {
-        quote!()
-    } else {
-        quote!(#(#hidden)|* => ::rpc_core::__private::Member::Hidden,)
+        quote!(::core::matches!(name, #(#hidden)|*))
     };
     let call_fn = if model.methods.is_empty() {
         quote! {
-            fn call(
-                &self,
+            fn call<'s>(
+                &'s self,
                 _: &str,
-                _: ::rpc_core::__private::Call<'_>,
-            ) -> ::core::option::Option<::rpc_core::__private::Outcome> {
+                _: #krate::Call<'_>,
+            ) -> ::core::option::Option<#krate::Outcome<'s>> {
                 ::core::option::Option::None
             }
         }
     } else {
-        let arms = model.methods.iter().map(call_arm);
+        let arms = model.methods.iter().map(|m| call_arm(m, krate));
         quote! {
-            fn call(
-                &self,
+            fn call<'s>(
+                &'s self,
                 __rpc_name: &str,
-                mut __rpc_call: ::rpc_core::__private::Call<'_>,
-            ) -> ::core::option::Option<::rpc_core::__private::Outcome> {
+                __rpc_call: #krate::Call<'_>,
+            ) -> ::core::option::Option<#krate::Outcome<'s>> {
                 match __rpc_name {
                     #(#arms)*
                     _ => ::core::option::Option::None,
@@ -90,86 +88,82 @@ fn service_impl(model: &ServiceImpl) -> TokenStream {
             }
         }
     };
+    // On the `impl` keyword: a second #[service] impl block of the same type is reported as a
+    // conflicting implementation of `ServiceImplBlock`, pointing at both.
+    let impl_token = quote_spanned!(model.impl_span=> impl);
     quote! {
-            #[automatically_derived]
-            impl ::rpc_core::Service for #self_path {
-                fn type_name(&self) -> ::rpc_core::__private::Cow<'_, str> {
-                    ::rpc_core::__private::Cow::Borrowed(#type_name)
-                }
+        #[automatically_derived]
+        #impl_token #krate::__private::ServiceImplBlock for #self_path {
+            const EXPOSED: &'static [&'static str] = &[#(#exposed),*];
 
-                fn sub_router(&self, name: &str) -> ::core::option::Option<&dyn ::rpc_core::Service> {
-                    <Self as ::rpc_core::__private::ServiceStruct>::__sub_router(self, name)
-                }
-
-                fn sub_router_names(&self) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-                    ::core::iter::Iterator::collect(::core::iter::Iterator::map(
-                        <Self as ::rpc_core::__private::ServiceStruct>::__sub_router_names().iter(),
-                        |name| ::rpc_core::__private::Cow::Borrowed(*name),
-                    ))
-                }
-
-                fn member(&self, name: &str) -> ::rpc_core::__private::Member {
-                    if ::core::option::Option::is_some(
-                        &<Self as ::rpc_core::__private::ServiceStruct>::__sub_router(self, name),
-                    ) {
-                        return ::rpc_core::__private::Member::SubRouter;
-                    }
-                    match name {
-                        #exposed_arm
-                        #hidden_arm
-                        _ => ::rpc_core::__private::Member::Missing,
-                    }
-                }
-
-                fn exposed_names(&self) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-                    let names: &[&'static str] = &[#(#exposed),*];
-                    ::core::iter::Iterator::collect(::core::iter::Iterator::map(
-                        names.iter(),
-                        |name| ::rpc_core::__private::Cow::Borrowed(*name),
-                    ))
-                }
-
-                #call_fn
-
-                fn as_any(&self) -> &dyn ::rpc_core::__private::Any {
-                    self
-                }
+            fn is_hidden(name: &str) -> bool {
+                #hidden_match
             }
+
+            #call_fn
+        }
     }
 }
 
-/// Assertions, spanned on the user's types, that arguments decode and results encode.
-fn asserts(method: &Method) -> TokenStream {
+/// `tokens` with every span set to `span`, so that an error in them points at the user's token.
+fn respanned(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respanned(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
+/// Assertions, spanned on the user's tokens: arguments decode, results encode, and the method's
+/// names clash with no sub-router.
+fn asserts(method: &Method, self_path: &Path, krate: &Path) -> TokenStream {
     let args = method
         .args
         .iter()
         .filter(|a| a.kind != ArgKind::Context)
         .map(|a| {
             let ty = &a.ty;
-            quote_spanned!(ty.span()=> ::rpc_core::__private::assert_arg::<#ty>();)
+            quote_spanned!(ty.span()=> #krate::__private::assert_arg::<#ty>();)
         });
     let ret = match &method.ret {
         Ret::Unit => quote!(),
         Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
-            quote_spanned!(ty.span()=> ::rpc_core::__private::assert_ret::<#ty>();)
+            quote_spanned!(ty.span()=> #krate::__private::assert_ret::<#ty>();)
         }
     };
+    let wire = &method.wire;
+    let ident = unraw(&method.ident);
+    let names = respanned(
+        quote! {
+            const _: () = #krate::__private::check_method::<#self_path>(#wire, #ident);
+        },
+        method.wire_span,
+    );
     quote! {
         const _: fn() = || {
             #(#args)*
             #ret
         };
+        #names
     }
 }
 
 /// `"wire" => { bind, decode, call, answer }`.
-fn call_arm(method: &Method) -> TokenStream {
+fn call_arm(method: &Method, krate: &Path) -> TokenStream {
     let wire = &method.wire;
     let ident = &method.ident;
     let params = method.wire_args().map(|a| {
         let name = unraw(a.ident.as_ref().expect("checked: parameters have names"));
         let optional = is_option(&a.ty);
-        quote!(::rpc_core::__private::Param { name: #name, optional: #optional })
+        quote!(#krate::__private::Param { name: #name, optional: #optional })
     });
     let rest_args = method.args.iter().any(|a| a.kind == ArgKind::RestArgs);
     let rest_kwargs = method.args.iter().any(|a| a.kind == ArgKind::RestKwargs);
@@ -198,64 +192,42 @@ fn call_arm(method: &Method) -> TokenStream {
             let #local: #ty = match #value {
                 ::core::result::Result::Ok(value) => value,
                 ::core::result::Result::Err(error) => {
-                    __rpc_call.responder().err(error);
-                    return ::core::option::Option::Some(::rpc_core::__private::Outcome::Done);
+                    return ::core::option::Option::Some(#krate::__private::err(__rpc_call, error));
                 }
             };
         });
         locals.push(local);
     }
 
-    let answer = answer(&method.ret);
     let body = if method.is_async {
+        let answer = answer_async(&method.ret, krate);
         quote! {
-            let __rpc_anchor = __rpc_call.anchor();
-            let __rpc_responder = __rpc_call.responder();
-            ::core::option::Option::Some(::rpc_core::__private::Outcome::Pending(
-                ::rpc_core::__private::Box::pin(async move {
-                    // The user's future runs apart, so that a panic in it unwinds without the
-                    // responder, which then answers with the panic's message.
-                    let __rpc_ret = match ::rpc_core::__private::catch_panic(
-                        ::rpc_core::__private::Box::pin(async move {
-                            let __rpc_this = __rpc_anchor.node::<Self>();
-                            Self::#ident(__rpc_this, #(#locals),*).await
-                        }),
-                    )
-                    .await
-                    {
-                        ::core::result::Result::Ok(ret) => ret,
-                        ::core::result::Result::Err(error) => {
-                            __rpc_responder.err(error);
-                            return;
-                        }
-                    };
-                    #answer
-                }),
-            ))
+            let __rpc_responder = #krate::__private::responder(&__rpc_call);
+            ::core::option::Option::Some(#krate::__private::pending(async move {
+                let __rpc_ret = Self::#ident(self, #(#locals),*).await;
+                #answer
+            }))
         }
     } else {
+        let answer = answer_sync(&method.ret, krate);
         quote! {
             let __rpc_ret = Self::#ident(self, #(#locals),*);
-            // Taken after the call, so that a panic is answered with its message.
-            let __rpc_responder = __rpc_call.responder();
-            #answer
-            ::core::option::Option::Some(::rpc_core::__private::Outcome::Done)
+            ::core::option::Option::Some(#answer)
         }
     };
 
     quote! {
         #wire => {
-            static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
+            static SIG: #krate::__private::Signature = #krate::__private::Signature {
                 name: #wire,
                 params: &[#(#params),*],
                 rest_args: #rest_args,
                 rest_kwargs: #rest_kwargs,
             };
-            let __rpc_bound = match __rpc_call.bind(&SIG) {
+            let __rpc_bound = match #krate::__private::bind(&__rpc_call, &SIG) {
                 ::core::result::Result::Ok(bound) => bound,
                 ::core::result::Result::Err(error) => {
-                    __rpc_call.responder().err(error);
-                    return ::core::option::Option::Some(::rpc_core::__private::Outcome::Done);
+                    return ::core::option::Option::Some(#krate::__private::err(__rpc_call, error));
                 }
             };
             #(#decode)*
@@ -264,8 +236,41 @@ fn call_arm(method: &Method) -> TokenStream {
     }
 }
 
-/// Sends `__rpc_ret` with `__rpc_responder`.
-fn answer(ret: &Ret) -> TokenStream {
+/// The error reply of `error`: see `__private::ErrorProbe`.
+fn call_error(err: &syn::Type, krate: &Path) -> TokenStream {
+    let probe = quote_spanned!(err.span()=> #krate::__private::probe(error));
+    quote! {{
+        #[allow(unused_imports)]
+        use #krate::__private::{ViaIntoCallError as _, ViaTypeNameDisplay as _};
+        (&&#probe).__rpc_call_error()
+    }}
+}
+
+/// Answers the call with `__rpc_ret`; evaluates to the `Outcome`.
+fn answer_sync(ret: &Ret, krate: &Path) -> TokenStream {
+    match ret {
+        Ret::Unit => quote! {{
+            let () = __rpc_ret;
+            #krate::__private::ok(__rpc_call, &())
+        }},
+        Ret::Plain(ty) => quote_spanned! {ty.span()=>
+            #krate::__private::ok(__rpc_call, &__rpc_ret)
+        },
+        Ret::Result { ok, err } => {
+            let ok_answer = quote_spanned!(ok.span()=> #krate::__private::ok(__rpc_call, &value));
+            let error = call_error(err, krate);
+            quote! {
+                match __rpc_ret {
+                    ::core::result::Result::Ok(value) => #ok_answer,
+                    ::core::result::Result::Err(error) => #krate::__private::err(__rpc_call, #error),
+                }
+            }
+        }
+    }
+}
+
+/// Answers the call with `__rpc_ret` through `__rpc_responder`.
+fn answer_async(ret: &Ret, krate: &Path) -> TokenStream {
     match ret {
         Ret::Unit => quote! {
             let () = __rpc_ret;
@@ -276,18 +281,12 @@ fn answer(ret: &Ret) -> TokenStream {
         },
         Ret::Result { ok, err } => {
             let ok_answer = quote_spanned!(ok.span()=> __rpc_responder.ok(&value));
-            let probe = quote_spanned!(err.span()=> ::rpc_core::__private::probe(&error));
+            let error = call_error(err, krate);
             quote! {
-            match __rpc_ret {
-                ::core::result::Result::Ok(value) => #ok_answer,
-                ::core::result::Result::Err(error) => __rpc_responder.err({
-                    #[allow(unused_imports)]
-                    use ::rpc_core::__private::{
-                        ViaErrorKindDisplay as _, ViaIntoCallError as _, ViaTypeNameDisplay as _,
-                    };
-                    (&&&#probe).__rpc_call_error()
-                }),
-            }
+                match __rpc_ret {
+                    ::core::result::Result::Ok(value) => #ok_answer,
+                    ::core::result::Result::Err(error) => __rpc_responder.err(&#error),
+                }
             }
         }
     }

@@ -14,9 +14,7 @@ use crate::ctxt::Ctxt;
 /// `#[service]` on any item.
 pub(crate) fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut cx = Ctxt::default();
-    if !attr.is_empty() {
-        cx.error_spanned_by(&attr, "#[service] takes no options: write #[service]");
-    }
+    let krate = crate::attr::service_options(&mut cx, attr);
     let parsed: Item = match syn::parse2(item.clone()) {
         Ok(parsed) => parsed,
         Err(e) => {
@@ -25,8 +23,8 @@ pub(crate) fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     match parsed {
-        Item::Struct(s) => struct_::expand(cx, s),
-        Item::Impl(i) => impl_::expand(cx, i),
+        Item::Struct(s) => struct_::expand(cx, s, &krate),
+        Item::Impl(i) => impl_::expand(cx, i, &krate),
         other => {
             let at = match &other {
                 Item::Enum(e) => e.enum_token.span(),
@@ -63,4 +61,51 @@ pub(crate) fn misplaced(name: &str, attr: TokenStream, item: TokenStream) -> Tok
     let span = proc_macro2::Span::call_site();
     let error = syn::Error::new(span, message).to_compile_error();
     quote! { #error #item }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// `#[service(crate = "...")]` leaves no path to `rpc_core` in what it generates.
+    #[test]
+    fn the_crate_option_replaces_every_path_to_rpc_core() {
+        let attr = quote!(crate = "::renamed::rpc");
+        let structure = super::service(
+            attr.clone(),
+            quote! {
+                struct Calc {
+                    #[sub_router]
+                    child: Child,
+                }
+            },
+        );
+        let methods = super::service(
+            attr,
+            quote! {
+                impl Calc {
+                    #[expose]
+                    fn add(&self, a: i64, #[args] rest: Vec<i64>) -> Result<i64, E> { Ok(a) }
+                    #[expose]
+                    async fn later(&self, #[context] cx: C) {}
+                }
+            },
+        );
+        for out in [structure.to_string(), methods.to_string()] {
+            assert!(!out.contains("rpc_core"), "{out}");
+            assert!(out.contains(":: renamed :: rpc :: __private"), "{out}");
+        }
+    }
+
+    #[test]
+    fn without_the_option_generated_code_names_rpc_core() {
+        let out = super::service(
+            quote!(),
+            quote!(
+                struct Calc;
+            ),
+        )
+        .to_string();
+        assert!(out.contains(":: rpc_core :: __private"), "{out}");
+    }
 }

@@ -3,19 +3,19 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::Type;
+use syn::Path;
 
-use crate::ast::{last_segment, unraw, ArgKind, Method, Ret, ServiceImpl};
+use crate::ast::{unraw, ArgKind, Method, Ret, ServiceImpl};
 
-/// `impl CalcProxy { pub async fn add(&self, a: i64, b: i64) -> Result<i64, RpcError> }`.
-pub(super) fn expand(model: &ServiceImpl) -> TokenStream {
+/// `impl CalcProxy { pub async fn add(&self, a: impl IntoArg<i64>, ...) -> Result<i64, Error> }`.
+pub(super) fn expand(model: &ServiceImpl, krate: &Path) -> TokenStream {
     let mut proxy_path = model.self_path.clone();
     let last = proxy_path
         .segments
         .last_mut()
         .expect("a path has a segment");
     last.ident = format_ident!("{}Proxy", unraw(&last.ident), span = last.ident.span());
-    let methods = model.methods.iter().map(method);
+    let methods = model.methods.iter().map(|m| method(m, krate));
     quote! {
         impl #proxy_path {
             #(#methods)*
@@ -23,7 +23,7 @@ pub(super) fn expand(model: &ServiceImpl) -> TokenStream {
     }
 }
 
-fn method(method: &Method) -> TokenStream {
+fn method(method: &Method, krate: &Path) -> TokenStream {
     let ident = &method.ident;
     let wire = &method.wire;
     let docs = &method.docs;
@@ -38,26 +38,19 @@ fn method(method: &Method) -> TokenStream {
         .iter()
         .filter(|a| a.kind != ArgKind::Context)
         .collect();
+    // Every parameter takes what converts into its type: the type itself, or, where it is a
+    // proxy, a `ServiceRef` to a service of the caller's.
     let params = on_wire.iter().map(|a| {
         let name = a.ident.as_ref().expect("checked: parameters have names");
         let ty = &a.ty;
-        if names_a_proxy(ty) {
-            // The service receives a proxy: the caller passes a reference to its own service.
-            quote!(#name: impl ::rpc_core::IntoArg<#ty>)
-        } else {
-            quote!(#name: #ty)
-        }
+        quote!(#name: impl #krate::IntoArg<#ty>)
     });
     let named: Vec<_> = method
         .wire_args()
         .map(|a| {
             let name = a.ident.as_ref().expect("checked: parameters have names");
             let ty = &a.ty;
-            if names_a_proxy(ty) {
-                quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_ref_arg::<#ty, _>(#name))
-            } else {
-                quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_arg::<#ty>(#name))
-            }
+            quote_spanned!(ty.span()=> #krate::__private::proxy_arg::<#ty, _>(#name))
         })
         .collect();
     let rest_args = method.args.iter().find(|a| a.kind == ArgKind::RestArgs);
@@ -74,10 +67,10 @@ fn method(method: &Method) -> TokenStream {
                 None => quote!(&()),
             };
             quote! {
-                ::rpc_core::__private::args_with_rest(
+                #krate::__private::args_with_rest(
                     {
-                        let mut __rpc_named = ::rpc_core::__private::Vec::new();
-                        #(__rpc_named.push(::rpc_core::__private::to_value(&#named)?);)*
+                        let mut __rpc_named = #krate::__private::Vec::new();
+                        #(__rpc_named.push(#krate::__private::to_value(&#named)?);)*
                         __rpc_named
                     },
                     #rest,
@@ -86,48 +79,32 @@ fn method(method: &Method) -> TokenStream {
         }
     };
     let kwargs = match rest_kwargs {
-        None => quote!(::rpc_core::NoKwargs),
+        None => quote!(#krate::NoKwargs),
         Some(a) => {
             let name = a.ident.as_ref().expect("checked: parameters have names");
-            quote!(::rpc_core::__private::kwargs_with_rest(::rpc_core::__private::Vec::new(), &#name)?)
+            quote!(#krate::__private::kwargs_with_rest(#krate::__private::Vec::new(), &#name)?)
         }
     };
     let (ret, call) = match &method.ret {
         Ret::Unit => (
             quote!(()),
-            quote!(::rpc_core::__private::proxy_call::<(), _, _>),
+            quote!(#krate::__private::proxy_call::<(), _, _>),
         ),
         Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
-            let ret = proxy_return(ty);
-            let call = quote_spanned!(ty.span()=> ::rpc_core::__private::proxy_call::<#ret, _, _>);
-            (ret, call)
+            let call = quote_spanned!(ty.span()=> #krate::__private::proxy_call::<#ty, _, _>);
+            (quote!(#ty), call)
         }
     };
     quote! {
         #doc
-        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, ::rpc_core::RpcError> {
+        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error> {
             #call(
-                ::rpc_core::TypedProxy::proxy(self),
+                #krate::TypedProxy::proxy(self),
                 #wire,
                 #args,
                 #kwargs,
             )
             .await
         }
-    }
-}
-
-/// Whether a parameter type is a proxy (`Proxy`, or a generated `FooProxy`), by its last segment.
-fn names_a_proxy(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|s| s.ident.to_string().ends_with("Proxy"))
-}
-
-/// What the caller gets for a returned type: the type itself, except that a service reference
-/// arrives as a proxy.
-fn proxy_return(ty: &Type) -> TokenStream {
-    if last_segment(ty).is_some_and(|s| s.ident == "ServiceRef") {
-        quote_spanned!(ty.span()=> ::rpc_core::Proxy)
-    } else {
-        quote!(#ty)
     }
 }

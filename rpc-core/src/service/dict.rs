@@ -1,21 +1,22 @@
 //! [`ServiceDict`]: a service whose functions and children are bound at run time.
 
-use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::{Call, CallContext, Outcome, Service};
 use crate::channel::Channel;
 use crate::error::CallError;
-use crate::service::{Call, CallContext, Member, Outcome, Responder, Service};
-use crate::value::Value;
+use crate::wire::{CodecError, Value};
 
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 type SyncFn = dyn Fn(DynCall) -> Result<Value, CallError> + Send + Sync;
-type AsyncFn = dyn Fn(DynCall) -> crate::service::BoxFuture<Result<Value, CallError>> + Send + Sync;
+type AsyncFn = dyn Fn(DynCall) -> BoxFuture<Result<Value, CallError>> + Send + Sync;
 
 enum Entry {
     Sync(Arc<SyncFn>),
@@ -106,7 +107,7 @@ impl ServiceDict {
         Fut: Future<Output = Result<R, CallError>> + Send + 'static,
         R: Serialize,
     {
-        let f = move |c: DynCall| -> crate::service::BoxFuture<Result<Value, CallError>> {
+        let f = move |c: DynCall| -> BoxFuture<Result<Value, CallError>> {
             let channel = c.channel.clone();
             let fut = f(c);
             Box::pin(async move { fut.await.and_then(|r| channel.enter_scope(|| to_value(&r))) })
@@ -159,12 +160,8 @@ impl Service for ServiceDict {
             .collect()
     }
 
-    fn member(&self, name: &str) -> Member {
-        match self.entry(name) {
-            Some(Entry::Service(_)) => Member::SubRouter,
-            Some(_) => Member::Exposed,
-            None => Member::Missing,
-        }
+    fn is_hidden(&self, _name: &str) -> bool {
+        false
     }
 
     fn exposed_names(&self) -> Vec<Cow<'_, str>> {
@@ -175,36 +172,32 @@ impl Service for ServiceDict {
             .collect()
     }
 
-    fn call(&self, name: &str, mut call: Call<'_>) -> Option<Outcome> {
+    fn call<'s>(&'s self, name: &str, call: Call<'_>) -> Option<Outcome<'s>> {
         let entry = match self.entry(name)? {
             Entry::Service(_) => return None,
             e => e,
         };
         let dyn_call = match DynCall::from_call(name, &call) {
             Ok(c) => c,
-            Err(e) => {
-                call.responder().err(e);
-                return Some(Outcome::Done);
-            }
+            Err(e) => return Some(call.err(&e)),
         };
-        let responder: Responder = call.responder();
-        match entry {
-            Entry::Sync(f) => {
-                responder.result(f(dyn_call));
-                Some(Outcome::Done)
-            }
+        Some(match entry {
+            Entry::Sync(f) => match f(dyn_call) {
+                Ok(v) => call.ok(&v),
+                Err(e) => call.err(&e),
+            },
             Entry::Async(f) => {
                 let fut = f(dyn_call);
-                Some(Outcome::Pending(Box::pin(async move {
-                    responder.result(fut.await)
-                })))
+                let responder = call.reply_to();
+                Outcome::pending(async move {
+                    match fut.await {
+                        Ok(v) => responder.ok(&v),
+                        Err(e) => responder.err(&e),
+                    }
+                })
             }
-            Entry::Service(_) => None,
-        }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
+            Entry::Service(_) => return None,
+        })
     }
 }
 
@@ -221,7 +214,7 @@ pub struct DynCall {
 impl DynCall {
     fn from_call(name: &str, call: &Call<'_>) -> Result<Self, CallError> {
         let decode = |bytes: &[u8], what: &dyn fmt::Display| {
-            call.channel
+            call.channel()
                 .decode_in_scope::<Value>(bytes)
                 .map_err(|e| CallError::type_error(format!("{name}() argument {what}: {e}")))
         };
@@ -246,7 +239,7 @@ impl DynCall {
             args,
             kwargs,
             context: call.context(),
-            channel: call.channel.clone(),
+            channel: call.channel().clone(),
         })
     }
 
@@ -294,7 +287,7 @@ impl DynCall {
     }
 
     /// Converts a value into `T`; service references become proxies on the caller's connection.
-    pub fn convert<T: DeserializeOwned>(&self, value: &Value) -> Result<T, crate::CodecError> {
+    pub fn convert<T: DeserializeOwned>(&self, value: &Value) -> Result<T, CodecError> {
         self.channel.enter_scope(|| value.deserialize_into())
     }
 }

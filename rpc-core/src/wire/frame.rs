@@ -14,7 +14,8 @@
 //! reserves any memory, and a frame over the maximum is an error that ends the connection.
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio_util::codec::Decoder;
+
+use super::CodecError;
 
 /// Size of the length prefix.
 pub const HEADER_LEN: usize = 4;
@@ -25,29 +26,7 @@ pub const HEADER_LEN: usize = 4;
 /// server reserve gigabytes with one header.
 pub const DEFAULT_MAX_FRAME_LEN: usize = 16 * 1024 * 1024;
 
-/// What can go wrong while cutting frames.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum FrameError {
-    /// A header announced a payload longer than the configured maximum.
-    #[error("frame of {len} bytes exceeds the maximum frame length of {limit} bytes")]
-    TooLarge {
-        /// The length the header announced (or the length of an outgoing payload).
-        len: usize,
-        /// The configured maximum.
-        limit: usize,
-    },
-    /// The stream ended inside a frame.
-    #[error("connection closed in the middle of a frame: {missing} of {expected} bytes missing")]
-    Truncated {
-        /// Bytes the frame (header included) needed.
-        expected: usize,
-        /// Bytes that never arrived.
-        missing: usize,
-    },
-}
-
-/// A [`Decoder`] for length-prefixed frames with a maximum payload length.
+/// Cuts length-prefixed frames off a byte buffer, with a maximum payload length.
 ///
 /// Each decoded item is the payload alone, as [`Bytes`] that share the read buffer.
 #[derive(Debug, Clone, Copy)]
@@ -73,21 +52,23 @@ impl Default for FrameDecoder {
     }
 }
 
-impl Decoder for FrameDecoder {
-    type Item = Bytes;
-    type Error = crate::error::ChannelError;
-
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Self::Error> {
+impl FrameDecoder {
+    /// Cuts the next whole frame off the front of `src` and returns its payload, or `None` if
+    /// `src` does not hold a whole frame yet.
+    ///
+    /// # Errors
+    /// [`CodecError::FrameTooLarge`] when a header announces more than the maximum; the stream
+    /// cannot be cut any further.
+    pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, CodecError> {
         if src.len() < HEADER_LEN {
             return Ok(None);
         }
         let len = u32::from_be_bytes([src[0], src[1], src[2], src[3]]) as usize;
         if len > self.max_len {
-            return Err(FrameError::TooLarge {
+            return Err(CodecError::FrameTooLarge {
                 len,
                 limit: self.max_len,
-            }
-            .into());
+            });
         }
         let needed = HEADER_LEN + len;
         if src.len() < needed {
@@ -99,7 +80,12 @@ impl Decoder for FrameDecoder {
         Ok(Some(src.split_to(len).freeze()))
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, Self::Error> {
+    /// As [`decode`](Self::decode), at the end of the stream: bytes left that are not a whole
+    /// frame are [`CodecError::Truncated`].
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode), and [`CodecError::Truncated`].
+    pub fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, CodecError> {
         match self.decode(src)? {
             Some(frame) => Ok(Some(frame)),
             None if src.is_empty() => Ok(None),
@@ -109,11 +95,10 @@ impl Decoder for FrameDecoder {
                 } else {
                     HEADER_LEN + u32::from_be_bytes([src[0], src[1], src[2], src[3]]) as usize
                 };
-                Err(FrameError::Truncated {
+                Err(CodecError::Truncated {
                     expected,
                     missing: expected - src.len(),
-                }
-                .into())
+                })
             }
         }
     }
@@ -131,11 +116,11 @@ pub(crate) fn finish_frame(
     buf: &mut BytesMut,
     start: usize,
     max_len: usize,
-) -> Result<(), FrameError> {
+) -> Result<(), CodecError> {
     let len = buf.len() - start - HEADER_LEN;
     if len > max_len || len > u32::MAX as usize {
         buf.truncate(start);
-        return Err(FrameError::TooLarge {
+        return Err(CodecError::FrameTooLarge {
             len,
             limit: max_len.min(u32::MAX as usize),
         });

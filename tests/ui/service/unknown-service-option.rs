@@ -1,6 +1,6 @@
 use rpc_core::service;
 
-#[service(name = "calc")]
+#[service(crate = "rpc_core", proxy = "Other")]
 struct Calc;
 
 #[service]

@@ -125,13 +125,13 @@ impl Value {
     }
 
     /// Converts any serializable value into a `Value`.
-    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Value, crate::CodecError> {
-        crate::codec::to_value(value)
+    pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Value, super::CodecError> {
+        super::codec::to_value(value)
     }
 
     /// Converts this value into any deserializable type.
-    pub fn deserialize_into<T: de::DeserializeOwned>(&self) -> Result<T, crate::CodecError> {
-        crate::codec::from_value(self)
+    pub fn deserialize_into<T: de::DeserializeOwned>(&self) -> Result<T, super::CodecError> {
+        super::codec::from_value(self)
     }
 }
 
@@ -144,7 +144,7 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
             Value::UInt(u) => write!(f, "{u}"),
-            Value::Float(x) => f.write_str(&crate::codec::json::python_float_repr(*x)),
+            Value::Float(x) => f.write_str(&super::codec::json::python_float_repr(*x)),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bin(b) => {
                 f.write_str("b'")?;
@@ -256,7 +256,7 @@ impl Serialize for Value {
             // serde_json writes non-finite floats as `null`; Python's json writes NaN and
             // Infinity literally, so the JSON codec (the human-readable one) gets them raw.
             Value::Float(f) if !f.is_finite() && s.is_human_readable() => {
-                let text = crate::codec::json::python_float_repr(*f);
+                let text = super::codec::json::python_float_repr(*f);
                 let mut raw = s.serialize_struct(SERDE_JSON_RAW_TOKEN, 1)?;
                 raw.serialize_field(SERDE_JSON_RAW_TOKEN, &text)?;
                 raw.end()
@@ -362,9 +362,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         // aiomas hands every map with a `__type__` key to its deserializer table.
         if let Some((_, inner)) = out
             .iter()
-            .find(|(k, _)| k.as_str() == Some(crate::codec::TYPE_KEY))
+            .find(|(k, _)| k.as_str() == Some(super::codec::TYPE_KEY))
         {
-            crate::codec::check_envelope(inner).map_err(de::Error::custom)?;
+            super::codec::check_envelope(inner).map_err(de::Error::custom)?;
         }
         Ok(Value::Map(out))
     }

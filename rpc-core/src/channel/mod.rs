@@ -1,0 +1,504 @@
+//! The channel: requests and replies over one connection, in both directions.
+//!
+//! One [`Channel`] serves one connection. [`Channel::request`] sends `[0, id, content]` and
+//! returns a future of the reply; ids count up from 0 per connection and direction, and replies
+//! are matched by id in whatever order they come. Requests from the peer arrive as
+//! [`IncomingRequest`]s through [`Channel::recv`] (or, on an RPC connection, go straight to its
+//! service) and are answered with [`IncomingRequest::reply`] or [`IncomingRequest::fail`], which
+//! echo the request's id exactly as it came.
+//!
+//! Two tasks run per connection, each in its own file:
+//!
+//! - the reader (`reader.rs`) cuts frames, matches replies ([`ReplyFuture`], `pending.rs`) and
+//!   hands requests on; on an RPC connection it also drives the service's asynchronous handlers,
+//!   which borrow the service it owns;
+//! - the writer (`writer.rs`) owns the socket's write half: senders encode their message straight
+//!   into a shared buffer, and everything queued since the last write goes out in one `write`.
+//!
+//! Bad input never ends the connection unless the stream itself is broken:
+//!
+//! | input | what happens |
+//! |---|---|
+//! | reply to an unknown id (say, after the caller gave up) | dropped, with a log line |
+//! | payload that does not decode, or is not `[type, id, content]` | skipped, with a log line; if it was a request whose id can be read, the sender gets an error reply saying what was wrong |
+//! | unknown message type | skipped, with a log line |
+//! | value nested deeper than the codec's limit | treated as a payload that does not decode |
+//! | frame over the maximum length | the connection ends; pending requests fail with [`Error::FrameTooLarge`] |
+//! | stream ends (or ends in the middle of a frame) | pending requests fail at once with [`Error::Closed`] (or [`Error::Truncated`]) |
+//! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
+//! | a peer that sends requests without reading the replies, until [`ChannelBuilder::max_queued`] bytes wait | the connection ends with [`Error::Closed`] saying so |
+
+mod message;
+mod pending;
+mod reader;
+mod writer;
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::error::Error;
+use crate::wire::codec::{Codec, MsgId, Scope, REQUEST};
+use crate::wire::frame::DEFAULT_MAX_FRAME_LEN;
+
+pub(crate) use message::ReplyTo;
+pub use message::{IncomingRequest, Reply};
+pub use pending::ReplyFuture;
+
+use pending::Pending;
+use writer::Outbox;
+
+/// The future of an asynchronous handler: it answers its request when it completes, and may
+/// borrow the handler that made it.
+pub(crate) type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// Receives the requests of a channel as they arrive, on the channel's reader task.
+///
+/// Answer at once, or return a future that answers: the reader drives it, and it may borrow the
+/// handler, which the reader owns for as long as the connection lives.
+pub(crate) trait RequestHandler: Send + Sync + 'static {
+    /// Handles one request.
+    fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>>;
+}
+
+/// The default number of the peer's requests that may be in progress at once on a connection.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
+
+/// The default limit of bytes queued to be written: four maximal frames.
+pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
+
+/// How long [`Channel::close`] waits for queued frames to be written before it drops them.
+pub const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Settings of a channel. Build one with [`Channel::builder`].
+#[derive(Clone)]
+#[must_use]
+pub struct ChannelBuilder {
+    codec: Codec,
+    max_frame_len: usize,
+    max_in_flight: usize,
+    max_queued: usize,
+    peer: String,
+    handler: Option<Arc<dyn RequestHandler>>,
+}
+
+/// Makes the opaque per-connection context that serde impls find in the codec scope, from a
+/// handle of the channel being opened.
+pub(crate) type ContextFn<'a> = &'a mut dyn FnMut(WeakChannel) -> Arc<dyn Any + Send + Sync>;
+
+impl fmt::Debug for ChannelBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChannelBuilder")
+            .field("codec", &self.codec)
+            .field("max_frame_len", &self.max_frame_len)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("max_queued", &self.max_queued)
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ChannelBuilder {
+    fn default() -> Self {
+        ChannelBuilder {
+            codec: Codec::msgpack(),
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_queued: DEFAULT_MAX_QUEUED,
+            peer: String::from("?"),
+            handler: None,
+        }
+    }
+}
+
+impl ChannelBuilder {
+    /// Sets the codec (MsgPack by default). Both peers must use the same one: nothing is
+    /// negotiated.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Sets the maximum payload length of a frame, in both directions
+    /// ([`DEFAULT_MAX_FRAME_LEN`] by default).
+    pub fn max_frame_len(mut self, len: usize) -> Self {
+        self.max_frame_len = len;
+        self
+    }
+
+    /// Sets how many of the peer's requests may be in progress at once
+    /// ([`DEFAULT_MAX_IN_FLIGHT`] by default). A request over the limit is answered at once with
+    /// `RuntimeError: too many requests in progress...`, so a greedy peer cannot pile up work.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Sets how many bytes may wait to be written ([`DEFAULT_MAX_QUEUED`] by default). Over it,
+    /// a new request fails at once with [`Error::Overloaded`]; a reply over it means the peer
+    /// sends requests without reading the replies, and the connection is closed.
+    pub fn max_queued(mut self, bytes: usize) -> Self {
+        self.max_queued = bytes;
+        self
+    }
+
+    /// Sets the peer's address as reported in errors ([`RemoteError::origin`](crate::RemoteError::origin)).
+    pub fn peer(mut self, peer: impl Into<String>) -> Self {
+        self.peer = peer.into();
+        self
+    }
+
+    /// Hands every request to `handler` instead of queueing it for [`Channel::recv`].
+    pub(crate) fn handler(mut self, handler: Arc<dyn RequestHandler>) -> Self {
+        self.handler = Some(handler);
+        self
+    }
+
+    /// Starts the channel on a stream (a socket, or `tokio::io::duplex` in tests).
+    ///
+    /// Must be called within a Tokio runtime: the reader and writer tasks are spawned here.
+    pub fn open<S>(self, stream: S) -> Channel
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (r, w) = tokio::io::split(stream);
+        self.open_split(r, w)
+    }
+
+    /// Starts the channel on the two halves of a stream.
+    pub fn open_split<R, W>(self, reader: R, writer: W) -> Channel
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        self.start(reader, writer, None)
+    }
+
+    /// Starts the channel with an opaque per-connection context in its codec scope, made from a
+    /// handle of the channel before any byte is read.
+    pub(crate) fn open_with_context<R, W>(
+        self,
+        reader: R,
+        writer: W,
+        context: ContextFn<'_>,
+    ) -> Channel
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        self.start(reader, writer, Some(context))
+    }
+
+    fn start<R, W>(self, reader: R, writer: W, context: Option<ContextFn<'_>>) -> Channel
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let (closed_tx, _) = watch::channel(None);
+        let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new_cyclic(|me| Shared {
+            scope: Scope {
+                codec: self.codec,
+                context: context.map(|f| f(WeakChannel(me.clone()))),
+            },
+            max_frame_len: self.max_frame_len,
+            max_in_flight: self.max_in_flight,
+            max_queued: self.max_queued,
+            peer: self.peer,
+            next_id: AtomicU64::new(0),
+            incoming: AtomicUsize::new(0),
+            pending: Pending::default(),
+            out: Mutex::new(Outbox::default()),
+            sock: Mutex::new(Some(Box::pin(writer))),
+            writer_wake: Notify::new(),
+            handler: self.handler,
+            queue_tx,
+            queue_rx: tokio::sync::Mutex::new(queue_rx),
+            closed: closed_tx,
+            tasks: Mutex::new(None),
+            handle: OnceLock::new(),
+        });
+        // The users' handle exists before the reader can hand out requests that refer to it.
+        let handle = Arc::new(Handle {
+            shared: shared.clone(),
+            closes: true,
+        });
+        let _ = shared.handle.set(Arc::downgrade(&handle));
+        let reader_task = tokio::spawn(reader::reader_loop(shared.clone(), reader));
+        let writer_task = tokio::spawn(writer::writer_loop(shared.clone()));
+        *lock(&shared.tasks) = Some((reader_task, writer_task));
+        Channel {
+            shared,
+            _handle: handle,
+        }
+    }
+}
+
+/// A request/reply channel over one connection. Cheap to clone; all clones are one channel.
+///
+/// When the last clone is dropped (with every proxy, request and reply that refers to it), the
+/// connection is closed as by [`close`](Self::close), without waiting.
+#[derive(Clone)]
+pub struct Channel {
+    shared: Arc<Shared>,
+    _handle: Arc<Handle>,
+}
+
+/// A channel that does not keep the connection open: for what the connection's own context
+/// holds, which would otherwise keep it alive forever.
+#[derive(Clone, Debug)]
+pub(crate) struct WeakChannel(Weak<Shared>);
+
+impl WeakChannel {
+    /// The channel, if the connection's state still exists.
+    pub(crate) fn upgrade(&self) -> Option<Channel> {
+        self.0.upgrade().map(Channel::from_shared)
+    }
+}
+
+/// Closes the connection when the last [`Channel`] handle goes away.
+struct Handle {
+    shared: Arc<Shared>,
+    /// False for the stand-in made after every users' handle was gone.
+    closes: bool,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if !self.closes {
+            return;
+        }
+        self.shared.shut(Error::Closed(Cow::Borrowed(
+            "every handle of the channel was dropped",
+        )));
+        if let Some((reader, _writer)) = lock(&self.shared.tasks).as_ref() {
+            reader.abort();
+        }
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("peer", &self.shared.peer)
+            .field("codec", &self.shared.scope.codec.kind())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// The state of one connection, shared by its handles and its two tasks.
+pub(crate) struct Shared {
+    scope: Scope,
+    max_frame_len: usize,
+    max_in_flight: usize,
+    max_queued: usize,
+    peer: String,
+    next_id: AtomicU64,
+    /// Requests of the peer received and not yet dropped (answered or not).
+    incoming: AtomicUsize,
+    pending: Pending,
+    out: Mutex<Outbox>,
+    /// The write half of the socket; locked only for one non-blocking write attempt at a time.
+    sock: Mutex<Option<writer::BoxWrite>>,
+    writer_wake: Notify,
+    handler: Option<Arc<dyn RequestHandler>>,
+    queue_tx: mpsc::UnboundedSender<IncomingRequest>,
+    queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<IncomingRequest>>,
+    closed: watch::Sender<Option<Error>>,
+    tasks: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+    handle: OnceLock<Weak<Handle>>,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("peer", &self.peer)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while a lock is held cannot leave these maps half-updated; carry on.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Channel {
+    /// Settings for a new channel: MsgPack, [`DEFAULT_MAX_FRAME_LEN`], [`DEFAULT_MAX_IN_FLIGHT`],
+    /// [`DEFAULT_MAX_QUEUED`].
+    pub fn builder() -> ChannelBuilder {
+        ChannelBuilder::default()
+    }
+
+    /// A handle for internal use (requests, replies, received proxies). It shares the users'
+    /// handle while any exists; after that the channel is closed already.
+    fn from_shared(shared: Arc<Shared>) -> Self {
+        let handle = shared
+            .handle
+            .get()
+            .and_then(Weak::upgrade)
+            .unwrap_or_else(|| {
+                Arc::new(Handle {
+                    shared: shared.clone(),
+                    closes: false,
+                })
+            });
+        Channel {
+            shared,
+            _handle: handle,
+        }
+    }
+
+    /// The codec of this channel.
+    pub fn codec(&self) -> &Codec {
+        &self.shared.scope.codec
+    }
+
+    /// The peer's address.
+    pub fn peer(&self) -> &str {
+        &self.shared.peer
+    }
+
+    /// Sends a request and returns the future of its reply.
+    ///
+    /// The request is queued before this returns, so requests go out in the order of the calls.
+    /// Dropping the future forgets the request: a reply that comes later is dropped.
+    ///
+    /// # Errors
+    /// [`Error::Encode`], [`Error::MessageTooLarge`] or [`Error::Overloaded`] when the request
+    /// cannot be queued (nothing was sent), or the reason the connection ended.
+    pub fn request<C: Serialize + ?Sized>(&self, content: &C) -> Result<ReplyFuture, Error> {
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let (rx, alone) = self.shared.pending.insert(id);
+        if let Err(e) = self.send_message(REQUEST, MsgId::Num(id), content, alone) {
+            // The id stays used, as in aiomas.
+            self.shared.pending.remove(id);
+            return Err(e);
+        }
+        Ok(ReplyFuture::new(id, rx, self.shared.clone()))
+    }
+
+    /// Decodes bytes of this channel's codec with service references bound to this channel.
+    pub(crate) fn decode_in_scope<T: serde::de::DeserializeOwned>(
+        &self,
+        bytes: &[u8],
+    ) -> Result<T, crate::wire::CodecError> {
+        let scope = &self.shared.scope;
+        scope.enter(|| scope.codec.decode_slice(bytes))
+    }
+
+    /// Runs `f` with this channel's codec scope (for conversions of dynamic values).
+    pub(crate) fn enter_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.shared.scope.enter(f)
+    }
+
+    /// Receives the next request from the peer, on a channel that serves nothing itself.
+    ///
+    /// Fails with the reason once the connection has ended and every queued request was taken.
+    /// On a channel of an RPC connection, whose requests go to its service, it waits until the
+    /// connection ends.
+    pub async fn recv(&self) -> Result<IncomingRequest, Error> {
+        let mut rx = self.shared.queue_rx.lock().await;
+        tokio::select! {
+            biased;
+            Some(req) = rx.recv() => Ok(req),
+            err = self.closed() => match rx.try_recv() {
+                Ok(req) => Ok(req),
+                Err(_) => Err(err),
+            },
+        }
+    }
+
+    /// Whether the connection has ended (or is closing).
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.borrow().is_some()
+    }
+
+    /// Waits until the connection has ended and returns why.
+    pub fn closed(&self) -> impl Future<Output = Error> + Send + 'static {
+        let mut rx = self.shared.closed.subscribe();
+        async move {
+            loop {
+                if let Some(e) = rx.borrow_and_update().clone() {
+                    return e;
+                }
+                if rx.changed().await.is_err() {
+                    return Error::Closed(Cow::Borrowed("connection closed"));
+                }
+            }
+        }
+    }
+
+    /// Closes the connection: flushes what is queued, shuts the socket down and waits for the
+    /// channel's tasks. Pending requests fail with [`Error::Closed`]; requests of the peer that
+    /// are still being handled are cancelled.
+    ///
+    /// A peer that does not read could hold the flush up forever: after [`CLOSE_FLUSH_TIMEOUT`]
+    /// what is left unsent is dropped and the socket is closed anyway.
+    pub async fn close(&self) {
+        self.shared
+            .shut(Error::Closed(Cow::Borrowed("connection closed")));
+        let tasks = lock(&self.shared.tasks).take();
+        if let Some((reader, mut writer)) = tasks {
+            if tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, &mut writer)
+                .await
+                .is_err()
+            {
+                tracing::warn!(peer = %self.shared.peer, "the peer did not read; closing without flushing");
+                writer.abort();
+                let _ = writer.await;
+                lock(&self.shared.sock).take();
+            }
+            reader.abort();
+            let _ = reader.await;
+        }
+    }
+
+    /// Handles one incoming payload on the caller's thread, exactly as the reader task would. For
+    /// benchmarks of dispatch without a socket.
+    ///
+    /// # Panics
+    /// If the request is handled asynchronously and does not finish on its first poll.
+    #[cfg(feature = "__bench")]
+    #[doc(hidden)]
+    pub fn __handle_payload(&self, payload: bytes::Bytes) {
+        reader::handle_one(&self.shared, payload);
+    }
+
+    /// Shows what is queued for the writer to `f`, then forgets it (keeping the buffer). For
+    /// benchmarks.
+    #[cfg(feature = "__bench")]
+    #[doc(hidden)]
+    pub fn __drain_outgoing<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        let mut out = lock(&self.shared.out);
+        let r = f(&out.buf);
+        out.buf.clear();
+        r
+    }
+}
+
+impl Shared {
+    /// Marks the channel closed with `err` (the first reason wins), fails every pending request,
+    /// and lets the writer flush and finish.
+    fn shut(&self, err: Error) {
+        self.close_outbox(&err);
+        self.pending.fail_all(&err);
+        self.closed.send_if_modified(|c| {
+            if c.is_none() {
+                *c = Some(err);
+                true
+            } else {
+                false
+            }
+        });
+    }
+}

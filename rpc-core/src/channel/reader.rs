@@ -1,0 +1,182 @@
+//! Reading: cut frames, match replies to our requests, hand the peer's requests on, and drive
+//! the asynchronous handlers of an RPC connection's service.
+
+use std::borrow::Cow;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::Poll;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::io::AsyncRead;
+
+use super::writer::IN_READER_BATCH;
+use super::{Channel, HandlerFuture, IncomingRequest, Reply, Shared};
+use crate::error::{CallError, Error};
+use crate::wire::codec::{MsgId, ERROR};
+use crate::wire::frame::FrameDecoder;
+use crate::wire::CodecError;
+
+/// Marks the current thread as dispatching a batch of `shared`'s frames while `f` runs, so that
+/// the replies made meanwhile are written once, afterwards.
+fn in_batch<R>(shared: &Shared, f: impl FnOnce() -> R) -> R {
+    let me = shared as *const Shared as usize;
+    let prev = IN_READER_BATCH.with(|b| b.replace(me));
+    let r = f();
+    IN_READER_BATCH.with(|b| b.set(prev));
+    r
+}
+
+/// The reader task. It owns `shared`, and with it the request handler, so the handlers'
+/// futures may borrow the service for as long as they run; they are dropped (cancelled) when
+/// the connection ends.
+pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
+    let shared: &Shared = &owner;
+    let mut decoder = FrameDecoder::new(shared.max_frame_len);
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
+    let err = loop {
+        let res = in_batch(shared, || loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(frame)) => {
+                    if let Some(fut) = shared.dispatch(&owner, frame) {
+                        running.push(fut);
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        });
+        // The replies of the whole batch go out in one write.
+        shared.write_now();
+        if let Err(e) = res {
+            let e = Error::from_frame(e);
+            tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
+            shared.shut(e);
+            return;
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(64 * 1024);
+        }
+        // Wait for bytes, driving the handlers meanwhile.
+        let read = poll_fn(|cx| {
+            if !running.is_empty() {
+                in_batch(shared, || {
+                    while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+                });
+                // What the handlers sent meanwhile (replies, and their own requests) goes out
+                // in one write.
+                shared.write_now();
+            }
+            tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf)
+        })
+        .await;
+        match read {
+            Ok(0) => {
+                break match decoder.decode_eof(&mut buf) {
+                    Err(e) => Error::from_frame(e),
+                    Ok(_) => Error::Closed(Cow::Borrowed("the peer closed the connection")),
+                };
+            }
+            Ok(_) => {}
+            Err(e) => break e.into(),
+        }
+    };
+    tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
+    shared.shut(err);
+}
+
+impl Shared {
+    /// Handles one frame: a reply goes to its waiter, a request to the handler (which may
+    /// return a future that answers it later) or to the queue of [`Channel::recv`].
+    fn dispatch<'a>(&'a self, owner: &Arc<Shared>, payload: Bytes) -> Option<HandlerFuture<'a>> {
+        let codec = &self.scope.codec;
+        // With a handler (an RPC service), requests are checked as they are taken apart.
+        let msg = match codec.parse_message_lazily(&payload, self.handler.is_none()) {
+            Ok(msg) => msg,
+            Err(e) => {
+                self.reject(owner, &payload, e);
+                return None;
+            }
+        };
+        match msg.kind {
+            0 => {
+                let in_flight = self.incoming.fetch_add(1, Ordering::Relaxed) + 1;
+                let req = IncomingRequest {
+                    channel: Channel::from_shared(owner.clone()),
+                    id: msg.id,
+                    content: msg.content,
+                    payload,
+                };
+                if in_flight > self.max_in_flight {
+                    let _ = req.fail(&CallError::new(
+                        "RuntimeError",
+                        format!(
+                            "too many requests in progress on this connection (the limit is {})",
+                            self.max_in_flight
+                        ),
+                    ));
+                    return None;
+                }
+                match &self.handler {
+                    Some(h) => h.handle(req),
+                    None => {
+                        let _ = self.queue_tx.send(req);
+                        None
+                    }
+                }
+            }
+            1 | 2 => {
+                match msg.id_num.and_then(|id| self.pending.take(id)) {
+                    Some(tx) => {
+                        let _ = tx.send(Ok(Reply {
+                            is_error: msg.kind == 2,
+                            payload,
+                            content: msg.content,
+                            channel: Channel::from_shared(owner.clone()),
+                        }));
+                    }
+                    None => tracing::warn!(
+                        peer = %self.peer,
+                        id = %String::from_utf8_lossy(&payload[msg.id.clone()]),
+                        "dropped a reply to an unknown request id"
+                    ),
+                }
+                None
+            }
+            other => {
+                tracing::warn!(peer = %self.peer, kind = other, "skipped a message of unknown type {other}");
+                None
+            }
+        }
+    }
+
+    /// Logs a payload that is not a valid message and answers it if it was a request.
+    fn reject(&self, owner: &Arc<Shared>, payload: &[u8], err: CodecError) {
+        tracing::warn!(peer = %self.peer, error = %err, "skipped an invalid message");
+        if let Some(id) = self.scope.codec.salvage_request_id(payload) {
+            let text = CallError::new("ValueError", format!("invalid request: {err}")).wire_text();
+            let chan = Channel::from_shared(owner.clone());
+            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &text, false) {
+                tracing::debug!(error = %e, "could not answer an invalid request");
+            }
+        }
+    }
+}
+
+/// Handles one payload as the reader would, on the caller's thread (the benchmark hook).
+#[cfg(feature = "__bench")]
+pub(super) fn handle_one(owner: &Arc<Shared>, payload: Bytes) {
+    let shared: &Shared = owner;
+    in_batch(shared, || {
+        if let Some(mut fut) = shared.dispatch(owner, payload) {
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(
+                fut.as_mut().poll(&mut cx).is_ready(),
+                "__handle_payload drives handlers that finish on their first poll only"
+            );
+        }
+    });
+}

@@ -1,0 +1,240 @@
+//! Writing: senders encode their frames straight into one shared buffer, and one write takes
+//! everything queued since the last.
+//!
+//! A sender that finds the socket idle writes at once from its own thread when nothing else is
+//! likely to follow (one call in flight); otherwise it wakes the writer task, which lets the
+//! other ready tasks queue theirs and sends the whole burst in one `write`. The reader sends the
+//! replies of a whole read batch in one write too ([`IN_READER_BATCH`]).
+
+use std::borrow::Cow;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use serde::Serialize;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::{lock, Channel, Shared};
+use crate::error::Error;
+use crate::wire::codec::{MsgId, REQUEST};
+use crate::wire::{frame, CodecError};
+
+pub(super) type BoxWrite = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// Frames waiting to be written.
+#[derive(Default)]
+pub(super) struct Outbox {
+    /// Frames waiting to be written, in order.
+    pub(super) buf: BytesMut,
+    /// Whether somebody (the writer task or a sender writing directly) owns the socket now.
+    writing: bool,
+    closed: Option<Error>,
+}
+
+/// How many rounds a sender that found the socket idle writes on behalf of the others before it
+/// hands the rest to the writer task.
+const DIRECT_ROUNDS: usize = 4;
+
+thread_local! {
+    /// The channel whose reader is dispatching a batch of frames on this thread: its replies are
+    /// queued and written once, when the batch is done.
+    pub(super) static IN_READER_BATCH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Channel {
+    /// Encodes a message into the outgoing buffer and wakes the writer.
+    pub(crate) fn send_message<C: Serialize + ?Sized>(
+        &self,
+        kind: u8,
+        id: MsgId<'_>,
+        content: &C,
+        direct: bool,
+    ) -> Result<(), Error> {
+        let shared = &*self.shared;
+        let mut out = lock(&shared.out);
+        if let Some(e) = &out.closed {
+            return Err(e.clone());
+        }
+        let start = frame::begin_frame(&mut out.buf);
+        if let Err(e) = shared.scope.enter(|| {
+            shared
+                .scope
+                .codec
+                .write_message(&mut out.buf, kind, id, content)
+        }) {
+            out.buf.truncate(start);
+            return Err(Error::Encode(e));
+        }
+        if let Err(e) = frame::finish_frame(&mut out.buf, start, shared.max_frame_len) {
+            return Err(match e {
+                CodecError::FrameTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
+                other => Error::Encode(other),
+            });
+        }
+        if out.buf.len() > shared.max_queued {
+            let queued = out.buf.len();
+            out.buf.truncate(start);
+            drop(out);
+            let err = Error::Overloaded {
+                queued,
+                limit: shared.max_queued,
+            };
+            if kind != REQUEST {
+                // Replies pile up: the peer asks without reading the answers.
+                tracing::warn!(peer = %shared.peer, error = %err, "closing the connection");
+                shared.shut(Error::Closed(Cow::Owned(format!(
+                    "closed by this side: {err}"
+                ))));
+            }
+            return Err(err);
+        }
+        let idle = start == 0 && !out.writing;
+        drop(out);
+        if idle && IN_READER_BATCH.with(|b| b.get()) != Arc::as_ptr(&self.shared) as usize {
+            if direct {
+                shared.write_now();
+            } else {
+                shared.writer_wake.notify_one();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// Writes what is queued from the calling thread, without waiting: the fast path when the
+    /// socket is idle, which saves waking the writer task. Frames that others queue meanwhile go
+    /// out in the next round; what cannot be written at once is left to the writer task.
+    pub(super) fn write_now(&self) {
+        for _ in 0..DIRECT_ROUNDS {
+            let mut batch = {
+                let mut out = lock(&self.out);
+                if out.writing || out.buf.is_empty() {
+                    return;
+                }
+                out.writing = true;
+                std::mem::take(&mut out.buf)
+            };
+            let written = match self.try_write(&batch) {
+                Ok(n) => n,
+                Err(e) => {
+                    lock(&self.out).writing = false;
+                    self.shut(e.into());
+                    return;
+                }
+            };
+            let mut out = lock(&self.out);
+            out.writing = false;
+            if written < batch.len() {
+                // The socket is full: the rest goes first, and the writer task waits for room.
+                let mut rest = batch.split_off(written);
+                rest.extend_from_slice(&out.buf);
+                out.buf = rest;
+                break;
+            }
+            if out.buf.is_empty() {
+                batch.clear();
+                out.buf = batch;
+                if out.closed.is_none() {
+                    return;
+                }
+                break;
+            }
+        }
+        self.writer_wake.notify_one();
+    }
+
+    /// Writes as much of `bytes` as the socket takes without blocking.
+    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut sock = lock(&self.sock);
+        let Some(w) = sock.as_mut() else {
+            return Ok(0);
+        };
+        let mut off = 0;
+        while off < bytes.len() {
+            match w.as_mut().poll_write(&mut cx, &bytes[off..]) {
+                Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => off += n,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        Ok(off)
+    }
+
+    /// Refuses further frames with `err` (the first reason wins) and lets the writer flush what
+    /// is queued and finish.
+    pub(super) fn close_outbox(&self, err: &Error) {
+        {
+            let mut out = lock(&self.out);
+            if out.closed.is_none() {
+                out.closed = Some(err.clone());
+            }
+        }
+        self.writer_wake.notify_one();
+    }
+}
+
+/// The writer task: writes what is queued, in bursts, until the channel is closed and flushed.
+pub(super) async fn writer_loop(shared: Arc<Shared>) {
+    loop {
+        let batch = {
+            let mut out = lock(&shared.out);
+            if out.writing || out.buf.is_empty() {
+                if out.closed.is_some() && !out.writing {
+                    break;
+                }
+                None
+            } else {
+                out.writing = true;
+                Some(std::mem::take(&mut out.buf))
+            }
+        };
+        let Some(mut batch) = batch else {
+            shared.writer_wake.notified().await;
+            // Woken by the first frame of a burst: let the tasks that are ready to run now (the
+            // callers that a batch of replies just woke) queue theirs too, then write them all
+            // at once. Without this the writer often runs right after each caller and sends
+            // every frame with its own syscall.
+            tokio::task::yield_now().await;
+            continue;
+        };
+        let mut off = 0;
+        let res = std::future::poll_fn(|cx| {
+            let mut sock = lock(&shared.sock);
+            let Some(w) = sock.as_mut() else {
+                return Poll::Ready(Ok(()));
+            };
+            while off < batch.len() {
+                match w.as_mut().poll_write(cx, &batch[off..]) {
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
+                    }
+                    Poll::Ready(Ok(n)) => off += n,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await;
+        let mut out = lock(&shared.out);
+        out.writing = false;
+        if let Err(e) = res {
+            drop(out);
+            shared.shut(e.into());
+            break;
+        }
+        // Keep a moderate buffer for the next batch; let a huge one go.
+        if out.buf.is_empty() && batch.capacity() <= 1024 * 1024 {
+            batch.clear();
+            out.buf = batch;
+        }
+    }
+    let sock = lock(&shared.sock).take();
+    if let Some(mut w) = sock {
+        let _ = w.shutdown().await;
+    }
+}

@@ -1,0 +1,12 @@
+//! Connections over the network: addresses ([`Addr`]), the calling side ([`Connection`],
+//! [`open_connection`]) and the serving side ([`Server`], [`start_server`]). The top layer.
+
+mod addr;
+mod connection;
+mod server;
+mod transport;
+
+pub use addr::{Addr, ToAddr};
+pub use connection::{open_connection, Connection, ConnectionBuilder};
+pub use server::{start_server, Server, ServerBuilder};
+pub use transport::{BoxStream, Stream};

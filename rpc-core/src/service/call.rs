@@ -1,0 +1,177 @@
+//! One call of an exposed function ([`Call`]), how it goes on ([`Outcome`]), and what a method
+//! can know of it ([`CallContext`]).
+
+use std::fmt;
+use std::future::Future;
+
+use serde::Serialize;
+
+use super::Router;
+use crate::channel::{Channel, HandlerFuture, IncomingRequest, ReplyTo};
+use crate::error::{CallError, Error};
+use crate::rpc::Proxy;
+use crate::wire::codec::RawCall;
+
+/// One call of an exposed function: its arguments, still encoded, and the request to answer.
+///
+/// A hand-written [`Service`](super::Service) passes it on to the service it wraps; generated
+/// code and [`ServiceDict`](super::ServiceDict) take it apart.
+pub struct Call<'c> {
+    pub(crate) raw: &'c RawCall<'c>,
+    pub(crate) request: &'c IncomingRequest,
+    pub(crate) root: &'c Router,
+    pub(crate) node_path: &'c str,
+}
+
+impl fmt::Debug for Call<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Call")
+            .field("path", &self.raw.path)
+            .field("peer", &self.peer())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Call<'_> {
+    /// The path of the call, as it came (`"sub/mul"`).
+    pub fn path(&self) -> &str {
+        &self.raw.path
+    }
+
+    /// The caller's address.
+    pub fn peer(&self) -> &str {
+        self.request.channel().peer()
+    }
+
+    /// The context of this call: the connection it came on and the router it reached.
+    pub fn context(&self) -> CallContext {
+        CallContext {
+            channel: self.request.channel().clone(),
+            router: self.root.at(self.node_path),
+        }
+    }
+
+    /// The connection's channel.
+    pub(crate) fn channel(&self) -> &Channel {
+        self.request.channel()
+    }
+
+    /// Answers with `value`, or with a `SerializationError` if it cannot be encoded.
+    pub(crate) fn ok<T: Serialize + ?Sized>(self, value: &T) -> Outcome<'static> {
+        answer_ok(self.request.reply(value), |e| self.request.fail(e));
+        Outcome::done()
+    }
+
+    /// Answers with an error reply.
+    pub(crate) fn err(self, error: &CallError) -> Outcome<'static> {
+        if let Err(e) = self.request.fail(error) {
+            tracing::debug!(error = %e, "could not send an error reply");
+        }
+        Outcome::done()
+    }
+
+    /// An owned handle that answers this call from an asynchronous method's future.
+    pub(crate) fn reply_to(&self) -> Responder {
+        Responder(self.request.reply_to())
+    }
+}
+
+/// Answers a call from an asynchronous method's future.
+#[derive(Debug)]
+pub struct Responder(ReplyTo);
+
+impl Responder {
+    /// Answers with `value`, or with a `SerializationError` if it cannot be encoded.
+    pub fn ok<T: Serialize + ?Sized>(&self, value: &T) {
+        answer_ok(self.0.reply(value), |e| self.0.fail(e));
+    }
+
+    /// Answers with an error reply.
+    pub fn err(&self, error: &CallError) {
+        if let Err(e) = self.0.fail(error) {
+            tracing::debug!(error = %e, "could not send an error reply");
+        }
+    }
+}
+
+/// After trying to send a result: a value that could not be encoded is answered with an error
+/// that says why, so the caller never waits for nothing.
+fn answer_ok(sent: Result<(), Error>, fail: impl FnOnce(&CallError) -> Result<(), Error>) {
+    match sent {
+        Ok(()) => {}
+        Err(Error::Encode(e)) => {
+            let _ = fail(&CallError::new(
+                "SerializationError",
+                format!("cannot encode the result: {e}"),
+            ));
+        }
+        Err(e @ Error::MessageTooLarge { .. }) => {
+            let _ = fail(&CallError::new(
+                "SerializationError",
+                format!("cannot send the result: {e}"),
+            ));
+        }
+        Err(e) => tracing::debug!(error = %e, "could not send a reply"),
+    }
+}
+
+/// How a call goes on: answered already, or answered by a future that the connection drives.
+#[must_use]
+pub struct Outcome<'s>(pub(crate) Option<HandlerFuture<'s>>);
+
+impl<'s> Outcome<'s> {
+    /// The call has been answered.
+    pub(crate) fn done() -> Self {
+        Outcome(None)
+    }
+
+    /// The call will be answered by `fut` (which may borrow the service).
+    pub(crate) fn pending(fut: impl Future<Output = ()> + Send + 's) -> Self {
+        Outcome(Some(Box::pin(fut)))
+    }
+
+    /// Whether the call goes on asynchronously.
+    pub fn is_pending(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Debug for Outcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.is_pending() {
+            "Outcome::Pending"
+        } else {
+            "Outcome::Done"
+        })
+    }
+}
+
+/// The connection a call came on and the router it reached: inject it into an exposed method
+/// with `#[context]` to call the caller back.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    channel: Channel,
+    router: Router,
+}
+
+impl CallContext {
+    /// The root proxy of the caller's service (for calls back over the same connection).
+    pub fn remote(&self) -> Proxy {
+        Proxy::new(self.channel.clone(), "")
+    }
+
+    /// The connection's channel.
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// The caller's address.
+    pub fn peer(&self) -> &str {
+        self.channel.peer()
+    }
+
+    /// The router of the service that is being called (its path, parent, ...).
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+}

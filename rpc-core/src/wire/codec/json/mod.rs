@@ -1,0 +1,412 @@
+//! The JSON codec, byte-compatible with `aiomas.codecs.JSON` (Python's `json.dumps`).
+//!
+//! `json.dumps` writes `", "` between items and `": "` after keys, escapes every character
+//! outside printable ASCII as `\uXXXX` (`ensure_ascii=True`; surrogate pairs above U+FFFF), and
+//! writes floats as Python's `repr` does (`1e+16`, `1.5e-05`, `NaN`, `Infinity`). [`PyFormatter`]
+//! makes serde_json write the same bytes. Bytes cannot be sent, as in aiomas.
+//!
+//! Reading goes through one reader (`read.rs`) with Python's rules, for cutting messages and
+//! for decoding alike: `NaN`, `Infinity` and `-Infinity` are numbers, a float is rounded to the
+//! nearest double (`1e400` is infinity), integers keep every digit up to 128 bits and are refused
+//! beyond, and nesting is bounded by the codec's depth limit.
+
+mod read;
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+use std::ops::Range;
+
+use bytes::{BufMut, BytesMut};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::ser::{CharEscape, Formatter};
+
+use super::{CodecError, Format, MsgId, RawCall, RawMessage};
+use read::ReadError;
+
+type Result<T> = std::result::Result<T, CodecError>;
+
+/// A serde_json [`Formatter`] that writes what Python's `json.dumps` writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PyFormatter;
+
+/// The marker of the I/O error that [`PyFormatter`] raises for bytes.
+const BYTES_MARKER: &str = "rpc-core: bytes in JSON";
+
+impl Formatter for PyFormatter {
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        w.write_all(python_float_repr(value).as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
+        self.write_f64(w, f64::from(value))
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // Python escapes everything outside ' '..='~'; serde_json already escaped what is below ' '.
+        let plain = |c: char| c.is_ascii() && c != '\x7f';
+        if fragment.chars().all(plain) {
+            return w.write_all(fragment.as_bytes());
+        }
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if plain(c) {
+                continue;
+            }
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(w, "\\u{unit:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        let s: &[u8] = match escape {
+            CharEscape::Quote => b"\\\"",
+            CharEscape::ReverseSolidus => b"\\\\",
+            CharEscape::Solidus => b"/",
+            CharEscape::Backspace => b"\\b",
+            CharEscape::FormFeed => b"\\f",
+            CharEscape::LineFeed => b"\\n",
+            CharEscape::CarriageReturn => b"\\r",
+            CharEscape::Tab => b"\\t",
+            CharEscape::AsciiControl(byte) => return write!(w, "\\u{byte:04x}"),
+        };
+        w.write_all(s)
+    }
+
+    fn write_byte_array<W: ?Sized + Write>(&mut self, _w: &mut W, _value: &[u8]) -> io::Result<()> {
+        Err(io::Error::other(BYTES_MARKER))
+    }
+}
+
+/// Formats a float as Python's `repr` (and so `json.dumps`) does.
+pub(crate) fn python_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest digits that round-trip, as Python's repr does.
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
+    let exp: i32 = exp.parse().expect("`{:e}` writes a decimal exponent");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..16).contains(&exp) {
+        let n = digits.len() as i32;
+        if exp >= 0 {
+            let int_len = exp + 1;
+            if n <= int_len {
+                format!("{sign}{digits}{}.0", "0".repeat((int_len - n) as usize))
+            } else {
+                let (a, b) = digits.split_at(int_len as usize);
+                format!("{sign}{a}.{b}")
+            }
+        } else {
+            format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+        }
+    } else {
+        let (a, b) = digits.split_at(1);
+        let frac = if b.is_empty() {
+            String::new()
+        } else {
+            format!(".{b}")
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{a}{frac}e{esign}{:02}", exp.abs())
+    }
+}
+
+fn encode_error(e: serde_json::Error) -> CodecError {
+    if e.to_string().contains(BYTES_MARKER) {
+        CodecError::BytesInJson
+    } else {
+        CodecError::Encode(e.to_string())
+    }
+}
+
+/// Serializes `value` at the end of `buf` as `json.dumps` would.
+fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(buf.writer(), PyFormatter);
+    value.serialize(&mut ser).map_err(encode_error)
+}
+
+/// Writes `[type, id, content]`.
+fn write_message<C: Serialize + ?Sized>(
+    buf: &mut BytesMut,
+    kind: u8,
+    id: MsgId<'_>,
+    content: &C,
+) -> Result<()> {
+    buf.put_u8(b'[');
+    buf.put_u8(b'0' + kind);
+    buf.extend_from_slice(b", ");
+    match id {
+        MsgId::Num(n) => buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+        MsgId::Raw(raw) => buf.extend_from_slice(raw),
+    }
+    buf.extend_from_slice(b", ");
+    encode_into(buf, content)?;
+    buf.put_u8(b']');
+    Ok(())
+}
+
+fn read_error(e: ReadError) -> CodecError {
+    match e {
+        ReadError::TooDeep { limit } => CodecError::TooDeep { limit },
+        ReadError::Syntax(m) => CodecError::Decode(m),
+    }
+}
+
+/// An invalid message: `what` the reader said was wrong.
+fn invalid(e: ReadError) -> CodecError {
+    match e {
+        ReadError::TooDeep { limit } => CodecError::TooDeep { limit },
+        ReadError::Syntax(m) => CodecError::InvalidMessage(m),
+    }
+}
+
+/// The array at `pos`, cut into its elements, with nothing but whitespace after it up to `end`.
+fn whole_array(
+    buf: &[u8],
+    pos: usize,
+    end: usize,
+    max_depth: usize,
+    what: &str,
+) -> Result<Vec<(usize, usize)>> {
+    if read::kind_at(buf, pos) != "array" {
+        return Err(CodecError::InvalidMessage(format!(
+            "expected {what}, got {}",
+            read::kind_at(buf, pos)
+        )));
+    }
+    let (items, after) = read::array_items(&buf[..end], pos, max_depth).map_err(invalid)?;
+    if let Some(extra) = buf[after..end].iter().position(|b| !b" \t\n\r".contains(b)) {
+        return Err(CodecError::InvalidMessage(format!(
+            "trailing characters after the message at byte {}",
+            after + extra
+        )));
+    }
+    Ok(items)
+}
+
+/// Cuts a message into `[type, id, content]`, checking every part.
+fn parse_message(buf: &[u8], max_depth: usize) -> Result<RawMessage> {
+    let items = whole_array(buf, 0, buf.len(), max_depth, "an array [type, id, content]")?;
+    let [kind, id, content] = items[..] else {
+        return Err(CodecError::InvalidMessage(format!(
+            "expected an array of 3 elements [type, id, content], got {} elements",
+            items.len()
+        )));
+    };
+    let kind: i64 = read::from_slice(&buf[kind.0..kind.1], max_depth).map_err(|_| {
+        CodecError::InvalidMessage(format!(
+            "message type must be an int, got {}",
+            read::kind_at(buf, kind.0)
+        ))
+    })?;
+    Ok(RawMessage {
+        kind,
+        id: id.0..id.1,
+        id_num: read::from_slice::<u64>(&buf[id.0..id.1], max_depth).ok(),
+        content: content.0..content.1,
+    })
+}
+
+/// Cuts a request's content into `[path, args, kwargs]`.
+fn split_request(buf: &[u8], content: Range<usize>, max_depth: usize) -> Result<RawCall<'_>> {
+    let err = |m: String| CodecError::InvalidMessage(m);
+    let parts = whole_array(
+        buf,
+        content.start,
+        content.end,
+        max_depth,
+        "request content [path, args, kwargs]",
+    )
+    .map_err(|e| match e {
+        CodecError::InvalidMessage(m) if m.starts_with("expected") => err(format!(
+            "request content must be [path, args, kwargs], got {}",
+            read::kind_at(buf, content.start)
+        )),
+        other => other,
+    })?;
+    let [path, args, kwargs] = parts[..] else {
+        return Err(err(format!(
+            "request content must be [path, args, kwargs], got an array of {} elements",
+            parts.len()
+        )));
+    };
+    if read::kind_at(buf, path.0) != "str" {
+        return Err(err(format!(
+            "request path must be a str, got {}",
+            read::kind_at(buf, path.0)
+        )));
+    }
+    let (path, _) = read::string_at(buf, path.0).map_err(invalid)?;
+    if read::kind_at(buf, args.0) != "array" {
+        return Err(err(format!(
+            "request args must be an array, got {}",
+            read::kind_at(buf, args.0)
+        )));
+    }
+    let (arg_ranges, _) = read::array_items(&buf[..args.1], args.0, max_depth).map_err(invalid)?;
+    if read::kind_at(buf, kwargs.0) != "map" {
+        return Err(err(format!(
+            "request kwargs must be a map, got {}",
+            read::kind_at(buf, kwargs.0)
+        )));
+    }
+    let (entries, _) =
+        read::object_entries(&buf[..kwargs.1], kwargs.0, max_depth).map_err(invalid)?;
+    let mut list = super::ArgList::new();
+    for (s, e) in arg_ranges {
+        list.push(&buf[s..e]);
+    }
+    Ok(RawCall {
+        path,
+        args: list,
+        kwargs: entries
+            .into_iter()
+            .map(|(k, (s, e))| (k, &buf[s..e]))
+            .collect(),
+    })
+}
+
+/// Deserializes a `T` from the bytes of one value, with Python's rules.
+fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+    read::from_slice(bytes, max_depth).map_err(read_error)
+}
+
+/// The JSON format (`aiomas.codecs.JSON`, Python's `json`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Json;
+
+impl Format for Json {
+    const NIL: &'static [u8] = b"null";
+
+    fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
+        encode_into(buf, value)
+    }
+
+    fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+        decode(bytes, max_depth)
+    }
+
+    fn decode_whole<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+        decode(bytes, max_depth)
+    }
+
+    fn write_message<C: Serialize + ?Sized>(
+        buf: &mut BytesMut,
+        kind: u8,
+        id: MsgId<'_>,
+        content: &C,
+    ) -> Result<()> {
+        write_message(buf, kind, id, content)
+    }
+
+    fn parse_message(payload: &[u8], max_depth: usize, _check_content: bool) -> Result<RawMessage> {
+        // Cutting a JSON message reads every byte of it anyway: the content is always checked.
+        parse_message(payload, max_depth)
+    }
+
+    fn check_content(_payload: &[u8], _msg: &RawMessage, _max_depth: usize) -> Result<()> {
+        Ok(())
+    }
+
+    fn split_request(
+        payload: &[u8],
+        content: Range<usize>,
+        max_depth: usize,
+    ) -> Result<RawCall<'_>> {
+        split_request(payload, content, max_depth)
+    }
+
+    fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>> {
+        // `[0, id, ...anything`: read as far as the id.
+        let ws = |mut p: usize| {
+            while payload.get(p).is_some_and(|b| b" \t\n\r".contains(b)) {
+                p += 1;
+            }
+            p
+        };
+        let open = ws(0);
+        if payload.get(open) != Some(&b'[') {
+            return None;
+        }
+        let (start, end) = read::skip_value(payload, open + 1, 8).ok()?;
+        if &payload[start..end] != b"0" {
+            return None;
+        }
+        let comma = ws(end);
+        if payload.get(comma) != Some(&b',') {
+            return None;
+        }
+        let (start, end) = read::skip_value(payload, comma + 1, 8).ok()?;
+        Some(start..end)
+    }
+
+    fn write_array(buf: &mut BytesMut, items: &[&[u8]]) {
+        buf.put_u8(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                buf.extend_from_slice(b", ");
+            }
+            buf.extend_from_slice(item);
+        }
+        buf.put_u8(b']');
+    }
+
+    fn write_map(buf: &mut BytesMut, items: &[(Cow<'_, str>, &[u8])]) {
+        buf.put_u8(b'{');
+        for (i, (k, v)) in items.iter().enumerate() {
+            if i > 0 {
+                buf.extend_from_slice(b", ");
+            }
+            encode_into(buf, k.as_ref()).expect("a str always encodes as JSON");
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(v);
+        }
+        buf.put_u8(b'}');
+    }
+}
