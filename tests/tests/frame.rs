@@ -171,3 +171,17 @@ fn default_limit_is_documented_value() {
         16 * 1024 * 1024
     );
 }
+
+#[test]
+fn a_header_alone_reserves_nothing_for_the_announced_length() {
+    // [1, 0, 0, 0] announces 16 MiB, exactly the default limit; then one byte arrives.
+    let mut dec = FrameDecoder::default();
+    let mut buf = BytesMut::with_capacity(64);
+    buf.extend_from_slice(&[1, 0, 0, 0, b'x']);
+    assert!(dec.decode(&mut buf).unwrap().is_none());
+    assert!(
+        buf.capacity() < 4096,
+        "a header reserved {} bytes before the payload arrived",
+        buf.capacity()
+    );
+}

@@ -11,7 +11,9 @@
 //!
 //! aiomas never checks the length it reads; a header of `0xFFFFFFFF` makes it wait forever. This
 //! decoder checks it against a maximum ([`DEFAULT_MAX_FRAME_LEN`] unless configured) *before* it
-//! reserves any memory, and a frame over the maximum is an error that ends the connection.
+//! reserves any memory, and a frame over the maximum is an error that ends the connection. Even
+//! a length within the maximum reserves nothing by itself: the reader's buffer grows with the
+//! bytes that actually arrive.
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -70,10 +72,10 @@ impl FrameDecoder {
                 limit: self.max_len,
             });
         }
-        let needed = HEADER_LEN + len;
-        if src.len() < needed {
-            // The length is trusted only now that it passed the check above.
-            src.reserve(needed - src.len());
+        if src.len() < HEADER_LEN + len {
+            // Nothing is reserved for the announced length: the buffer grows with the bytes
+            // that actually arrive, so a header alone costs a peer nothing to send and us
+            // nothing to keep.
             return Ok(None);
         }
         src.advance(HEADER_LEN);
