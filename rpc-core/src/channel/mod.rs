@@ -38,7 +38,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use serde::Serialize;
@@ -215,6 +215,7 @@ impl ChannelBuilder {
             max_queued: self.max_queued,
             peer: self.peer,
             next_id: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
             incoming: AtomicUsize::new(0),
             pending: Pending::default(),
             out: Mutex::new(Outbox::default()),
@@ -304,6 +305,8 @@ pub(crate) struct Shared {
     max_queued: usize,
     peer: String,
     next_id: AtomicU64,
+    /// Set when the channel is shut: the reader takes no further frame of the peer.
+    stopping: AtomicBool,
     /// Requests of the peer received and not yet dropped (answered or not).
     incoming: AtomicUsize,
     pending: Pending,
@@ -448,16 +451,9 @@ impl Channel {
         self.shared
             .shut(Error::Closed(Cow::Borrowed("connection closed")));
         let tasks = lock(&self.shared.tasks).take();
-        if let Some((reader, mut writer)) = tasks {
-            if tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, &mut writer)
-                .await
-                .is_err()
-            {
-                tracing::warn!(peer = %self.shared.peer, "the peer did not read; closing without flushing");
-                writer.abort();
-                let _ = writer.await;
-                lock(&self.shared.sock).take();
-            }
+        if let Some((reader, writer)) = tasks {
+            // The writer flushes within CLOSE_FLUSH_TIMEOUT, then closes the socket.
+            let _ = writer.await;
             reader.abort();
             let _ = reader.await;
         }
@@ -487,9 +483,23 @@ impl Channel {
 }
 
 impl Shared {
+    /// Ends the connection now, without flushing: for a peer that does not read. What is queued
+    /// is dropped, the peer's requests in progress are cancelled, and the socket is closed.
+    fn abort(&self, err: Error) {
+        tracing::warn!(peer = %self.peer, error = %err, "closing the connection at once");
+        self.shut(err);
+        lock(&self.out).buf = bytes::BytesMut::new();
+        if let Some((reader, writer)) = lock(&self.tasks).as_ref() {
+            reader.abort();
+            writer.abort();
+        }
+        drop(lock(&self.sock).take());
+    }
+
     /// Marks the channel closed with `err` (the first reason wins), fails every pending request,
     /// and lets the writer flush and finish.
     fn shut(&self, err: Error) {
+        self.stopping.store(true, Ordering::Relaxed);
         self.close_outbox(&err);
         self.pending.fail_all(&err);
         self.closed.send_if_modified(|c| {

@@ -39,6 +39,10 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
     let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
     let err = loop {
         let res = in_batch(shared, || loop {
+            if shared.stopping.load(Ordering::Relaxed) {
+                // Shut while this batch was being handled: the peer's other requests are not run.
+                break Ok(());
+            }
             match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => {
                     if let Some(fut) = shared.dispatch(&owner, frame) {
@@ -55,6 +59,10 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             let e = Error::from_frame(e);
             tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
             shared.shut(e);
+            return;
+        }
+        if shared.stopping.load(Ordering::Relaxed) {
+            // Closed meanwhile (by a handle, the writer, or an overload): read no further.
             return;
         }
         if buf.capacity() - buf.len() < 4096 {

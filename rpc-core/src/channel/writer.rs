@@ -14,8 +14,9 @@ use std::task::{Context, Poll};
 use bytes::BytesMut;
 use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 
-use super::{lock, Channel, Shared};
+use super::{lock, Channel, Shared, CLOSE_FLUSH_TIMEOUT};
 use crate::error::Error;
 use crate::wire::codec::{MsgId, REQUEST};
 use crate::wire::{frame, CodecError};
@@ -57,16 +58,22 @@ impl Channel {
             return Err(e.clone());
         }
         let start = frame::begin_frame(&mut out.buf);
+        // A `Serialize` impl may panic half-way: the frame is then taken out again as the panic
+        // unwinds, so that only whole frames are ever written.
+        let mut partial = Partial {
+            buf: Some(&mut out.buf),
+            start,
+        };
         if let Err(e) = shared.scope.enter(|| {
             shared
                 .scope
                 .codec
-                .write_message(&mut out.buf, kind, id, content)
+                .write_message(partial.buf(), kind, id, content)
         }) {
-            out.buf.truncate(start);
             return Err(Error::Encode(e));
         }
-        if let Err(e) = frame::finish_frame(&mut out.buf, start, shared.max_frame_len) {
+        let buf = partial.whole();
+        if let Err(e) = frame::finish_frame(buf, start, shared.max_frame_len) {
             return Err(match e {
                 CodecError::FrameTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
                 other => Error::Encode(other),
@@ -81,9 +88,9 @@ impl Channel {
                 limit: shared.max_queued,
             };
             if kind != REQUEST {
-                // Replies pile up: the peer asks without reading the answers.
-                tracing::warn!(peer = %shared.peer, error = %err, "closing the connection");
-                shared.shut(Error::Closed(Cow::Owned(format!(
+                // Replies pile up: the peer asks without reading the answers. Waiting for it to
+                // read would keep its socket and queue for as long as it likes.
+                shared.abort(Error::Closed(Cow::Owned(format!(
                     "closed by this side: {err}"
                 ))));
             }
@@ -99,6 +106,32 @@ impl Channel {
             }
         }
         Ok(())
+    }
+}
+
+/// A frame being encoded at the end of the outgoing buffer: dropped before [`whole`](Self::whole)
+/// (by an error or a panic), it removes what was written of it.
+struct Partial<'a> {
+    buf: Option<&'a mut BytesMut>,
+    start: usize,
+}
+
+impl<'a> Partial<'a> {
+    fn buf(&mut self) -> &mut BytesMut {
+        self.buf.as_deref_mut().expect("a partial frame is open")
+    }
+
+    /// The frame is whole: keep it.
+    fn whole(mut self) -> &'a mut BytesMut {
+        self.buf.take().expect("a partial frame is open")
+    }
+}
+
+impl Drop for Partial<'_> {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take() {
+            buf.truncate(self.start);
+        }
     }
 }
 
@@ -179,6 +212,7 @@ impl Shared {
 
 /// The writer task: writes what is queued, in bursts, until the channel is closed and flushed.
 pub(super) async fn writer_loop(shared: Arc<Shared>) {
+    let mut flush_deadline = None;
     loop {
         let batch = {
             let mut out = lock(&shared.out);
@@ -201,8 +235,16 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             tokio::task::yield_now().await;
             continue;
         };
+        // Once the channel is closed, what is queued gets CLOSE_FLUSH_TIMEOUT to go out: a peer
+        // that does not read cannot hold the socket and the queue forever.
+        let deadline = match lock(&shared.out).closed {
+            Some(_) => {
+                Some(*flush_deadline.get_or_insert_with(|| Instant::now() + CLOSE_FLUSH_TIMEOUT))
+            }
+            None => None,
+        };
         let mut off = 0;
-        let res = std::future::poll_fn(|cx| {
+        let write = std::future::poll_fn(|cx| {
             let mut sock = lock(&shared.sock);
             let Some(w) = sock.as_mut() else {
                 return Poll::Ready(Ok(()));
@@ -218,8 +260,17 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                 }
             }
             Poll::Ready(Ok(()))
-        })
-        .await;
+        });
+        let res = match deadline {
+            None => write.await,
+            Some(deadline) => match tokio::time::timeout_at(deadline, write).await {
+                Ok(res) => res,
+                Err(_) => {
+                    tracing::warn!(peer = %shared.peer, "the peer did not read; closing without flushing");
+                    break;
+                }
+            },
+        };
         let mut out = lock(&shared.out);
         out.writing = false;
         if let Err(e) = res {
