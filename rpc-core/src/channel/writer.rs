@@ -237,12 +237,9 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
         };
         // Once the channel is closed, what is queued gets CLOSE_FLUSH_TIMEOUT to go out: a peer
         // that does not read cannot hold the socket and the queue forever.
-        let deadline = match lock(&shared.out).closed {
-            Some(_) => {
-                Some(*flush_deadline.get_or_insert_with(|| Instant::now() + CLOSE_FLUSH_TIMEOUT))
-            }
-            None => None,
-        };
+        let closed = lock(&shared.out).closed.is_some();
+        let deadline = closed
+            .then(|| *flush_deadline.get_or_insert_with(|| Instant::now() + CLOSE_FLUSH_TIMEOUT));
         let mut off = 0;
         let write = std::future::poll_fn(|cx| {
             let mut sock = lock(&shared.sock);
