@@ -139,7 +139,8 @@ pub use crate::channel::{Channel, ChannelBuilder};
 pub use crate::error::{CallError, Error, RemoteError};
 pub use crate::net::{
     open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
-    ServerBuilder, Stream, ToAddr,
+    ServerBuilder, Stream, ToAddr, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_IN_FLIGHT_TOTAL,
 };
 pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
 pub use crate::service::{

@@ -189,3 +189,207 @@ async fn a_peer_that_asks_without_reading_is_cut_off_and_its_requests_stop_runni
     .await
     .expect("the peer reads to the end: the connection is closed");
 }
+
+/// Yields until `done` holds, at most `rounds` times; whether it came to hold.
+async fn eventually(rounds: usize, mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..rounds {
+        if done() {
+            return true;
+        }
+        tokio::task::yield_now().await;
+    }
+    done()
+}
+
+#[tokio::test]
+async fn a_quiet_connection_gives_back_the_buffers_a_large_message_grew() {
+    let service =
+        ServiceDict::new().function("echo", |c: DynCall| c.arg::<rpc_core::ByteBuf>(0, "data"));
+    let (x, y) = tokio::io::duplex(64 * 1024);
+    let server = Connection::builder()
+        .serve(Router::new(service))
+        .open(x, "client");
+    let client = Connection::builder().open(y, "server");
+    let big = rpc_core::ByteBuf::from(vec![9u8; 1 << 20]);
+    let back: rpc_core::ByteBuf = client.remote().get("echo").call((big,)).await.unwrap();
+    assert_eq!(back.len(), 1 << 20);
+    let held = || server.channel().buffer_capacity() + client.channel().buffer_capacity();
+    assert!(
+        eventually(10_000, || held() <= 32 * 1024).await,
+        "the two quiet ends still hold {} bytes of buffers",
+        held()
+    );
+    client.close().await;
+    server.close().await;
+}
+
+/// A service whose `wait` holds its call until released.
+fn gate(started: Arc<tokio::sync::Semaphore>, release: Arc<tokio::sync::Semaphore>) -> ServiceDict {
+    ServiceDict::new()
+        .function("add", |c: DynCall| {
+            Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+        })
+        .async_function("wait", move |_: DynCall| {
+            let (started, release) = (started.clone(), release.clone());
+            async move {
+                started.add_permits(1);
+                release.acquire().await.unwrap().forget();
+                Ok(1)
+            }
+        })
+}
+
+#[tokio::test]
+async fn requests_over_the_servers_limit_are_answered_with_an_error() {
+    let started = Arc::new(tokio::sync::Semaphore::new(0));
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let server = rpc_core::Server::builder(Router::new(gate(started.clone(), release.clone())))
+        .max_in_flight_total(2)
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let a = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    let b = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    let waits: Vec<_> = [&a, &b]
+        .into_iter()
+        .map(|c| {
+            let p = c.remote().get("wait");
+            tokio::spawn(async move { p.call::<i64>(()).await })
+        })
+        .collect();
+    started.acquire_many(2).await.unwrap().forget();
+    // Two calls in progress, one on each connection: a third is over the server's limit.
+    let err = a.remote().get("add").call::<i64>((1, 2)).await.unwrap_err();
+    let remote = err.remote().expect("an error reply");
+    assert_eq!(remote.kind(), "RuntimeError");
+    assert!(
+        remote
+            .message()
+            .contains("too many requests in progress on this server (the limit is 2)"),
+        "{remote}"
+    );
+    release.add_permits(2);
+    for w in waits {
+        assert_eq!(w.await.unwrap().unwrap(), 1);
+    }
+    assert_eq!(b.remote().get("add").call::<i64>((1, 2)).await.unwrap(), 3);
+    a.close().await;
+    b.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_over_the_servers_limit_are_closed() {
+    let server = rpc_core::Server::builder(Router::new(gate(
+        Arc::new(tokio::sync::Semaphore::new(0)),
+        Arc::new(tokio::sync::Semaphore::new(0)),
+    )))
+    .max_connections(2)
+    .backlog(16)
+    .bind("127.0.0.1:0")
+    .await
+    .unwrap();
+    let a = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    let b = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    for c in [&a, &b] {
+        assert_eq!(c.remote().get("add").call::<i64>((1, 1)).await.unwrap(), 2);
+    }
+    let c = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    let err = c.remote().get("add").call::<i64>((1, 1)).await.unwrap_err();
+    assert!(err.is_connection_reset(), "{err:?}");
+    // When one leaves, a newcomer is served again.
+    a.close().await;
+    let mut served = None;
+    for _ in 0..1000 {
+        let d = rpc_core::open_connection(server.local_addr())
+            .await
+            .unwrap();
+        if let Ok(n) = d.remote().get("add").call::<i64>((2, 2)).await {
+            served = Some(n);
+            d.close().await;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(served, Some(4));
+    b.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_with_a_backlog_serves_tcp_and_unix_sockets() {
+    let path = std::env::temp_dir().join(format!("rpc-core-backlog-{}.sock", std::process::id()));
+    for addr in ["127.0.0.1:0".to_owned(), format!("unix:{}", path.display())] {
+        let server = rpc_core::Server::builder(Router::new(gate(
+            Arc::new(tokio::sync::Semaphore::new(0)),
+            Arc::new(tokio::sync::Semaphore::new(0)),
+        )))
+        .backlog(1)
+        .bind(addr.as_str())
+        .await
+        .unwrap();
+        let conn = rpc_core::open_connection(server.local_addr())
+            .await
+            .unwrap();
+        assert_eq!(
+            conn.remote().get("add").call::<i64>((3, 4)).await.unwrap(),
+            7,
+            "{addr}"
+        );
+        conn.close().await;
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_connections_burst_does_not_hold_up_another_connection() {
+    // Every call of either connection takes a ticket: the order in which they ran.
+    let tickets = Arc::new(AtomicUsize::new(0));
+    let count = tickets.clone();
+    let service = ServiceDict::new().function("ticket", move |_: DynCall| {
+        Ok(count.fetch_add(1, Ordering::SeqCst))
+    });
+    let router = Router::new(service);
+    let (flood_ours, mut flood_peer) = tokio::io::duplex(1 << 22);
+    let (calm_ours, calm_peer) = tokio::io::duplex(1 << 16);
+    let flood = Connection::builder()
+        .serve(router.clone())
+        .open(flood_ours, "flood");
+    let calm_server = Connection::builder().serve(router).open(calm_ours, "calm");
+    let calm = Connection::builder().open(calm_peer, "server");
+    // 20 000 requests are waiting on one connection before anything runs...
+    let codec = rpc_core::Codec::msgpack();
+    let mut burst = Vec::new();
+    for id in 0..20_000u64 {
+        let msg = codec
+            .encode_message(
+                rpc_core::wire::codec::MessageKind::Request,
+                id,
+                &("ticket", [0i64; 0], rpc_core::NoKwargs),
+            )
+            .unwrap();
+        burst.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+        burst.extend_from_slice(&msg);
+    }
+    flood_peer.write_all(&burst).await.unwrap();
+    // ... and one on the other.
+    let ticket: usize = calm.remote().get("ticket").call(()).await.unwrap();
+    assert!(
+        ticket < 2_000,
+        "the calm connection's call ran after {ticket} calls of the flooding one"
+    );
+    drop(flood_peer);
+    flood.close().await;
+    calm.close().await;
+    calm_server.close().await;
+}

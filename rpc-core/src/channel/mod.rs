@@ -216,6 +216,7 @@ impl ChannelBuilder {
             peer: self.peer,
             next_id: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            read_capacity: AtomicUsize::new(0),
             incoming: AtomicUsize::new(0),
             pending: Pending::default(),
             out: Mutex::new(Outbox::default()),
@@ -307,6 +308,8 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     /// Set when the channel is shut: the reader takes no further frame of the peer.
     stopping: AtomicBool,
+    /// The capacity of the reader's buffer, as last changed.
+    read_capacity: AtomicUsize,
     /// Requests of the peer received and not yet dropped (answered or not).
     incoming: AtomicUsize,
     pending: Pending,
@@ -421,6 +424,12 @@ impl Channel {
         }
     }
 
+    /// The bytes this connection holds in its read and write buffers now (for watching memory).
+    /// Both grow with bursts and large messages and shrink back once the connection is quiet.
+    pub fn buffer_capacity(&self) -> usize {
+        self.shared.read_capacity.load(Ordering::Relaxed) + lock(&self.shared.out).buf.capacity()
+    }
+
     /// Whether the connection has ended (or is closing).
     pub fn is_closed(&self) -> bool {
         self.shared.closed.borrow().is_some()
@@ -483,6 +492,11 @@ impl Channel {
 }
 
 impl Shared {
+    /// Records the capacity of the reader's buffer, for [`Channel::buffer_capacity`].
+    fn note_read_capacity(&self, capacity: usize) {
+        self.read_capacity.store(capacity, Ordering::Relaxed);
+    }
+
     /// Ends the connection now, without flushing: for a peer that does not read. What is queued
     /// is dropped, the peer's requests in progress are cancelled, and the socket is closed.
     fn abort(&self, err: Error) {

@@ -29,44 +29,88 @@ fn in_batch<R>(shared: &Shared, f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// A fresh read buffer of the idle size (out of line: it is the rare path).
+#[cold]
+fn shrunk(shared: &Shared) -> BytesMut {
+    let buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
+    shared.note_read_capacity(buf.capacity());
+    buf
+}
+
+/// The reader task. It owns `shared`, and with it the request handler, so the handlers'
+/// futures may borrow the service for as long as they run; they are dropped (cancelled) when
+/// the connection ends.
+/// How many frames the reader handles before it lets the other tasks run: one connection's
+/// burst must not hold a thread for thousands of requests while other connections wait.
+const FRAMES_PER_TURN: usize = 256;
+
+/// The read buffer a connection keeps while it waits for bytes. It grows while bytes come
+/// faster than frames are handled, and shrinks back to this once everything read is handled,
+/// so that a burst or a large frame is not held on to by an idle connection.
+const IDLE_READ_CAPACITY: usize = 4 * 1024;
+
+/// How much the read buffer grows by when it runs out of room.
+const READ_GROWTH: usize = 64 * 1024;
+
 /// The reader task. It owns `shared`, and with it the request handler, so the handlers'
 /// futures may borrow the service for as long as they run; they are dropped (cancelled) when
 /// the connection ends.
 pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
     let shared: &Shared = &owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
+    shared.note_read_capacity(buf.capacity());
     let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
     let err = loop {
-        let res = in_batch(shared, || loop {
-            if shared.stopping.load(Ordering::Relaxed) {
-                // Shut while this batch was being handled: the peer's other requests are not run.
-                break Ok(());
-            }
-            match decoder.decode(&mut buf) {
-                Ok(Some(frame)) => {
-                    if let Some(fut) = shared.dispatch(&owner, frame) {
-                        running.push(fut);
-                    }
+        let res = in_batch(shared, || {
+            for _ in 0..FRAMES_PER_TURN {
+                if shared.stopping.load(Ordering::Relaxed) {
+                    // Shut while this batch was handled: the peer's other requests do not run.
+                    return Ok(false);
                 }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
+                match decoder.decode(&mut buf)? {
+                    Some(frame) => {
+                        if let Some(fut) = shared.dispatch(&owner, frame) {
+                            running.push(fut);
+                        }
+                    }
+                    None => return Ok(false),
+                }
             }
+            Ok(true)
         });
         // The replies of the whole batch go out in one write.
         shared.write_now();
-        if let Err(e) = res {
-            let e = Error::from_frame(e);
-            tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
-            shared.shut(e);
-            return;
-        }
+        let more = match res {
+            Ok(more) => more,
+            Err(e) => {
+                let e = Error::from_frame(e);
+                tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
+                shared.shut(e);
+                return;
+            }
+        };
         if shared.stopping.load(Ordering::Relaxed) {
             // Closed meanwhile (by a handle, the writer, or an overload): read no further.
             return;
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(64 * 1024);
+        if more {
+            // Frames are left in the buffer: let the other connections have a turn first.
+            tokio::task::yield_now().await;
+            continue;
+        }
+        if buf.capacity() - buf.len() < 1024 {
+            // Empty, the buffer is taken back from its start (its frames are gone): no
+            // allocation. Holding a partial frame, it grows.
+            buf.reserve(if buf.is_empty() {
+                IDLE_READ_CAPACITY
+            } else {
+                READ_GROWTH
+            });
+            shared.note_read_capacity(buf.capacity());
+        } else if buf.is_empty() && buf.capacity() > IDLE_READ_CAPACITY {
+            // All read is handled: give back what a burst or a large frame grew.
+            buf = shrunk(shared);
         }
         // Wait for bytes, driving the handlers meanwhile.
         let read = poll_fn(|cx| {

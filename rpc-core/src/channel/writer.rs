@@ -33,6 +33,9 @@ pub(super) struct Outbox {
     closed: Option<Error>,
 }
 
+/// The most capacity the outgoing buffer keeps between writes.
+const KEPT_WRITE_CAPACITY: usize = 4 * 1024;
+
 /// How many rounds a sender that found the socket idle writes on behalf of the others before it
 /// hands the rest to the writer task.
 const DIRECT_ROUNDS: usize = 4;
@@ -167,8 +170,10 @@ impl Shared {
                 break;
             }
             if out.buf.is_empty() {
-                batch.clear();
-                out.buf = batch;
+                if batch.capacity() <= KEPT_WRITE_CAPACITY {
+                    batch.clear();
+                    out.buf = batch;
+                }
                 if out.closed.is_none() {
                     return;
                 }
@@ -275,8 +280,9 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             shared.shut(e.into());
             break;
         }
-        // Keep a moderate buffer for the next batch; let a huge one go.
-        if out.buf.is_empty() && batch.capacity() <= 1024 * 1024 {
+        // Keep a small buffer for the next batch (a hundred replies fit); let a large one go, so
+        // that a quiet connection does not hold on to what a burst grew.
+        if out.buf.is_empty() && batch.capacity() <= KEPT_WRITE_CAPACITY {
             batch.clear();
             out.buf = batch;
         }

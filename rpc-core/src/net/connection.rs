@@ -16,7 +16,7 @@ use super::transport::{self, BoxStream, Stream, WrapStream};
 use crate::channel::{Channel, ChannelBuilder, HandlerFuture, IncomingRequest, RequestHandler};
 use crate::error::{CallError, Error};
 use crate::rpc::{ConnContext, LocalServices, Proxy, TypedProxy};
-use crate::service::dispatch::Serve;
+use crate::service::dispatch::{Budget, Serve};
 use crate::service::Router;
 use crate::wire::codec::Codec;
 
@@ -89,6 +89,8 @@ pub struct ConnectionBuilder {
     service: Option<Router>,
     retry_for: Option<Duration>,
     wrap: Option<WrapStream>,
+    /// Shared by the connections of one server: its limit of requests in progress.
+    budget: Option<Arc<Budget>>,
 }
 
 impl fmt::Debug for ConnectionBuilder {
@@ -141,6 +143,12 @@ impl ConnectionBuilder {
         S: Stream,
     {
         self.wrap = Some(WrapStream::new(wrap));
+        self
+    }
+
+    /// Shares one limit of `max` requests in progress among every connection started from here.
+    pub(super) fn budget(mut self, max: usize) -> Self {
+        self.budget = Some(Arc::new(Budget::new(max)));
         self
     }
 
@@ -198,7 +206,11 @@ impl ConnectionBuilder {
     {
         let tracker = TaskTracker::new();
         let handler: Arc<dyn RequestHandler> = match &self.service {
-            Some(router) => Arc::new(Serve::new(router.clone(), tracker.clone())),
+            Some(router) => Arc::new(Serve::new(
+                router.clone(),
+                tracker.clone(),
+                self.budget.clone(),
+            )),
             None => Arc::new(NoService),
         };
         let local = self

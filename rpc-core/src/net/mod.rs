@@ -8,5 +8,8 @@ mod transport;
 
 pub use addr::{Addr, ToAddr};
 pub use connection::{open_connection, Connection, ConnectionBuilder};
-pub use server::{start_server, Server, ServerBuilder};
+pub use server::{
+    start_server, Server, ServerBuilder, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_IN_FLIGHT_TOTAL,
+};
 pub use transport::{BoxStream, Stream};

@@ -7,13 +7,15 @@ use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::addr::{Addr, ToAddr};
 use super::connection::{channel_settings, Connection, ConnectionBuilder};
-use super::transport::{BoxStream, Listener, Stream};
+use super::transport::{BoxStream, Connected, Listener, Stream};
 #[allow(unused_imports)] // for the docs of the shared settings
 use crate::channel::ChannelBuilder;
 use crate::error::Error;
@@ -21,6 +23,18 @@ use crate::service::Router;
 use crate::wire::codec::Codec;
 
 type ConnectCallback = Arc<dyn Fn(Connection) + Send + Sync>;
+
+/// The default most connections a server keeps open at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+
+/// The default most requests in progress at once across all connections of a server.
+pub const DEFAULT_MAX_IN_FLIGHT_TOTAL: usize = 65_536;
+
+/// The default length of the queue of connections the system holds before they are accepted.
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// The shortest and the longest pause after a failed accept.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(1));
 
 /// Settings of a server: the service it serves, the channel settings of each connection, and a
 /// callback for each new connection. Made by [`Server::builder`].
@@ -39,6 +53,9 @@ type ConnectCallback = Arc<dyn Fn(Connection) + Send + Sync>;
 pub struct ServerBuilder {
     conn: ConnectionBuilder,
     on_connect: Option<ConnectCallback>,
+    max_connections: usize,
+    max_in_flight_total: usize,
+    backlog: u32,
 }
 
 impl fmt::Debug for ServerBuilder {
@@ -46,6 +63,9 @@ impl fmt::Debug for ServerBuilder {
         f.debug_struct("ServerBuilder")
             .field("conn", &self.conn)
             .field("on_connect", &self.on_connect.is_some())
+            .field("max_connections", &self.max_connections)
+            .field("max_in_flight_total", &self.max_in_flight_total)
+            .field("backlog", &self.backlog)
             .finish()
     }
 }
@@ -57,6 +77,31 @@ impl ServerBuilder {
     /// peer, or to keep the connection.
     pub fn on_connect(mut self, callback: impl Fn(Connection) + Send + Sync + 'static) -> Self {
         self.on_connect = Some(Arc::new(callback));
+        self
+    }
+
+    /// Sets the most connections open at once ([`DEFAULT_MAX_CONNECTIONS`] by default). A
+    /// connection over it is closed as soon as it is accepted (its peer's calls fail with a
+    /// closed connection), with a log line at most once a second.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Sets the most requests in progress at once across all connections
+    /// ([`DEFAULT_MAX_IN_FLIGHT_TOTAL`] by default). A request over it is answered at once with
+    /// `RuntimeError: too many requests in progress on this server...`; each connection also has
+    /// its own limit ([`max_in_flight`](Self::max_in_flight)).
+    pub fn max_in_flight_total(mut self, n: usize) -> Self {
+        self.max_in_flight_total = n.max(1);
+        self
+    }
+
+    /// Sets how many connections the system queues before they are accepted
+    /// ([`DEFAULT_BACKLOG`] by default; the system may cap it, e.g. Linux at
+    /// `net.core.somaxconn`).
+    pub fn backlog(mut self, n: u32) -> Self {
+        self.backlog = n.max(1);
         self
     }
 
@@ -84,18 +129,20 @@ impl ServerBuilder {
             addr: addr.to_string(),
             source: Arc::new(source),
         };
-        let listener = Listener::bind(&addr).await.map_err(failed)?;
+        let listener = Listener::bind(&addr, self.backlog).await.map_err(failed)?;
         let local_addr = listener.local_addr().map_err(failed)?;
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(ServerShared {
             conns: Mutex::new(HashMap::new()),
             stop,
         });
+        let conn = self.conn.budget(self.max_in_flight_total);
         let task = tokio::spawn(accept_loop(
             listener,
             local_addr.clone(),
-            self.conn,
+            conn,
             self.on_connect,
+            self.max_connections,
             shared.clone(),
         ));
         Ok(Server {
@@ -148,15 +195,99 @@ pub async fn start_server(addr: impl ToAddr, router: Router) -> Result<Server, E
     Server::builder(router).bind(addr).await
 }
 
-async fn accept_loop(
-    listener: Listener,
+/// What the accept loop takes connections from: a listener, or a stand-in in tests.
+pub(crate) trait Accept: Send + Sync + 'static {
+    /// The next connection.
+    fn accept(&self) -> impl Future<Output = io::Result<Connected>> + Send;
+}
+
+impl Accept for Listener {
+    fn accept(&self) -> impl Future<Output = io::Result<Connected>> + Send {
+        Listener::accept(self)
+    }
+}
+
+/// Paces retries after failed accepts. Out of descriptors, the refused connection stays queued,
+/// so retrying at once would spin a core; and one log line per retry would flood the log.
+#[derive(Debug)]
+struct Backoff {
+    delay: Duration,
+    failures: u64,
+    last_report: Option<Instant>,
+}
+
+impl Backoff {
+    fn new() -> Self {
+        Backoff {
+            delay: ACCEPT_BACKOFF.0,
+            failures: 0,
+            last_report: None,
+        }
+    }
+
+    /// After a failed accept: logs (at most once a second) and says how long to pause.
+    fn failed(&mut self, e: &io::Error) -> Duration {
+        self.failures += 1;
+        let now = Instant::now();
+        if self
+            .last_report
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+        {
+            tracing::warn!(error = %e, failures = self.failures, retry_in = ?self.delay, "accept failed");
+            self.last_report = Some(now);
+        }
+        let delay = self.delay;
+        self.delay = (self.delay * 2).min(ACCEPT_BACKOFF.1);
+        delay
+    }
+
+    /// After an accepted connection.
+    fn succeeded(&mut self) {
+        if self.failures > 0 {
+            tracing::info!(failures = self.failures, "accepting again");
+            *self = Backoff::new();
+        }
+    }
+}
+
+/// Says at most once a second that connections are refused for being over the limit.
+#[derive(Debug, Default)]
+struct Refusals {
+    count: u64,
+    last_report: Option<Instant>,
+}
+
+impl Refusals {
+    fn refused(&mut self, limit: usize, peer: &str) {
+        self.count += 1;
+        let now = Instant::now();
+        if self
+            .last_report
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+        {
+            tracing::warn!(
+                peer,
+                limit,
+                refused = self.count,
+                "closed a connection over the connection limit"
+            );
+            self.last_report = Some(now);
+        }
+    }
+}
+
+async fn accept_loop<L: Accept>(
+    listener: L,
     local_addr: Addr,
     builder: ConnectionBuilder,
     on_connect: Option<ConnectCallback>,
+    max_connections: usize,
     shared: Arc<ServerShared>,
 ) {
     let mut stop = shared.stop.subscribe();
     let next_id = AtomicU64::new(0);
+    let mut backoff = Backoff::new();
+    let mut refusals = Refusals::default();
     loop {
         let conn = tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
@@ -165,12 +296,20 @@ async fn accept_loop(
         let conn = match conn {
             Ok(c) => c,
             Err(e) => {
-                // Out of descriptors or an aborted handshake: log and go on accepting.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::task::yield_now().await;
-                continue;
+                let pause = backoff.failed(&e);
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => break,
+                    () = tokio::time::sleep(pause) => continue,
+                }
             }
         };
+        backoff.succeeded();
+        let open = shared.conns.lock().unwrap_or_else(|e| e.into_inner()).len();
+        if open >= max_connections {
+            refusals.refused(max_connections, &conn.peer);
+            drop(conn);
+            continue;
+        }
         let wraps = builder.wrapper().is_some();
         let builder = builder.clone();
         let shared = shared.clone();
@@ -230,6 +369,9 @@ impl Server {
         ServerBuilder {
             conn: Connection::builder().serve(router),
             on_connect: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight_total: DEFAULT_MAX_IN_FLIGHT_TOTAL,
+            backlog: DEFAULT_BACKLOG,
         }
     }
 
@@ -288,5 +430,67 @@ impl Server {
             closing.spawn(async move { conn.close().await });
         }
         while closing.join_next().await.is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::io;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::{accept_loop, Accept, ServerShared};
+    use crate::net::addr::Addr;
+    use crate::net::transport::Connected;
+    use crate::net::Connection;
+    use crate::service::{Router, ServiceDict};
+
+    /// A listener out of descriptors: every accept fails at once.
+    struct OutOfDescriptors {
+        attempts: Arc<AtomicUsize>,
+    }
+
+    impl Accept for OutOfDescriptors {
+        fn accept(&self) -> impl Future<Output = io::Result<Connected>> + Send {
+            let n = self.attempts.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n >= 10_000 {
+                    // Enough to tell a spinning loop: stop here so that the test ends.
+                    std::future::pending::<()>().await;
+                }
+                Err(io::Error::from_raw_os_error(24)) // EMFILE: too many open files
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_accept_loop_backs_off_when_accepting_fails() {
+        let attempts = Arc::new(AtomicUsize::new(0));
+        let (stop, _) = tokio::sync::watch::channel(false);
+        let shared = Arc::new(ServerShared {
+            conns: Mutex::default(),
+            stop,
+        });
+        let task = tokio::spawn(accept_loop(
+            OutOfDescriptors {
+                attempts: attempts.clone(),
+            },
+            Addr::Tcp("127.0.0.1:1".into()),
+            Connection::builder().serve(Router::new(ServiceDict::new())),
+            None,
+            10,
+            shared.clone(),
+        ));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let n = attempts.load(Ordering::SeqCst);
+        // 1 ms doubling up to 1 s: ten tries in the first second, then one a second.
+        assert!(
+            (10..=25).contains(&n),
+            "{n} accept attempts in 10 s of failures"
+        );
+        shared.stop.send_replace(true);
+        task.await.unwrap();
     }
 }

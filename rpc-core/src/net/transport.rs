@@ -150,9 +150,32 @@ pub(crate) enum Listener {
 }
 
 impl Listener {
-    pub(crate) async fn bind(addr: &Addr) -> io::Result<Listener> {
+    /// Listens on `addr` with room for `backlog` connections not yet accepted.
+    pub(crate) async fn bind(addr: &Addr, backlog: u32) -> io::Result<Listener> {
         match addr {
-            Addr::Tcp(a) => Ok(Listener::Tcp(TcpListener::bind(a.as_str()).await?)),
+            Addr::Tcp(a) => {
+                let mut last = None;
+                for sa in tokio::net::lookup_host(a.as_str()).await? {
+                    let socket = if sa.is_ipv4() {
+                        tokio::net::TcpSocket::new_v4()?
+                    } else {
+                        tokio::net::TcpSocket::new_v6()?
+                    };
+                    // As tokio's TcpListener::bind: a restarted server can take its port again.
+                    #[cfg(unix)]
+                    socket.set_reuseaddr(true)?;
+                    match socket.bind(sa).and_then(|()| socket.listen(backlog)) {
+                        Ok(l) => return Ok(Listener::Tcp(l)),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(last.unwrap_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "the address resolved to nothing",
+                    )
+                }))
+            }
             #[cfg(unix)]
             Addr::Unix(p) => {
                 // As asyncio does: a stale socket file of an earlier server is replaced.
@@ -162,7 +185,9 @@ impl Listener {
                         let _ = std::fs::remove_file(p);
                     }
                 }
-                Ok(Listener::Unix(UnixListener::bind(p)?, p.clone()))
+                let socket = tokio::net::UnixSocket::new_stream()?;
+                socket.bind(p)?;
+                Ok(Listener::Unix(socket.listen(backlog)?, p.clone()))
             }
             #[cfg(not(unix))]
             Addr::Unix(_) => Err(io::Error::new(

@@ -1,10 +1,14 @@
 //! Dispatch: a request in, a reply out. The one place where a handler's panic is caught.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio_util::task::TaskTracker;
 
@@ -15,26 +19,82 @@ use crate::channel::{HandlerFuture, IncomingRequest, RequestHandler};
 use crate::error::CallError;
 use crate::wire::CodecError;
 
+/// A limit of requests in progress shared by several connections (those of one server).
+#[derive(Debug)]
+pub(crate) struct Budget {
+    in_flight: AtomicUsize,
+    max: usize,
+}
+
+impl Budget {
+    pub(crate) fn new(max: usize) -> Self {
+        Budget {
+            in_flight: AtomicUsize::new(0),
+            max,
+        }
+    }
+
+    /// Takes one request's share, or `None` when the limit is reached.
+    fn take(self: &Arc<Self>) -> Option<Share> {
+        if self.in_flight.fetch_add(1, Ordering::Relaxed) >= self.max {
+            self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Share(self.clone()))
+    }
+}
+
+/// One request's share of a [`Budget`], given back when dropped.
+struct Share(Arc<Budget>);
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Serves the requests of one connection with a router.
 pub(crate) struct Serve {
     router: Router,
     /// Counts the requests in progress, so that the connection (or its server) can drain.
     tracker: TaskTracker,
+    budget: Option<Arc<Budget>>,
 }
 
 impl Serve {
-    pub(crate) fn new(router: Router, tracker: TaskTracker) -> Self {
-        Serve { router, tracker }
+    pub(crate) fn new(router: Router, tracker: TaskTracker, budget: Option<Arc<Budget>>) -> Self {
+        install_panic_hook();
+        Serve {
+            router,
+            tracker,
+            budget,
+        }
     }
 }
 
 impl RequestHandler for Serve {
     fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>> {
+        let share = match &self.budget {
+            None => None,
+            Some(budget) => match budget.take() {
+                Some(share) => Some(share),
+                None => {
+                    let _ = request.fail(&CallError::new(
+                        "RuntimeError",
+                        format!(
+                            "too many requests in progress on this server (the limit is {})",
+                            budget.max
+                        ),
+                    ));
+                    return None;
+                }
+            },
+        };
         let token = self.tracker.token();
         let fut = dispatch(&self.router, request)?;
         Some(Box::pin(async move {
             fut.await;
-            drop(token);
+            drop((token, share));
         }))
     }
 }
@@ -97,7 +157,67 @@ pub(crate) fn dispatch<'s>(
 
 /// Runs `f`, turning a panic into the error reply it should cause: `Panic: <message>`.
 fn catch<R>(f: impl FnOnce() -> R) -> Result<R, CallError> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| panic_error(&*panic))
+    let outer = IN_HANDLER.replace(true);
+    let caught = catch_unwind(AssertUnwindSafe(f));
+    IN_HANDLER.set(outer);
+    caught.map_err(|panic| panic_error(&*panic))
+}
+
+thread_local! {
+    /// Whether this thread runs a handler now: its panics are answered and reported here, not
+    /// printed by the panic hook.
+    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The handler panics reported lately, for a report at most once a second.
+static PANIC_REPORTS: Mutex<PanicReports> = Mutex::new(PanicReports {
+    last: None,
+    suppressed: 0,
+});
+
+struct PanicReports {
+    last: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+/// Installs, once per process, a panic hook that leaves the panics of handlers to this module:
+/// a peer that makes a handler panic on purpose could otherwise write a message (and, with
+/// `RUST_BACKTRACE`, a backtrace) to stderr per request. Other panics go to the hook that was
+/// there before.
+pub(crate) fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_HANDLER.with(Cell::get) {
+                report_handler_panic(info);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Logs a handler's panic, at most one line a second, with how many were not logged since.
+fn report_handler_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let mut reports = PANIC_REPORTS.lock().unwrap_or_else(|e| e.into_inner());
+    let now = std::time::Instant::now();
+    if reports
+        .last
+        .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
+    {
+        reports.suppressed += 1;
+        return;
+    }
+    let suppressed = std::mem::take(&mut reports.suppressed);
+    reports.last = Some(now);
+    drop(reports);
+    tracing::error!(
+        message = %panic_error(info.payload()).message(),
+        location = %info.location().map_or_else(String::new, ToString::to_string),
+        not_logged_since_the_last = suppressed,
+        "a handler panicked; the caller was answered with Panic: <message>"
+    );
 }
 
 fn panic_error(panic: &(dyn Any + Send)) -> CallError {

@@ -1,0 +1,50 @@
+//! A peer that makes handlers panic on purpose does not get a panic report (and a backtrace)
+//! printed per request: handler panics are answered and logged at most once a second, while
+//! other panics still reach the panic hook the program set. A file of its own: the panic hook is
+//! process-wide.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rpc_core::{start_server, DynCall, Router, ServiceDict};
+
+#[tokio::test]
+async fn handler_panics_are_answered_without_reaching_the_panic_hook() {
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let seen = hooked.clone();
+    std::panic::set_hook(Box::new(move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    }));
+    let service = ServiceDict::new()
+        .function("boom", |_: DynCall| -> Result<(), rpc_core::CallError> {
+            panic!("on purpose")
+        })
+        .async_function("later", |_: DynCall| async move {
+            tokio::task::yield_now().await;
+            if true {
+                panic!("on purpose, later");
+            }
+            Ok(())
+        });
+    let server = start_server("127.0.0.1:0", Router::new(service))
+        .await
+        .unwrap();
+    let conn = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    for i in 0..200 {
+        let name = if i % 2 == 0 { "boom" } else { "later" };
+        let err = conn.remote().get(name).call::<()>(()).await.unwrap_err();
+        assert_eq!(err.remote().unwrap().kind(), "Panic");
+    }
+    assert_eq!(
+        hooked.load(Ordering::SeqCst),
+        0,
+        "handler panics reached the program's hook"
+    );
+    // Any other panic still does.
+    let _ = std::panic::catch_unwind(|| panic!("not a handler"));
+    assert_eq!(hooked.load(Ordering::SeqCst), 1);
+    conn.close().await;
+    server.shutdown().await;
+}
