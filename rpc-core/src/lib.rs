@@ -137,6 +137,9 @@ pub mod __private;
 
 pub use crate::channel::{Channel, ChannelBuilder};
 pub use crate::error::{CallError, Error, RemoteError};
+/// TLS for servers and clients, with rustls (feature `tls`, off by default).
+#[cfg(feature = "tls")]
+pub use crate::net::tls;
 pub use crate::net::{
     open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
     ServerBuilder, Stream, ToAddr,
