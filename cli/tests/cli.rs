@@ -16,11 +16,17 @@ const STEP: Duration = Duration::from_secs(60);
 
 /// Runs `aiomas ARGS...` to the end.
 async fn aiomas(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_aiomas"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .kill_on_drop(true)
-        .output();
+    aiomas_logging(args, None).await
+}
+
+/// Runs `aiomas ARGS...` to the end, with `RUST_LOG` set to `log` if given.
+async fn aiomas_logging(args: &[&str], log: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aiomas"));
+    cmd.args(args).env_remove("RUST_LOG");
+    if let Some(filter) = log {
+        cmd.env("RUST_LOG", filter);
+    }
+    let out = cmd.kill_on_drop(true).output();
     tokio::time::timeout(STEP, out)
         .await
         .expect("aiomas did not finish in time")
@@ -111,6 +117,39 @@ async fn call_prints_the_result_as_json_with_both_codecs() {
         );
         server.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn rust_log_shows_the_connection_and_the_span_of_the_call() {
+    let server = interop_server(Codec::json()).await;
+    let addr = server.local_addr().to_string();
+    let o = aiomas_logging(&["call", &addr, "fail", "\"boom\""], Some("rpc_core=debug")).await;
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let opened = err
+        .lines()
+        .find(|l| l.contains("connection opened"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(opened.contains(&format!("peer=\"{addr}\"")), "{opened}");
+    let span = err
+        .lines()
+        .find(|l| l.contains("rpc.call{"))
+        .unwrap_or_else(|| panic!("{err}"));
+    for field in [
+        "path=fail".to_owned(),
+        format!("peer=\"{addr}\""),
+        "codec=\"json\"".to_owned(),
+        "id=0".to_owned(),
+        "outcome=\"error\"".to_owned(),
+        "error.kind=\"ValueError\"".to_owned(),
+    ] {
+        assert!(span.contains(&field), "{field} in {span}");
+    }
+    assert!(err.ends_with("ValueError: boom\n"), "{err}");
+    // Without RUST_LOG: the error alone.
+    let o = aiomas(&["call", &addr, "fail", "\"boom\""]).await;
+    assert_eq!(stderr(&o), "ValueError: boom\n");
+    server.shutdown().await;
 }
 
 #[tokio::test]
