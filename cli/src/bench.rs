@@ -1,6 +1,6 @@
-//! `aiomas bench`: N connections x M calls in flight against one function for a while, a
-//! live progress line, then throughput, latency percentiles and a histogram (the `ghz`/`wrk`
-//! of aiomas).
+//! `aiomas bench`: N connections x M calls in flight against one function for a while (or for
+//! a number of calls), a live progress line on stderr when it is a terminal, then throughput,
+//! latency percentiles and a histogram on stdout (the `ghz`/`wrk` of aiomas).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};

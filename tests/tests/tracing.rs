@@ -121,6 +121,11 @@ impl Greeter {
         Err(CallError::value_error("no"))
     }
 
+    #[expose]
+    fn boom(&self) {
+        panic!("boom")
+    }
+
     /// Never answers.
     #[expose]
     async fn hang(&self) {
@@ -174,6 +179,8 @@ async fn spans_of_a_call_chain_with_a_call_back_carry_fields_and_nest() {
     assert_eq!(err.remote().unwrap().kind(), "ValueError");
     let err = conn.remote().get("nope").call::<()>(()).await.unwrap_err();
     assert_eq!(err.remote().unwrap().kind(), "LookupError");
+    let err = conn.remote().get("boom").call::<()>(()).await.unwrap_err();
+    assert_eq!(err.remote().unwrap().kind(), "Panic");
     conn.close().await;
     server.drain().await;
 
@@ -261,7 +268,11 @@ async fn spans_of_a_call_chain_with_a_call_back_carry_fields_and_nest() {
         ],
     );
 
-    assert_eq!(spans.len(), 8, "no other call spans: {spans:#?}");
+    let boom = [("id", "3"), ("outcome", "error"), ("error.kind", "Panic")];
+    expect(find(&spans, "rpc.call", "boom", at_server).1, &boom);
+    expect(find(&spans, "rpc.serve", "boom", at_client).1, &boom);
+
+    assert_eq!(spans.len(), 10, "no other call spans: {spans:#?}");
     assert!(spans.iter().all(|s| s.closed));
 }
 
