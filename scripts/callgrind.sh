@@ -6,6 +6,8 @@
 #
 #   scripts/callgrind.sh            # N = 2000 and 12000; window 100, and 1 (sequential)
 #   N1=1000 N2=5000 scripts/callgrind.sh
+#   INPROC_ARGS="--subscriber debug" OUT=target/callgrind-debug scripts/callgrind.sh
+#                                   # with a tracing subscriber (see benches/src/bin/inproc.rs)
 #
 # Profiles land in target/callgrind/; the per-call summary is printed and saved beside them.
 set -euo pipefail
@@ -13,7 +15,8 @@ cd "$(dirname "$0")/.."
 N1=${N1:-2000}
 N2=${N2:-12000}
 TOP=${TOP:-30}
-OUT=target/callgrind
+OUT=${OUT:-target/callgrind}
+INPROC_ARGS=${INPROC_ARGS:-}
 mkdir -p "$OUT"
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
 
@@ -26,7 +29,7 @@ for spec in "ours 100" "ours-dict 100" "floor 100" "ours 1" "floor 1"; do
     impl=$1 win=$2
     for n in "$N1" "$N2"; do
         valgrind --tool=callgrind --callgrind-out-file="$OUT/$impl.w$win.$n.out" \
-            target/release/inproc --impl "$impl" --calls "$n" --window "$win" >/dev/null 2>"$OUT/$impl.w$win.$n.log"
+            target/release/inproc --impl "$impl" --calls "$n" --window "$win" $INPROC_ARGS >/dev/null 2>"$OUT/$impl.w$win.$n.log"
         callgrind_annotate --inclusive=yes --threshold=100 "$OUT/$impl.w$win.$n.out" >"$OUT/$impl.w$win.$n.txt" 2>/dev/null
         callgrind_annotate --threshold=100 "$OUT/$impl.w$win.$n.out" >"$OUT/$impl.w$win.$n.self.txt" 2>/dev/null
     done

@@ -4,6 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release -p examples --example demo
+//! RUST_LOG=rpc_core=debug cargo run --release -p examples --example demo   # with every call's span
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,6 +124,13 @@ fn step(n: u32, what: &str) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `RUST_LOG=rpc_core=debug` prints the connections' events and, as each call ends, its span
+    // (`rpc.call` here, `rpc.serve` on the other side) with path, peer, id, codec and outcome.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .init();
     let tools = ServiceDict::new()
         .function("echo", |c: DynCall| c.arg::<rpc_core::Value>(0, "value"))
         .function("shout", |c: DynCall| {

@@ -79,6 +79,15 @@
 //!   for what the peer sent back; [`CallError`] for what a handler returns.
 //! - Below that, for those who need it: a bare [`Channel`] of requests and replies, and the
 //!   [`wire`] format itself ([`Codec`], [`Value`], frames).
+//! - TLS (feature `tls`, off by default: it builds rustls and ring's C code for every user):
+//!   `tls::ServerTls` and `tls::ClientTls`, given to [`ServerBuilder`]`::tls` and
+//!   [`ConnectionBuilder`]`::tls`; see the `tls` module.
+//! - Tracing: each call gets a `DEBUG` span of the target `rpc_core::calls`, `rpc.call` on the
+//!   calling side and `rpc.serve` on the serving side, with the fields `path`, `peer`, `id`,
+//!   `codec`, `outcome` (`ok` or `error`) and `error.kind`; a call made while serving another is
+//!   its child. Connections log `connection opened` (target `rpc_core::connection`) and
+//!   `connection ended`, a server `listening`. With no subscriber that wants `DEBUG`, a call
+//!   pays one level check per side (docs/performance.md has the instruction counts).
 //!
 //! # The layers
 //!
@@ -137,6 +146,9 @@ pub mod __private;
 
 pub use crate::channel::{Channel, ChannelBuilder};
 pub use crate::error::{CallError, Error, RemoteError};
+/// TLS for servers and clients, with rustls (feature `tls`, off by default).
+#[cfg(feature = "tls")]
+pub use crate::net::tls;
 pub use crate::net::{
     open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
     ServerBuilder, Stream, ToAddr, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,

@@ -2,8 +2,12 @@
 //! `tokio::io::duplex`, for instruction counts under callgrind (`scripts/callgrind.sh`).
 //!
 //! ```text
-//! inproc --impl ours|ours-dict|floor --calls N [--window W]
+//! inproc --impl ours|ours-dict|floor --calls N [--window W] [--subscriber off|info|debug]
 //! ```
+//!
+//! `--subscriber` installs a `tracing` fmt subscriber writing to nowhere: `info` lets the call
+//! spans (DEBUG) be filtered out, as a production `RUST_LOG=info` does; `debug` records and
+//! formats every span of every call. `off` (the default) installs none.
 //!
 //! `ours` (typed `#[service]` and its proxy; `ours-dict`: a `ServiceDict` called by name) opens a
 //! [`Connection`] serving the benchmark router on each end of the duplex, then keeps `W` `add`
@@ -35,6 +39,21 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let window: usize = get("--window").and_then(|v| v.parse().ok()).unwrap_or(100);
+    let level = match get("--subscriber").as_deref() {
+        None | Some("off") => None,
+        Some("info") => Some(tracing::Level::INFO),
+        Some("debug") => Some(tracing::Level::DEBUG),
+        Some(other) => {
+            eprintln!("inproc: unknown --subscriber {other:?}: expected off, info or debug");
+            std::process::exit(2);
+        }
+    };
+    if let Some(level) = level {
+        tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::sink)
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -222,6 +222,13 @@ impl ConnectionBuilder {
             writer,
             &mut |weak| Arc::new(ConnContext::new(weak, local.clone())),
         );
+        tracing::debug!(
+            target: "rpc_core::connection",
+            peer = channel.peer(),
+            codec = crate::rpc::trace::codec_name(&channel),
+            serves = self.service.is_some(),
+            "connection opened"
+        );
         Connection {
             inner: Arc::new(Inner {
                 channel,

@@ -4,6 +4,8 @@
 mod addr;
 mod connection;
 mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 
 pub use addr::{Addr, ToAddr};

@@ -131,6 +131,7 @@ impl ServerBuilder {
         };
         let listener = Listener::bind(&addr, self.backlog).await.map_err(failed)?;
         let local_addr = listener.local_addr().map_err(failed)?;
+        tracing::info!(target: "rpc_core::connection", addr = %local_addr, "listening");
         let (stop, _) = watch::channel(false);
         let shared = Arc::new(ServerShared {
             conns: Mutex::new(HashMap::new()),

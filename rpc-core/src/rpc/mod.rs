@@ -5,6 +5,7 @@
 mod args;
 mod proxy;
 mod service_ref;
+pub(crate) mod trace;
 
 pub use args::{Args, IntoArg, Kwargs, NoKwargs};
 pub use proxy::{Proxy, TypedProxy};

@@ -10,6 +10,7 @@ use serde::ser::{SerializeTuple, Serializer};
 use serde::Serialize;
 
 use super::args::{Args, ArgsSer, NoKwargs};
+use super::trace;
 use crate::channel::{Channel, Reply};
 use crate::error::{Error, RemoteError};
 use crate::wire::Value;
@@ -113,12 +114,17 @@ impl Proxy {
         if self.path.is_empty() && name.is_empty() {
             return Err(Error::NoFunctionName);
         }
+        let span = trace::outgoing(&self.channel, &self.path, name);
         let content = RequestContent {
             prefix: &self.path,
             name,
             args: ArgsSer(&args),
             kwargs: &kwargs,
         };
+        if !span.is_off() {
+            // Boxed, so that the untraced calls' futures stay as small as they were.
+            return Box::pin(self.traced(span, &content)).await;
+        }
         let fut = self.channel.request(&content)?;
         let reply = match self.timeout {
             None => fut.await?,
@@ -127,6 +133,29 @@ impl Proxy {
                 .map_err(|_| Error::Timeout(t))??,
         };
         decode_reply(&reply)
+    }
+
+    /// [`call_path`](Self::call_path) when a subscriber wants the call's span.
+    async fn traced<R: DeserializeOwned, C: Serialize + ?Sized>(
+        &self,
+        span: trace::CallSpan,
+        content: &C,
+    ) -> Result<R, Error> {
+        let result = match self.channel.request(content) {
+            Ok(fut) => {
+                trace::record_id(&span, fut.id());
+                match self.timeout {
+                    None => fut.await,
+                    Some(t) => tokio::time::timeout(t, fut)
+                        .await
+                        .unwrap_or(Err(Error::Timeout(t))),
+                }
+                .and_then(|reply| decode_reply(&reply))
+            }
+            Err(e) => Err(e),
+        };
+        trace::record_result(&span, &result);
+        result
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Router;
 use crate::channel::{Channel, HandlerFuture, IncomingRequest, ReplyTo};
 use crate::error::{CallError, Error};
+use crate::rpc::trace::{self, CallSpan};
 use crate::rpc::Proxy;
 use crate::wire::codec::RawCall;
 
@@ -21,6 +22,8 @@ pub struct Call<'c> {
     pub(crate) request: &'c IncomingRequest,
     pub(crate) root: &'c Router,
     pub(crate) node_path: &'c str,
+    /// The call's `rpc.serve` span, where the outcome is recorded.
+    pub(crate) span: &'c CallSpan,
 }
 
 impl fmt::Debug for Call<'_> {
@@ -58,12 +61,15 @@ impl Call<'_> {
 
     /// Answers with `value`, or with a `SerializationError` if it cannot be encoded.
     pub(crate) fn ok<T: Serialize + ?Sized>(self, value: &T) -> Outcome<'static> {
-        answer_ok(self.request.reply(value), |e| self.request.fail(e));
+        answer_ok(self.span, self.request.reply(value), |e| {
+            self.request.fail(e)
+        });
         Outcome::done()
     }
 
     /// Answers with an error reply.
     pub(crate) fn err(self, error: &CallError) -> Outcome<'static> {
+        trace::record_error(self.span, error.kind());
         if let Err(e) = self.request.fail(error) {
             tracing::debug!(error = %e, "could not send an error reply");
         }
@@ -72,22 +78,23 @@ impl Call<'_> {
 
     /// An owned handle that answers this call from an asynchronous method's future.
     pub(crate) fn reply_to(&self) -> Responder {
-        Responder(self.request.reply_to())
+        Responder(self.request.reply_to(), self.span.clone())
     }
 }
 
 /// Answers a call from an asynchronous method's future.
 #[derive(Debug)]
-pub struct Responder(ReplyTo);
+pub struct Responder(ReplyTo, CallSpan);
 
 impl Responder {
     /// Answers with `value`, or with a `SerializationError` if it cannot be encoded.
     pub fn ok<T: Serialize + ?Sized>(&self, value: &T) {
-        answer_ok(self.0.reply(value), |e| self.0.fail(e));
+        answer_ok(&self.1, self.0.reply(value), |e| self.0.fail(e));
     }
 
     /// Answers with an error reply.
     pub fn err(&self, error: &CallError) {
+        trace::record_error(&self.1, error.kind());
         if let Err(e) = self.0.fail(error) {
             tracing::debug!(error = %e, "could not send an error reply");
         }
@@ -96,22 +103,31 @@ impl Responder {
 
 /// After trying to send a result: a value that could not be encoded is answered with an error
 /// that says why, so the caller never waits for nothing.
-fn answer_ok(sent: Result<(), Error>, fail: impl FnOnce(&CallError) -> Result<(), Error>) {
+fn answer_ok(
+    span: &CallSpan,
+    sent: Result<(), Error>,
+    fail: impl FnOnce(&CallError) -> Result<(), Error>,
+) {
     match sent {
-        Ok(()) => {}
+        Ok(()) => trace::record_ok(span),
         Err(Error::Encode(e)) => {
+            trace::record_error(span, "SerializationError");
             let _ = fail(&CallError::new(
                 "SerializationError",
                 format!("cannot encode the result: {e}"),
             ));
         }
         Err(e @ Error::MessageTooLarge { .. }) => {
+            trace::record_error(span, "SerializationError");
             let _ = fail(&CallError::new(
                 "SerializationError",
                 format!("cannot send the result: {e}"),
             ));
         }
-        Err(e) => tracing::debug!(error = %e, "could not send a reply"),
+        Err(e) => {
+            trace::record_error(span, trace::error_kind(&e));
+            tracing::debug!(error = %e, "could not send a reply");
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use super::router::{member_error, resolve};
 use super::{Member, Router};
 use crate::channel::{HandlerFuture, IncomingRequest, RequestHandler};
 use crate::error::CallError;
+use crate::rpc::trace::{self, CallSpan};
 use crate::wire::CodecError;
 
 /// A limit of requests in progress shared by several connections (those of one server).
@@ -105,6 +106,7 @@ pub(crate) fn dispatch<'s>(
     root: &'s Router,
     request: IncomingRequest,
 ) -> Option<HandlerFuture<'s>> {
+    let span = trace::incoming(&request);
     let (payload, content) = {
         let (p, c) = request.payload();
         (p.clone(), c)
@@ -116,13 +118,16 @@ pub(crate) fn dispatch<'s>(
                 CodecError::InvalidMessage(m) => m,
                 other => other.to_string(),
             };
+            trace::record_error(&span, "TypeError");
             let _ = request.fail(&CallError::type_error(format!("invalid request: {msg}")));
             return None;
         }
     };
+    trace::record_path(&span, &raw);
     let (node, node_path, method) = match resolve(root.service(), &raw.path) {
         Ok(found) => found,
         Err(e) => {
+            trace::record_error(&span, e.kind());
             let _ = request.fail(&e);
             return None;
         }
@@ -132,23 +137,27 @@ pub(crate) fn dispatch<'s>(
         request: &request,
         root,
         node_path,
+        span: &span,
     };
-    match catch(|| node.call(method, call)) {
+    // Entered while the function runs, so that its events and calls nest under it.
+    let entered = span.enter();
+    let called = catch(|| node.call(method, call));
+    drop(entered);
+    match called {
         Ok(Some(Outcome(None))) => None,
         Ok(Some(Outcome(Some(fut)))) => Some(Box::pin(Guarded {
             fut,
             request: Some(request),
+            span,
         })),
         Ok(None) => {
-            let _ = request.fail(&member_error(
-                node,
-                node_path,
-                method,
-                Member::of(node, method),
-            ));
+            let err = member_error(node, node_path, method, Member::of(node, method));
+            trace::record_error(&span, err.kind());
+            let _ = request.fail(&err);
             None
         }
         Err(panic) => {
+            trace::record_error(&span, panic.kind());
             let _ = request.fail(&panic);
             None
         }
@@ -230,10 +239,12 @@ fn panic_error(panic: &(dyn Any + Send)) -> CallError {
 }
 
 /// An asynchronous call in progress. It owns the request: the call counts as in progress until
-/// the future ends, and a future that panics is answered from here.
+/// the future ends, and a future that panics is answered from here. Its span is entered while
+/// it is polled.
 struct Guarded<'s> {
     fut: HandlerFuture<'s>,
     request: Option<IncomingRequest>,
+    span: CallSpan,
 }
 
 impl Future for Guarded<'_> {
@@ -243,15 +254,18 @@ impl Future for Guarded<'_> {
         if self.request.is_none() {
             return Poll::Ready(());
         }
-        let fut = &mut self.fut;
+        let this = &mut *self;
+        let _entered = this.span.enter();
+        let fut = &mut this.fut;
         match catch(|| fut.as_mut().poll(cx)) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(())) => {
-                self.request = None;
+                this.request = None;
                 Poll::Ready(())
             }
             Err(panic) => {
-                if let Some(request) = self.request.take() {
+                trace::record_error(&this.span, panic.kind());
+                if let Some(request) = this.request.take() {
                     let _ = request.fail(&panic);
                 }
                 Poll::Ready(())

@@ -1,0 +1,166 @@
+//! Starting Python aiomas peers from a test: the venv's interpreter, the scripts in
+//! `tests/python/`, and a process whose output lines the test waits for.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::mpsc;
+
+/// Bound for any one step that waits on a peer (a readiness line, a process exit).
+pub const STEP: Duration = Duration::from_secs(30);
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The venv's python, or `None` when `RPC_SKIP_PYTHON` is set and there is none. Panics (fails
+/// the test) when there is no Python and skipping was not asked for.
+pub fn python() -> Option<PathBuf> {
+    let skip = std::env::var_os("RPC_SKIP_PYTHON").is_some_and(|v| !v.is_empty() && v != "0");
+    let candidate = match std::env::var_os("RPC_PYTHON") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => workspace().join("target/py-venv/bin/python"),
+    };
+    if candidate.exists() {
+        return Some(candidate);
+    }
+    if skip {
+        eprintln!("RPC_SKIP_PYTHON is set: the Python aiomas interop test did NOT run");
+        return None;
+    }
+    panic!(
+        "no Python with aiomas found at {} (set RPC_PYTHON, or run scripts/test.sh, which \
+         builds the venv with scripts/python-env.sh; RPC_SKIP_PYTHON=1 skips these tests)",
+        candidate.display()
+    );
+}
+
+/// A temporary directory, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new, empty directory under the system's temporary directory; `tag` names the suite.
+    pub fn new(tag: &str) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "rpc-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("cannot create a temporary directory");
+        TempDir(dir)
+    }
+
+    /// Writes `contents` to `name` in the directory and returns its path.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).expect("cannot write a temporary file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A child process whose stdout lines arrive on a channel; killed on drop. Its stdin stays
+/// open until then (the Python peers exit when it closes).
+#[derive(Debug)]
+pub struct Proc {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    lines: mpsc::UnboundedReceiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    /// Starts `command` with piped stdin and stdout (stderr goes to the test's).
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Proc {
+            _stdin: child.stdin.take(),
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Starts `tests/python/<script>` with `args` in the venv's `python`.
+    pub fn python(python: &Path, script: &str, args: &[&str]) -> Self {
+        let mut cmd = Command::new(python);
+        cmd.arg(workspace().join("tests/python").join(script))
+            .args(args)
+            .current_dir(workspace().join("tests/python"));
+        Proc::spawn(cmd)
+    }
+
+    /// Waits for a line that starts with `prefix` and returns the rest of it.
+    pub async fn expect_line(&mut self, prefix: &str) -> String {
+        let deadline = tokio::time::Instant::now() + STEP;
+        loop {
+            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
+                Ok(Some(line)) => {
+                    self.seen.push(line.clone());
+                    if let Some(rest) = line.strip_prefix(prefix) {
+                        return rest.to_owned();
+                    }
+                }
+                Ok(None) => panic!(
+                    "the process exited before printing {prefix:?}; it printed {:?}",
+                    self.seen
+                ),
+                Err(_) => panic!(
+                    "no {prefix:?} line within {STEP:?}; the process printed {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+
+    /// Every line printed until the process closes stdout, and its exit status.
+    pub async fn finish(mut self) -> (Vec<String>, std::process::ExitStatus) {
+        let mut out = std::mem::take(&mut self.seen);
+        self._stdin = None;
+        let collect = async {
+            while let Some(line) = self.lines.recv().await {
+                out.push(line);
+            }
+            self.child
+                .wait()
+                .await
+                .expect("cannot wait for the process")
+        };
+        let status = tokio::time::timeout(STEP, collect)
+            .await
+            .expect("the process did not finish in time");
+        (out, status)
+    }
+}
