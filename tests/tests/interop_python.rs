@@ -1021,3 +1021,240 @@ async fn replay(name: &str, kind: Kind, sc: &serde_json::Value) {
     drop(stream);
     server.shutdown().await;
 }
+
+/// A deterministic stream of 64-bit words (splitmix64), so that a failure can be replayed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// How many random doubles, and random decimal literals, go through both codecs against Python.
+const RANDOM_DOUBLES: usize = 100_000;
+
+fn bits_of(xs: &[f64]) -> Vec<u64> {
+    xs.iter()
+        .map(|x| if x.is_nan() { f64::NAN } else { *x }.to_bits())
+        .collect()
+}
+
+/// 100 000 random doubles (every bit pattern, subnormals and the edges included) round-trip
+/// through both codecs bit for bit, Python reads Rust's bytes to the same doubles and writes
+/// the same bytes, and 100 000 random decimal literals (up to 25 digits, so mostly not the
+/// shortest form of any double) decode to the double Python reads for them.
+#[tokio::test]
+async fn doubles_both_codecs_bit_exact_against_python() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let mut rng = SplitMix(0x05ee_d0ff_10a7);
+        let mut doubles = vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            2e-28,
+            0.1,
+            1e16,
+            1e-5,
+            9007199254740993.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        while doubles.len() < RANDOM_DOUBLES {
+            let x = f64::from_bits(rng.next());
+            doubles.push(if x.is_nan() { f64::NAN } else { x });
+        }
+        let mut decimals = vec!["2e-28".to_owned(), "1e400".to_owned(), "-1e-400".to_owned()];
+        while decimals.len() < RANDOM_DOUBLES {
+            let digits = 1 + rng.next() % 25;
+            // JSON allows no leading zero.
+            let mut s: String = (0..digits)
+                .map(|i| char::from(b'0' + (rng.next() % 10).max(u64::from(i == 0)) as u8))
+                .collect();
+            if rng.next() & 1 == 0 {
+                s.insert(1 + (rng.next() % digits) as usize, '.');
+                if s.ends_with('.') {
+                    s.push('0');
+                }
+            }
+            let exp = (rng.next() % 660) as i64 - 340;
+            let sign = if rng.next() & 1 == 0 { "-" } else { "" };
+            decimals.push(format!("{sign}{s}e{exp}"));
+        }
+
+        let tmp = TempDir::new();
+        let dir = &tmp.0;
+        let raw: Vec<u8> = doubles.iter().flat_map(|x| x.to_be_bytes()).collect();
+        std::fs::write(dir.join("doubles.bits"), &raw).unwrap();
+        for kind in [Kind::Json, Kind::MsgPack] {
+            let bytes = kind.codec().encode(&doubles).unwrap();
+            let back: Vec<f64> = kind.codec().decode(&bytes).unwrap();
+            assert_eq!(bits_of(&back), bits_of(&doubles), "{kind:?}: a round trip");
+            let dynamic: Value = kind.codec().decode(&bytes).unwrap();
+            assert_eq!(
+                kind.codec().encode(&dynamic).unwrap(),
+                bytes,
+                "{kind:?}: as a Value"
+            );
+            std::fs::write(dir.join(format!("doubles.{}", kind.name())), &bytes).unwrap();
+        }
+        std::fs::write(dir.join("decimals.txt"), decimals.join("\n")).unwrap();
+        std::fs::write(dir.join("texts.json"), json_texts().join("\n")).unwrap();
+
+        let out = tokio::process::Command::new(&py)
+            .arg(script("numbers_check.py"))
+            .arg(dir)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "Python disagrees: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout.trim(), format!("ok {}", 2 * RANDOM_DOUBLES));
+
+        let python: Vec<f64> = std::fs::read(dir.join("decimals.bits"))
+            .unwrap()
+            .chunks(8)
+            .map(|c| f64::from_be_bytes(c.try_into().unwrap()))
+            .collect();
+        let ours: Vec<f64> = Codec::json()
+            .decode(format!("[{}]", decimals.join(", ")).as_bytes())
+            .unwrap();
+        assert_eq!(python.len(), decimals.len());
+        for ((text, ours), python) in decimals.iter().zip(&ours).zip(&python) {
+            assert_eq!(
+                ours.to_bits(),
+                python.to_bits(),
+                "{text}: {ours:e} / Python {python:e}"
+            );
+        }
+    })
+    .await
+}
+
+/// JSON texts that Python must write back byte for byte: typed non-finite floats anywhere in
+/// a structure, and integers beyond 64 bits (typed and as `Value`).
+fn json_texts() -> Vec<String> {
+    #[derive(serde::Serialize)]
+    struct Reading {
+        value: f64,
+        history: Vec<f32>,
+        bounds: (f64, f64),
+        missing: Option<f64>,
+    }
+    let json = |v: &dyn erased::Ser| String::from_utf8(v.encode()).unwrap();
+    let big = Value::from(1i128 << 80);
+    let texts = vec![
+        json(&f64::NAN),
+        json(&vec![1.5, f64::NEG_INFINITY]),
+        json(&Reading {
+            value: f64::NAN,
+            history: vec![f32::INFINITY, 0.5, f32::NAN],
+            bounds: (f64::NEG_INFINITY, f64::INFINITY),
+            missing: Some(f64::NAN),
+        }),
+        json(&std::collections::BTreeMap::from([("k", f64::INFINITY)])),
+        json(&(1i128 << 80)),
+        json(&-(1i128 << 100)),
+        json(&big),
+        json(&Value::Array(vec![
+            Value::from(i128::MIN),
+            Value::from(i128::MAX),
+            Value::Float(f64::NAN),
+        ])),
+    ];
+    // What these texts are, in case the encoding changes under us.
+    assert_eq!(texts[1], "[1.5, -Infinity]");
+    assert_eq!(
+        texts[2],
+        r#"{"value": NaN, "history": [Infinity, 0.5, NaN], "bounds": [-Infinity, Infinity], "missing": NaN}"#
+    );
+    assert_eq!(texts[6], "1208925819614629174706176");
+    texts
+}
+
+/// A `Serialize` value behind a reference, encoded with the JSON codec.
+mod erased {
+    pub(super) trait Ser {
+        fn encode(&self) -> Vec<u8>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn encode(&self) -> Vec<u8> {
+            rpc_core::Codec::json().encode(self).unwrap()
+        }
+    }
+}
+
+/// Integers beyond 64 bits travel exactly to Python and back in JSON: Python computes with
+/// them; msgpack, which cannot carry one, refuses to send it and says why.
+#[tokio::test]
+async fn big_integers_reach_python_exactly_in_json_and_are_refused_in_msgpack() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let tmp = TempDir::new();
+        let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::Json).await;
+        let add = client.remote().get("add");
+        let sum: Value = add.call((Value::from(1i128 << 80), 1)).await.unwrap();
+        assert_eq!(sum, Value::BigInt((1 << 80) + 1));
+        let typed: i128 = add.call((-(1i128 << 100), -1)).await.unwrap();
+        assert_eq!(typed, -(1 << 100) - 1);
+        // Beyond 128 bits (Python's 2**127 + 2**127) a Value refuses, and says so.
+        let err = add
+            .call::<Value>((Value::from(i128::MAX), Value::from(i128::MAX)))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("beyond 128 bits"), "{err}");
+        client.close().await;
+
+        let (_server, addr) = python_server(&py, Kind::MsgPack, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::MsgPack).await;
+        let err = client
+            .remote()
+            .get("add")
+            .call::<Value>((Value::from(1i128 << 80), 1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Encode(_)), "{err:?}");
+        assert!(err.to_string().contains("beyond 64 bits"), "{err}");
+        // Nothing was sent: the connection still works.
+        let three: i64 = client.remote().get("add").call((1, 2)).await.unwrap();
+        assert_eq!(three, 3);
+        client.close().await;
+    })
+    .await
+}
+
+/// Typed non-finite floats go to Python as `NaN`/`Infinity`/`-Infinity` (not `null`), and
+/// come back as the same floats.
+#[tokio::test]
+async fn rust_client_json_typed_non_finite_floats() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let tmp = TempDir::new();
+        let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::Json).await;
+        let echo = client.remote().get("echo");
+        let back: Vec<f64> = echo.call((vec![1.5, f64::NEG_INFINITY],)).await.unwrap();
+        assert_eq!(back, [1.5, f64::NEG_INFINITY]);
+        let back: (f32, Option<f64>) = echo.call(((f32::NAN, Some(f64::INFINITY)),)).await.unwrap();
+        assert!(back.0.is_nan());
+        assert_eq!(back.1, Some(f64::INFINITY));
+        client.close().await;
+    })
+    .await
+}
