@@ -136,7 +136,7 @@ mod net;
 pub mod __private;
 
 pub use crate::channel::{Channel, ChannelBuilder};
-pub use crate::error::{CallError, Error, RemoteError};
+pub use crate::error::{CallError, Error, ErrorFormat, RemoteError};
 pub use crate::net::{
     open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
     ServerBuilder, Stream, ToAddr,

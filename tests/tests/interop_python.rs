@@ -1258,3 +1258,81 @@ async fn rust_client_json_typed_non_finite_floats() {
     })
     .await
 }
+
+/// A Rust server whose `fail` errors in the default form and, with `format`, in mosaik's; its
+/// `custom` answers with a content of the handler's own.
+async fn error_server(kind: Kind, format: Option<rpc_core::ErrorFormat>) -> Server {
+    let dict = ServiceDict::new()
+        .function("fail", |c| {
+            let msg: String = c.arg(0, "msg")?;
+            Err::<(), _>(rpc_core::CallError::value_error(msg))
+        })
+        .function("custom", |_| {
+            Err::<(), _>(
+                rpc_core::CallError::value_error("boom")
+                    .with_content(Value::Map(vec![(Value::from("code"), Value::from(7))])),
+            )
+        });
+    let mut builder = Server::builder(Router::new(dict)).codec(kind.codec());
+    if let Some(format) = format {
+        builder = builder.error_format(format);
+    }
+    builder.bind("127.0.0.1:0").await.unwrap()
+}
+
+/// Python reads the error content a handler or a connection chooses: aiomas's string by
+/// default, mosaik's `[type, message, traceback]` when the connection says so, and a
+/// handler's own structure in either case; a Rust client reads all of them.
+async fn error_content_both_forms(kind: Kind) {
+    let Some(py) = python() else { return };
+    let mosaik = Some(rpc_core::ErrorFormat::Mosaik);
+    for (format, fail) in [
+        (None, r#""ValueError: boom\n""#),
+        (mosaik, r#"["ValueError", "boom", "ValueError: boom\n"]"#),
+    ] {
+        let server = error_server(kind, format).await;
+        let addr = server.local_addr().to_string();
+        let proc = PyProc::spawn(
+            &py,
+            "error_content_client.py",
+            &[&addr, kind.name(), "fail", "custom"],
+        );
+        let (lines, status) = proc.finish().await;
+        assert!(status.success(), "{format:?}: {lines:?}");
+        assert_eq!(
+            lines,
+            [
+                format!("content: {fail}"),
+                r#"content: {"code": 7}"#.to_owned()
+            ],
+            "{format:?}"
+        );
+
+        let client = kind
+            .connection()
+            .connect(server.local_addr())
+            .await
+            .unwrap();
+        let err = client
+            .remote()
+            .get("fail")
+            .call::<()>(("boom",))
+            .await
+            .unwrap_err();
+        let remote = err.remote().unwrap();
+        assert_eq!((remote.kind(), remote.message()), ("ValueError", "boom"));
+        assert_eq!(remote.text(), "ValueError: boom\n");
+        let err = client
+            .remote()
+            .get("custom")
+            .call::<()>(())
+            .await
+            .unwrap_err();
+        let content = err.remote().unwrap().content();
+        assert_eq!(content.get("code"), Some(&Value::Int(7)), "{content}");
+        client.close().await;
+        server.drain().await;
+    }
+}
+
+both_codecs!(error_content_both_forms);
