@@ -188,6 +188,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// error that converts into [`CallError`] keeps its kind and message; any other is named by its
 /// type, with its `Display` as the message. A panic is answered as `Panic: <message>`.
 ///
+/// **Bounds.** Serving needs each parameter type to be `DeserializeOwned` and each result type
+/// `Serialize`, and nothing else: a parameter that is only `Deserialize` and a result that is
+/// only `Serialize` compile and serve. The typed proxy adds no bound at its definition: an
+/// argument must be `Serialize` (through [`IntoArg`]) and a result `DeserializeOwned` only
+/// where that proxy method is called, and the compiler says so there.
+///
 /// Names are checked across the struct and the impl block at compile time: an exposed method
 /// and a sub-router may share neither a wire name nor a name on the typed proxy, and a type has
 /// one `#[service]` impl block (put every exposed method in it; other impl blocks are free).

@@ -770,3 +770,47 @@ async fn with_sub_router_extends_a_typed_service() {
     assert_eq!(one, 1);
     run.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bounds only where they are used
+
+/// Received, never sent: only `Deserialize`.
+#[derive(Deserialize)]
+struct OnlyIn {
+    n: i64,
+}
+
+/// Sent, never received: only `Serialize`.
+#[derive(Serialize)]
+struct OnlyOut {
+    doubled: i64,
+}
+
+#[service]
+struct OneWay;
+
+#[service]
+impl OneWay {
+    #[expose]
+    fn double(&self, x: OnlyIn) -> OnlyOut {
+        OnlyOut { doubled: 2 * x.n }
+    }
+}
+
+/// A service whose parameters are only `Deserialize` and whose results only `Serialize`
+/// compiles and serves; its typed proxy method exists, and only calling it would need the
+/// other halves (tests/ui/service/proxy-return-not-deserializable.rs shows that error).
+#[tokio::test]
+async fn a_service_needs_only_deserialize_params_and_serialize_results() {
+    let run = serve(OneWay).await;
+    let back: BTreeMap<String, i64> = run
+        .client
+        .remote()
+        .get("double")
+        .call((BTreeMap::from([("n", 21)]),))
+        .await
+        .unwrap();
+    assert_eq!(back, BTreeMap::from([("doubled".to_owned(), 42)]));
+    let _exists: OneWayProxy = run.client.proxy::<OneWayProxy>();
+    run.stop().await;
+}

@@ -85,19 +85,28 @@ fn method(method: &Method, krate: &Path) -> TokenStream {
             quote!(#krate::__private::kwargs_with_rest(#krate::__private::Vec::new(), &#name)?)
         }
     };
-    let (ret, call) = match &method.ret {
+    // The reply must deserialize only for a caller of this method: a bound under a binder is
+    // checked where the method is called, not here, so that a service whose results are only
+    // `Serialize` still compiles and serves.
+    let (ret, call, bound) = match &method.ret {
         Ret::Unit => (
             quote!(()),
             quote!(#krate::__private::proxy_call::<(), _, _>),
+            quote!(),
         ),
         Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
             let call = quote_spanned!(ty.span()=> #krate::__private::proxy_call::<#ty, _, _>);
-            (quote!(#ty), call)
+            let bound = quote_spanned! {ty.span()=>
+                where for<'__rpc> #ty: #krate::__private::serde::de::DeserializeOwned
+            };
+            (quote!(#ty), call, bound)
         }
     };
     quote! {
         #doc
-        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error> {
+        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error>
+        #bound
+        {
             #call(
                 #krate::TypedProxy::proxy(self),
                 #wire,
