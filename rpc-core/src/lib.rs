@@ -141,7 +141,7 @@ pub use crate::net::{
     open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
     ServerBuilder, Stream, ToAddr,
 };
-pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
+pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Null, Proxy, ServiceRef, TypedProxy};
 pub use crate::service::{
     Call, CallContext, DynCall, Outcome, Resolved, Router, Service, ServiceDict, ServiceExt,
     TypedService, WithSubRouters,
@@ -177,8 +177,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///   straight from the request, positionally or by keyword as Python allows; an `Option<T>`
 ///   parameter may be left out;
 /// - one async method on the typed proxy per exposed method, with the same name, taking for each
-///   parameter of type `T` an [`impl IntoArg<T>`](IntoArg) (a `T`, or a [`ServiceRef`] where
-///   `T` is a proxy) and returning `Result<T, Error>`.
+///   parameter of type `T` an [`impl IntoArg<T>`](IntoArg) (a `T`, a [`ServiceRef`] where
+///   `T` is a proxy, [`Null`] where `T` is an `Option`) and returning `Result<T, Error>`.
+///
+/// **`None` means "use the default".** A proxy method leaves out a parameter spelled
+/// `Option<...>` that is `None`, so that a Python peer applies its default (`mul(4, None)`
+/// calls `def mul(a, b=2)` as `mul(4)`). Parameters before the first one left out go
+/// positionally; those after it that are sent go by keyword, so that a gap never shifts a
+/// later argument onto the wrong parameter (`f(1, None, Some(3))` sends `f(1, c=3)`). With
+/// surplus positional arguments (`#[args]`, non-empty) nothing can be left out, and a `None`
+/// is sent as `null`. To send `None` itself, pass [`Null`]. A Rust service reads a left-out
+/// `Option` parameter as `None`, so for it the two are the same.
 ///
 /// An exposed method takes `&self` (keep changing state behind a `Mutex` or an atomic), may be
 /// `async`, and returns `T: Serialize`, `()` or `Result<T, E>`. An asynchronous method's future

@@ -59,6 +59,11 @@ class Calc:
         return a + b
 
     @aiomas.expose
+    def defaults(self, a, b=2, c=3, label="default"):
+        """Answers with the values its parameters got, defaults included."""
+        return [a, b, c, label]
+
+    @aiomas.expose
     def fail(self, msg):
         raise ValueError(msg)
 

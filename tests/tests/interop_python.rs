@@ -279,6 +279,7 @@ both_codecs!(
     rust_client_args_unix,
     rust_client_sub_routers,
     rust_client_python_errors,
+    rust_client_none_uses_python_defaults,
     rust_client_service_refs,
     rust_client_custom_types,
     rust_channel_to_python_channel,
@@ -419,6 +420,66 @@ async fn rust_client_python_errors(kind: Kind) {
     // The connection is fine after all that.
     let r: i64 = remote.get("add").call((2, 2)).await.unwrap();
     assert_eq!(r, 4);
+    client.close().await;
+}
+
+/// The interface of the Python peer's `defaults(a, b=2, c=3, label="default")`, which answers
+/// with the values its parameters got; the Rust body mirrors it.
+#[rpc_core::service]
+struct PyDefaults;
+
+#[rpc_core::service]
+impl PyDefaults {
+    #[expose]
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
+        Value::Array(vec![
+            a.into(),
+            b.unwrap_or(2).into(),
+            c.unwrap_or(3).into(),
+            label.unwrap_or_else(|| "default".to_owned()).into(),
+        ])
+    }
+}
+
+async fn rust_client_none_uses_python_defaults(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
+    let client = connect(&addr, kind).await;
+    let p = client.proxy::<PyDefaultsProxy>();
+    let list =
+        |b: Value, c: i64, label: &str| Value::Array(vec![4.into(), b, c.into(), label.into()]);
+    // Trailing `None`s are left out.
+    let r = p.defaults(4, None, None, None).await.unwrap();
+    assert_eq!(r, list(2.into(), 3, "default"));
+    // A `Some` after a `None` goes by keyword, so Python still applies `b=2`.
+    let r = p.defaults(4, None, Some(6), None).await.unwrap();
+    assert_eq!(r, list(2.into(), 6, "default"));
+    let r = p
+        .defaults(4, Some(5), None, Some("x".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(r, list(5.into(), 3, "x"));
+    // `Null` sends `None` itself.
+    let r = p.defaults(4, rpc_core::Null, None, None).await.unwrap();
+    assert_eq!(r, list(Value::Nil, 3, "default"));
+    // Keyword-style: a `None` value is left out, `Null` is sent.
+    let r: Value = client
+        .remote()
+        .get("defaults")
+        .call_kw(
+            (4,),
+            Kwargs::new()
+                .arg("b", None::<i64>)
+                .arg("c", 7)
+                .arg("label", rpc_core::Null),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        Value::Array(vec![4.into(), 2.into(), 7.into(), Value::Nil])
+    );
     client.close().await;
 }
 

@@ -6,7 +6,7 @@ mod args;
 mod proxy;
 mod service_ref;
 
-pub use args::{Args, IntoArg, Kwargs, NoKwargs};
+pub use args::{Args, IntoArg, Kwargs, NoKwargs, Null, ProxyArgs};
 pub use proxy::{Proxy, TypedProxy};
 
 pub(crate) use proxy::join_path;
