@@ -55,6 +55,20 @@ pub trait ServiceImplBlock {
     fn call<'s>(&'s self, name: &str, call: Call<'_>) -> Option<Outcome<'s>>;
 }
 
+/// What a `#[service]` trait provides to the `Service` impl that `#[service]` generates on an
+/// implementation of it: the names, the sub-router look-up and the dispatch of calls.
+#[allow(missing_debug_implementations)]
+pub struct TraitDispatch<S> {
+    /// The wire names of the exposed methods.
+    pub exposed: &'static [&'static str],
+    /// The wire names of the sub-routers.
+    pub sub_routers: &'static [&'static str],
+    /// The child service of the given name.
+    pub sub_router: for<'a> fn(&'a S, &str) -> Option<&'a dyn Service>,
+    /// Calls the exposed method of the given name.
+    pub call: for<'s, 'c> fn(&'s S, &str, Call<'c>) -> Option<Outcome<'s>>,
+}
+
 /// A list of static names as the `Service` methods return them.
 pub fn names(list: &'static [&'static str]) -> Vec<Cow<'static, str>> {
     list.iter().map(|n| Cow::Borrowed(*n)).collect()

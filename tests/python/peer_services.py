@@ -64,6 +64,11 @@ class Calc:
         return [a, b, c, label]
 
     @aiomas.expose
+    def gather(self, a, *args, **kwargs):
+        """Answers with its positional surplus and its keyword arguments."""
+        return [a, list(args), kwargs]
+
+    @aiomas.expose
     def fail(self, msg):
         raise ValueError(msg)
 

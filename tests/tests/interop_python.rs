@@ -280,6 +280,8 @@ both_codecs!(
     rust_client_sub_routers,
     rust_client_python_errors,
     rust_client_none_uses_python_defaults,
+    rust_client_trait_proxy,
+    python_client_of_rust_trait_service,
     rust_client_service_refs,
     rust_client_custom_types,
     rust_channel_to_python_channel,
@@ -1397,3 +1399,184 @@ async fn error_content_both_forms(kind: Kind) {
 }
 
 both_codecs!(error_content_both_forms);
+
+// ---------------------------------------------------------------------------------------------
+// One interface, declared as a trait: a typed proxy of the Python server, and a Rust service
+// that Python calls
+
+/// The interface of the Python interop server's root, `peer_services.Calc` (in part).
+#[rpc_core::service]
+trait PyCalc {
+    fn add(&self, a: i64, b: i64) -> i64;
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value;
+    fn gather(
+        &self,
+        a: i64,
+        #[args] rest: Vec<Value>,
+        #[kwargs] kwargs: std::collections::BTreeMap<String, Value>,
+    ) -> Value;
+    fn fail(&self, msg: String) -> Result<Value, rpc_core::CallError>;
+    async fn call_me_back(&self, proxy: PyNamedProxy) -> Result<String, Error>;
+    #[sub_router]
+    fn sub(&self) -> &impl PySub;
+}
+
+/// `peer_services.Sub`.
+#[rpc_core::service]
+trait PySub {
+    fn mul(&self, a: i64, b: i64) -> i64;
+    #[sub_router]
+    fn deep(&self) -> &impl PyDeep;
+}
+
+/// `peer_services.Deep`.
+#[rpc_core::service]
+trait PyDeep {
+    fn square(&self, x: i64) -> i64;
+}
+
+/// What a caller serves for `call_me_back`.
+#[rpc_core::service]
+trait PyNamed {
+    fn get_name(&self) -> String;
+}
+
+async fn rust_client_trait_proxy(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
+    let client = connect(&addr, kind).await;
+    let calc = client.proxy::<PyCalcProxy>();
+    assert_eq!(calc.add(1, 2).await.unwrap(), 3);
+    // Python's defaults apply to what is left out; a later `Some` goes by keyword.
+    let r = calc.defaults(4, None, Some(6), None).await.unwrap();
+    let expected = vec![4.into(), 2.into(), 6.into(), "default".into()];
+    assert_eq!(r, Value::Array(expected));
+    let kwargs = std::collections::BTreeMap::from([("k".to_owned(), Value::from("v"))]);
+    let r = calc
+        .gather(1, vec![Value::from(2), Value::from(3)], kwargs)
+        .await
+        .unwrap();
+    let expected = Value::Array(vec![
+        1.into(),
+        Value::Array(vec![2.into(), 3.into()]),
+        Value::Map(vec![("k".into(), "v".into())]),
+    ]);
+    assert_eq!(r, expected);
+    let e = remote_err(calc.fail("boom".to_owned()).await);
+    assert_eq!((e.kind(), e.message()), ("ValueError", "boom"));
+    let r = calc.call_me_back(ServiceRef::root()).await.unwrap();
+    assert_eq!(r, "hello rust-root", "Python called our service back");
+    assert_eq!(calc.sub().mul(6, 7).await.unwrap(), 42);
+    assert_eq!(calc.sub().deep().square(9).await.unwrap(), 81);
+    client.close().await;
+}
+
+/// `PyCalc` in Rust, answering as the Python `Calc` does.
+#[derive(Default)]
+struct RustCalc {
+    sub: RustSub,
+}
+
+#[derive(Default)]
+struct RustSub {
+    deep: RustDeep,
+}
+
+#[derive(Default)]
+struct RustDeep;
+
+#[rpc_core::service]
+impl PyCalc for RustCalc {
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
+        Value::Array(vec![
+            a.into(),
+            b.unwrap_or(2).into(),
+            c.unwrap_or(3).into(),
+            label.unwrap_or_else(|| "default".to_owned()).into(),
+        ])
+    }
+
+    fn gather(
+        &self,
+        a: i64,
+        rest: Vec<Value>,
+        kwargs: std::collections::BTreeMap<String, Value>,
+    ) -> Value {
+        let kwargs = kwargs.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        Value::Array(vec![a.into(), Value::Array(rest), Value::Map(kwargs)])
+    }
+
+    fn fail(&self, msg: String) -> Result<Value, rpc_core::CallError> {
+        Err(rpc_core::CallError::value_error(msg))
+    }
+
+    async fn call_me_back(&self, proxy: PyNamedProxy) -> Result<String, Error> {
+        Ok(format!("hello {}", proxy.get_name().await?))
+    }
+
+    fn sub(&self) -> &impl PySub {
+        &self.sub
+    }
+}
+
+#[rpc_core::service]
+impl PySub for RustSub {
+    fn mul(&self, a: i64, b: i64) -> i64 {
+        a * b
+    }
+
+    fn deep(&self) -> &impl PyDeep {
+        &self.deep
+    }
+}
+
+#[rpc_core::service]
+impl PyDeep for RustDeep {
+    fn square(&self, x: i64) -> i64 {
+        x * x
+    }
+}
+
+const TRAIT_CHECKS: &[&str] = &[
+    "add",
+    "add_keyword",
+    "defaults_all_left_out",
+    "defaults_keyword",
+    "defaults_none",
+    "gather",
+    "sub_mul",
+    "sub_deep_square",
+    "fail",
+    "call_me_back",
+    "call_me_back_child",
+];
+
+async fn python_client_of_rust_trait_service(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let server = Server::builder(Router::new(RustCalc::default()))
+        .codec(kind.codec())
+        .bind(&*listen_addr(Transport::Tcp, &tmp))
+        .await
+        .unwrap();
+    let addr = server.local_addr().to_string();
+    let proc = PyProc::spawn(&py, "trait_client.py", &[&addr, kind.name()]);
+    let (lines, status) = proc.finish().await;
+    let mut passed = Vec::new();
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("unparsable line {line:?}: {e}"));
+        if let Some(name) = v.get("check").and_then(|c| c.as_str()) {
+            assert_eq!(v["ok"], serde_json::Value::Bool(true), "{line}");
+            passed.push(name.to_owned());
+        }
+    }
+    assert_eq!(passed, TRAIT_CHECKS, "{lines:#?}");
+    assert!(status.success(), "the Python client exited with {status}");
+    server.shutdown().await;
+}

@@ -23,7 +23,7 @@ pub(super) fn expand(model: &ServiceImpl, krate: &Path) -> TokenStream {
     }
 }
 
-fn method(method: &Method, krate: &Path) -> TokenStream {
+pub(super) fn method(method: &Method, krate: &Path) -> TokenStream {
     let ident = &method.ident;
     let wire = &method.wire;
     let docs = &method.docs;
