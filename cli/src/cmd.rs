@@ -299,7 +299,8 @@ async fn call(args: CallArgs) -> Result<(), Failure> {
 }
 
 /// A result as JSON: bytes become an array of numbers, map keys that are not strings their
-/// JSON text, and NaN and infinities `null` (JSON has none).
+/// JSON text, NaN and infinities `null` (JSON has none), and integers beyond 64 bits a string of
+/// their digits (serde_json's numbers stop at 64 bits; the digits are kept exactly).
 pub(crate) fn to_json(value: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
@@ -307,6 +308,7 @@ pub(crate) fn to_json(value: &Value) -> serde_json::Value {
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) => J::from(*i),
         Value::UInt(u) => J::from(*u),
+        Value::BigInt(i) => J::String(i.to_string()),
         Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
         Value::Str(s) => J::String(s.clone()),
         Value::Bin(b) => J::Array(b.iter().map(|x| J::from(*x)).collect()),

@@ -19,7 +19,7 @@ pub use std::vec::Vec;
 pub use serde;
 
 pub use crate::error::{CallError, Error};
-pub use crate::rpc::{Args, IntoArg, NoKwargs, Proxy, TypedProxy};
+pub use crate::rpc::{Args, IntoArg, NoKwargs, Proxy, ProxyArgs, TypedProxy};
 pub use crate::service::bind::{Bound, Param, Signature};
 pub use crate::service::{Call, CallContext, Outcome, Responder, Service, TypedService};
 pub use crate::wire::Value;
@@ -53,6 +53,20 @@ pub trait ServiceImplBlock {
     fn is_hidden(name: &str) -> bool;
     /// Calls the exposed method `name`.
     fn call<'s>(&'s self, name: &str, call: Call<'_>) -> Option<Outcome<'s>>;
+}
+
+/// What a `#[service]` trait provides to the `Service` impl that `#[service]` generates on an
+/// implementation of it: the names, the sub-router look-up and the dispatch of calls.
+#[allow(missing_debug_implementations)]
+pub struct TraitDispatch<S> {
+    /// The wire names of the exposed methods.
+    pub exposed: &'static [&'static str],
+    /// The wire names of the sub-routers.
+    pub sub_routers: &'static [&'static str],
+    /// The child service of the given name.
+    pub sub_router: for<'a> fn(&'a S, &str) -> Option<&'a dyn Service>,
+    /// Calls the exposed method of the given name.
+    pub call: for<'s, 'c> fn(&'s S, &str, Call<'c>) -> Option<Outcome<'s>>,
 }
 
 /// A list of static names as the `Service` methods return them.
@@ -192,46 +206,6 @@ impl<E> ViaTypeNameDisplay for ErrorProbe<E> {
     }
 }
 
-/// Positional arguments followed by the elements of `rest` (a method's `*args`), as values.
-pub fn args_with_rest<R: serde::Serialize>(
-    mut named: Vec<Value>,
-    rest: &R,
-) -> Result<Vec<Value>, Error> {
-    match Value::from_serialize(rest).map_err(Error::Encode)? {
-        Value::Array(items) => named.extend(items),
-        other => {
-            return Err(Error::Encode(crate::wire::CodecError::Encode(format!(
-                "*args must serialize as a sequence, got {}",
-                other.type_name()
-            ))))
-        }
-    }
-    Ok(named)
-}
-
-/// A value for `args_with_rest` and keyword maps.
-pub fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, Error> {
-    Value::from_serialize(v).map_err(Error::Encode)
-}
-
-/// Keyword arguments `named` followed by the entries of `rest` (a method's `**kwargs`).
-pub fn kwargs_with_rest<R: serde::Serialize>(
-    mut named: Vec<(Value, Value)>,
-    rest: &R,
-) -> Result<Value, Error> {
-    match Value::from_serialize(rest).map_err(Error::Encode)? {
-        Value::Map(items) => named.extend(items),
-        Value::Nil => {}
-        other => {
-            return Err(Error::Encode(crate::wire::CodecError::Encode(format!(
-                "**kwargs must serialize as a map, got {}",
-                other.type_name()
-            ))))
-        }
-    }
-    Ok(Value::Map(named))
-}
-
 /// Passes an argument of a typed proxy on, with the error on the user's type if it does not fit
 /// the parameter.
 pub fn proxy_arg<T, A: IntoArg<T>>(value: A) -> A {
@@ -240,11 +214,11 @@ pub fn proxy_arg<T, A: IntoArg<T>>(value: A) -> A {
 
 /// Calls a method through a typed proxy; the reply type comes first, so that generated code can
 /// name it where the user wrote it.
-pub async fn proxy_call<R, A, K>(proxy: &Proxy, name: &str, args: A, kwargs: K) -> Result<R, Error>
+pub async fn proxy_call<R>(proxy: &Proxy, name: &str, args: ProxyArgs<'_>) -> Result<R, Error>
 where
     R: serde::de::DeserializeOwned,
-    A: Args,
-    K: serde::Serialize,
 {
-    proxy.call_method(name, args, kwargs).await
+    proxy
+        .call_method(name, args.positional(), args.keyword())
+        .await
 }

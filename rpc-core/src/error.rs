@@ -176,20 +176,25 @@ pub struct RemoteError {
 impl RemoteError {
     /// Reads an error reply's content, which came from `origin`.
     pub(crate) fn from_content(content: Value, origin: String) -> Self {
-        let text = match &content {
-            Value::Str(s) => s.clone(),
-            // mosaik sends [type, message, traceback...].
-            Value::Array(items) if items.len() >= 2 => {
-                let kind = items[0]
-                    .as_str()
-                    .map_or_else(|| items[0].to_string(), str::to_owned);
-                let msg = items[1]
-                    .as_str()
-                    .map_or_else(|| items[1].to_string(), str::to_owned);
-                format!("{kind}: {msg}\n")
+        let show = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        // mosaik sends [type, message, traceback...]: the kind and message are given.
+        if let Value::Array(items) = &content {
+            if items.len() >= 2 {
+                let (kind, message) = (show(&items[0]), show(&items[1]));
+                let text = match items.get(2).and_then(Value::as_str) {
+                    Some(traceback) if !traceback.trim().is_empty() => traceback.to_owned(),
+                    _ => format!("{kind}: {message}\n"),
+                };
+                return RemoteError {
+                    kind,
+                    message,
+                    text,
+                    content,
+                    origin,
+                };
             }
-            other => other.to_string(),
-        };
+        }
+        let text = show(&content);
         let last = text
             .lines()
             .rev()
@@ -255,7 +260,52 @@ impl fmt::Display for RemoteError {
 
 impl std::error::Error for RemoteError {}
 
-/// A failed call, as a handler returns it; the peer reads `"<Kind>: <message>\n"`.
+/// How a connection writes the content of an error reply `[2, id, content]` for a
+/// [`CallError`] that does not carry a content of its own ([`CallError::with_content`]).
+///
+/// Set it with `error_format` on [`ConnectionBuilder`](crate::ConnectionBuilder),
+/// [`ServerBuilder`](crate::ServerBuilder) or [`ChannelBuilder`](crate::ChannelBuilder).
+/// [`RemoteError`] reads both forms, whichever the peer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ErrorFormat {
+    /// aiomas's form, the default: a string whose last line is `"<Kind>: <message>"`
+    /// (`"ValueError: overflow\n"`).
+    #[default]
+    Aiomas,
+    /// mosaik's form: a list `[type, message, traceback]`
+    /// (`["ValueError", "overflow", "ValueError: overflow\n"]`), which mosaik unpacks into its
+    /// exception.
+    Mosaik,
+}
+
+/// The content of the error reply for `error` written in `format`.
+pub(crate) struct ErrorContent<'a> {
+    pub(crate) error: &'a CallError,
+    pub(crate) format: ErrorFormat,
+}
+
+impl serde::Serialize for ErrorContent<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        if let Some(content) = &self.error.content {
+            return content.serialize(s);
+        }
+        match self.format {
+            ErrorFormat::Aiomas => s.serialize_str(&self.error.wire_text()),
+            ErrorFormat::Mosaik => {
+                let mut t = s.serialize_tuple(3)?;
+                t.serialize_element(&*self.error.kind)?;
+                t.serialize_element(&self.error.message)?;
+                t.serialize_element(&self.error.wire_text())?;
+                t.end()
+            }
+        }
+    }
+}
+
+/// A failed call, as a handler returns it; the peer reads `"<Kind>: <message>\n"` (or the
+/// connection's [`ErrorFormat`], or a content of the handler's own: [`CallError::with_content`]).
 ///
 /// The kind names the failure in Python's terms, so that a Python peer reads it naturally
 /// (`ValueError`, `TypeError`, `LookupError`, ...).
@@ -281,10 +331,11 @@ impl std::error::Error for RemoteError {}
 /// let e = CallError::from(NotANumber("x".into()));
 /// assert_eq!((e.kind(), e.message()), ("ValueError", "\"x\" is not a number"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallError {
     kind: Cow<'static, str>,
     message: String,
+    content: Option<Box<Value>>,
 }
 
 impl CallError {
@@ -293,7 +344,33 @@ impl CallError {
         CallError {
             kind: kind.into(),
             message: message.into(),
+            content: None,
         }
+    }
+
+    /// The same error, with `content` as the whole content of the error reply, whatever the
+    /// connection's [`ErrorFormat`]: a structure the peer's program expects, such as mosaik's
+    /// `[type, message, traceback]` with a traceback of your own. The kind and message stay
+    /// for the Rust side (logs, [`Display`](fmt::Display)).
+    ///
+    /// ```
+    /// use rpc_core::{CallError, Value};
+    /// let e = CallError::value_error("no such entity").with_content(Value::Array(vec![
+    ///     "ValueError".into(),
+    ///     "no such entity".into(),
+    ///     "Traceback (most recent call last):\n  in step\nValueError: no such entity\n".into(),
+    /// ]));
+    /// assert_eq!(e.content().and_then(Value::as_array).map(<[_]>::len), Some(3));
+    /// ```
+    #[must_use]
+    pub fn with_content(mut self, content: Value) -> Self {
+        self.content = Some(Box::new(content));
+        self
+    }
+
+    /// The content given with [`with_content`](Self::with_content), if any.
+    pub fn content(&self) -> Option<&Value> {
+        self.content.as_deref()
     }
 
     /// A `ValueError`: the arguments had the right types but unusable values.

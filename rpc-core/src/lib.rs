@@ -71,7 +71,8 @@
 //!
 //! # What you meet
 //!
-//! - Serving: [`#[service]`](macro@service) on a struct and its impl block, or a [`ServiceDict`],
+//! - Serving: [`#[service]`](macro@service) on a struct and its impl block, or on a trait (an
+//!   interface a client and a server share) and its implementations, or a [`ServiceDict`],
 //!   mounted in a [`Router`]; [`start_server`] or [`Server::builder`].
 //! - Calling: [`open_connection`] or [`Connection::builder`]; then a typed proxy
 //!   ([`Connection::proxy`]) or a [`Proxy`] by path ([`Connection::remote`]).
@@ -145,7 +146,7 @@ mod net;
 pub mod __private;
 
 pub use crate::channel::{Channel, ChannelBuilder};
-pub use crate::error::{CallError, Error, RemoteError};
+pub use crate::error::{CallError, Error, ErrorFormat, RemoteError};
 /// TLS for servers and clients, with rustls (feature `tls`, off by default).
 #[cfg(feature = "tls")]
 pub use crate::net::tls;
@@ -154,7 +155,7 @@ pub use crate::net::{
     ServerBuilder, Stream, ToAddr, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_IN_FLIGHT_TOTAL,
 };
-pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Proxy, ServiceRef, TypedProxy};
+pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Null, Proxy, ServiceRef, TypedProxy};
 pub use crate::service::{
     Call, CallContext, DynCall, Outcome, Resolved, Router, Service, ServiceDict, ServiceExt,
     TypedService, WithSubRouters,
@@ -168,7 +169,9 @@ pub use serde_bytes::ByteBuf;
 /// `Result<T, rpc_core::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Makes a struct and its impl block a service: `#[service]` goes on both.
+/// Makes a struct and its impl block a service: `#[service]` goes on both. Or declares an
+/// interface: `#[service]` on a trait and on each implementation of it (see
+/// [below](#on-a-trait-one-interface-for-both-sides)).
 ///
 /// On the **struct**, fields marked `#[sub_router]` become child services, reachable as path
 /// segments (`"sub/mul"`) under the field's name or under `#[sub_router(name = "...")]`. It
@@ -190,8 +193,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///   straight from the request, positionally or by keyword as Python allows; an `Option<T>`
 ///   parameter may be left out;
 /// - one async method on the typed proxy per exposed method, with the same name, taking for each
-///   parameter of type `T` an [`impl IntoArg<T>`](IntoArg) (a `T`, or a [`ServiceRef`] where
-///   `T` is a proxy) and returning `Result<T, Error>`.
+///   parameter of type `T` an [`impl IntoArg<T>`](IntoArg) (a `T`, a [`ServiceRef`] where
+///   `T` is a proxy, [`Null`] where `T` is an `Option`) and returning `Result<T, Error>`.
+///
+/// **`None` means "use the default".** A proxy method leaves out a parameter spelled
+/// `Option<...>` that is `None`, so that a Python peer applies its default (`mul(4, None)`
+/// calls `def mul(a, b=2)` as `mul(4)`). Parameters before the first one left out go
+/// positionally; those after it that are sent go by keyword, so that a gap never shifts a
+/// later argument onto the wrong parameter (`f(1, None, Some(3))` sends `f(1, c=3)`). With
+/// surplus positional arguments (`#[args]`, non-empty) nothing can be left out, and a `None`
+/// is sent as `null`. To send `None` itself, pass [`Null`]. A Rust service reads a left-out
+/// `Option` parameter as `None`, so for it the two are the same.
 ///
 /// An exposed method takes `&self` (keep changing state behind a `Mutex` or an atomic), may be
 /// `async`, and returns `T: Serialize`, `()` or `Result<T, E>`. An asynchronous method's future
@@ -200,6 +212,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// [`Service`] works the same. An error `E` reaches the caller as `"<Kind>: <message>"`: an
 /// error that converts into [`CallError`] keeps its kind and message; any other is named by its
 /// type, with its `Display` as the message. A panic is answered as `Panic: <message>`.
+///
+/// **Bounds.** Serving needs each parameter type to be `DeserializeOwned` and each result type
+/// `Serialize`, and nothing else: a parameter that is only `Deserialize` and a result that is
+/// only `Serialize` compile and serve. The typed proxy adds no bound at its definition: an
+/// argument must be `Serialize` (through [`IntoArg`]) and a result `DeserializeOwned` only
+/// where that proxy method is called, and the compiler says so there.
 ///
 /// Names are checked across the struct and the impl block at compile time: an exposed method
 /// and a sub-router may share neither a wire name nor a name on the typed proxy, and a type has
@@ -253,6 +271,92 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// }
 /// ```
 ///
+/// # On a trait: one interface for both sides
+///
+/// `#[service]` on a **trait** declares an interface: what a service offers, with its wire
+/// names and sub-routers, and nothing about who implements it. A client crate gets a typed
+/// proxy from it, usable against any aiomas peer (a Python one included); a server crate
+/// implements it on its own type with `#[service] impl Trait for Type`. It generates:
+///
+/// - the trait, with [`Service`] as a supertrait, each `async fn` declared as returning
+///   `impl Future<Output = T> + Send` (an implementation writes `async fn` as usual), and hidden
+///   provided items that dispatch calls to the implementation;
+/// - `<Trait>Proxy`, the typed proxy, exactly as for a struct: one async method per method, one
+///   accessor per sub-router, [`TypedProxy`], `Deserialize`.
+///
+/// Every method of the trait is exposed (`#[expose(name = "...")]` renames one on the wire);
+/// a method has no body. A sub-router is a method `#[sub_router] fn child(&self) -> &impl
+/// ChildTrait;` (its proxy is `ChildTraitProxy`) or `-> &Child` for a service type (its proxy is
+/// `<Child as TypedService>::Proxy`). `#[context]`, `#[args]` and `#[kwargs]` go on the trait's
+/// parameters, the bounds and the `None` rule are those above.
+///
+/// `#[service] impl Trait for Type` implements [`Service`] and [`TypedService`] (with
+/// `<Trait>Proxy`) for `Type` by forwarding to the trait, so the implementation is an ordinary
+/// trait impl: the compiler reports a missing method, an extra one or a signature that differs
+/// from the trait. Attributes of the interface (`#[expose]`, `#[sub_router]`, `#[context]`, ...)
+/// go on the trait only; on the impl they are an error.
+///
+/// ```
+/// use rpc_core::{service, start_server, CallError, Connection, Router};
+///
+/// // In a crate both sides depend on:
+/// #[service]
+/// pub trait Calc {
+///     /// `b` defaults to 1 (a Python peer would write `def add(self, a, b=1)`).
+///     fn add(&self, a: i64, b: Option<i64>) -> i64;
+///     /// Divides; dividing by zero is an error reply.
+///     async fn div(&self, a: i64, b: i64) -> Result<i64, CallError>;
+///     /// The `scale` sub-router.
+///     #[sub_router]
+///     fn scale(&self) -> &impl Scale;
+/// }
+///
+/// #[service]
+/// pub trait Scale {
+///     /// Multiplies.
+///     fn mul(&self, a: i64, b: i64) -> i64;
+/// }
+///
+/// // In the server crate:
+/// struct MyCalc(MyScale);
+/// struct MyScale;
+///
+/// #[service]
+/// impl Calc for MyCalc {
+///     fn add(&self, a: i64, b: Option<i64>) -> i64 {
+///         a + b.unwrap_or(1)
+///     }
+///     async fn div(&self, a: i64, b: i64) -> Result<i64, CallError> {
+///         a.checked_div(b).ok_or_else(|| CallError::new("ZeroDivisionError", "division by zero"))
+///     }
+///     fn scale(&self) -> &impl Scale {
+///         &self.0
+///     }
+/// }
+///
+/// #[service]
+/// impl Scale for MyScale {
+///     fn mul(&self, a: i64, b: i64) -> i64 {
+///         a * b
+///     }
+/// }
+///
+/// // In the client crate (the server may as well be Python's):
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), rpc_core::Error> {
+/// # let server = start_server("127.0.0.1:0", Router::new(MyCalc(MyScale))).await?;
+/// let conn = Connection::builder().connect(server.local_addr()).await?;
+/// let calc = conn.proxy::<CalcProxy>();
+/// assert_eq!(calc.add(2, None).await?, 3); // `b` left out: the peer's default applies
+/// assert_eq!(calc.scale().mul(3, 4).await?, 12);
+/// let err = calc.div(1, 0).await.unwrap_err();
+/// assert_eq!(err.remote().unwrap().kind(), "ZeroDivisionError");
+/// # conn.close().await;
+/// # server.drain().await;
+/// # Ok(())
+/// # }
+/// ```
+///
 /// Mistakes are reported at the offending token, saying what to write instead:
 ///
 /// ```compile_fail
@@ -284,6 +388,24 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// ```compile_fail
 /// # use rpc_core::service;
 /// #[service]
+/// trait Calc {
+///     fn add(&self, a: i64, b: i64) -> i64;
+/// }
+///
+/// struct MyCalc;
+///
+/// #[service]
+/// impl Calc for MyCalc {
+///     #[expose] // the trait declares what is exposed: remove this attribute here ...
+///     fn add(&self, a: i64, b: i64) -> i64 {
+///         a + b
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use rpc_core::service;
+/// #[service]
 /// struct Tree {
 ///     #[sub_router]
 ///     leaf: u32, // `u32` is not a service
@@ -294,12 +416,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(feature = "macros")]
 pub use rpc_macros::service;
 
-/// Exposes a method of a `#[service]` impl block; see [`service`](macro@service). Elsewhere it is an error.
+/// Exposes a method of a `#[service]` impl block, or renames one of a `#[service]` trait; see
+/// [`service`](macro@service). Elsewhere it is an error.
 #[cfg(feature = "macros")]
 pub use rpc_macros::expose;
 
-/// Marks a field of a `#[service]` struct as a child service; see [`service`](macro@service). Elsewhere it is an
-/// error.
+/// Marks a field of a `#[service]` struct, or a method of a `#[service]` trait, as a child
+/// service; see [`service`](macro@service). Elsewhere it is an error.
 #[cfg(feature = "macros")]
 pub use rpc_macros::sub_router;
 

@@ -1,6 +1,7 @@
 //! The typed model of a `#[service]` item, built from syn with the helper attributes stripped.
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 use syn::{
     Attribute, FnArg, Ident, ImplItem, ItemImpl, ItemStruct, Pat, Path, PathArguments, ReturnType,
     Type, Visibility,
@@ -278,92 +279,7 @@ impl ServiceImpl {
                 Some(WireName { value, span }) => (value, span),
                 None => (unraw(&f.sig.ident), f.sig.ident.span()),
             };
-            let mut args = Vec::new();
-            for input in &mut f.sig.inputs {
-                let FnArg::Typed(pt) = input else { continue };
-                let mut found: Vec<Attribute> = Vec::new();
-                strip_helpers(&mut pt.attrs, |a| found.push(a.clone()));
-                let mut kind = ArgKind::Wire;
-                let mut kind_attr: Option<Attribute> = None;
-                for a in found {
-                    let (k, what) = if attr::is(&a, "context") {
-                        (ArgKind::Context, "context")
-                    } else if attr::is(&a, "args") {
-                        (ArgKind::RestArgs, "args")
-                    } else if attr::is(&a, "kwargs") {
-                        (ArgKind::RestKwargs, "kwargs")
-                    } else {
-                        cx.error_spanned_by(
-                            &a,
-                            "only #[context], #[args] or #[kwargs] goes on a parameter",
-                        );
-                        continue;
-                    };
-                    attr::no_options(cx, &a, what);
-                    if let Some(prev) = &kind_attr {
-                        cx.error_spanned_by(
-                            &a,
-                            format!(
-                                "a parameter takes one of #[context], #[args] and #[kwargs]: remove this one or {}",
-                                quote::quote!(#prev)
-                            ),
-                        );
-                        continue;
-                    }
-                    kind = k;
-                    kind_attr = Some(a);
-                }
-                let ident = match &*pt.pat {
-                    Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => {
-                        Some(p.ident.clone())
-                    }
-                    _ => None,
-                };
-                args.push(Arg {
-                    ident,
-                    pat: (*pt.pat).clone(),
-                    ty: (*pt.ty).clone(),
-                    kind,
-                    kind_attr,
-                });
-            }
-            let ret = match &f.sig.output {
-                ReturnType::Default => Ret::Unit,
-                ReturnType::Type(_, ty) => match &**ty {
-                    Type::Tuple(t) if t.elems.is_empty() => Ret::Unit,
-                    ty if last_segment(ty).is_some_and(|s| s.ident == "Result") => {
-                        let targs = type_args(ty);
-                        if targs.len() == 2 {
-                            Ret::Result {
-                                ok: Box::new(targs[0].clone()),
-                                err: Box::new(targs[1].clone()),
-                            }
-                        } else {
-                            cx.error_spanned_by(
-                                ty,
-                                "write the error type out, as in `Result<T, MyError>`, so that its kind can reach the caller",
-                            );
-                            Ret::Plain(Box::new(ty.clone()))
-                        }
-                    }
-                    ty => Ret::Plain(Box::new(ty.clone())),
-                },
-            };
-            methods.push(Method {
-                ident: f.sig.ident.clone(),
-                wire,
-                wire_span,
-                is_async: f.sig.asyncness.is_some(),
-                sig: f.sig.clone(),
-                docs: f
-                    .attrs
-                    .iter()
-                    .filter(|a| a.path().is_ident("doc"))
-                    .cloned()
-                    .collect(),
-                args,
-                ret,
-            });
+            methods.push(Method::from_sig(cx, &mut f.sig, &f.attrs, wire, wire_span));
         }
         let self_path = self_path?;
         if !ok {
@@ -379,8 +295,268 @@ impl ServiceImpl {
 }
 
 impl Method {
+    /// Builds the model of one exposed method and strips the parameter attributes from `sig`.
+    pub(crate) fn from_sig(
+        cx: &mut Ctxt,
+        sig: &mut syn::Signature,
+        attrs: &[Attribute],
+        wire: String,
+        wire_span: Span,
+    ) -> Method {
+        let mut args = Vec::new();
+        for input in &mut sig.inputs {
+            let FnArg::Typed(pt) = input else { continue };
+            let mut found: Vec<Attribute> = Vec::new();
+            strip_helpers(&mut pt.attrs, |a| found.push(a.clone()));
+            let mut kind = ArgKind::Wire;
+            let mut kind_attr: Option<Attribute> = None;
+            for a in found {
+                let (k, what) = if attr::is(&a, "context") {
+                    (ArgKind::Context, "context")
+                } else if attr::is(&a, "args") {
+                    (ArgKind::RestArgs, "args")
+                } else if attr::is(&a, "kwargs") {
+                    (ArgKind::RestKwargs, "kwargs")
+                } else {
+                    cx.error_spanned_by(
+                        &a,
+                        "only #[context], #[args] or #[kwargs] goes on a parameter",
+                    );
+                    continue;
+                };
+                attr::no_options(cx, &a, what);
+                if let Some(prev) = &kind_attr {
+                    cx.error_spanned_by(
+                        &a,
+                        format!(
+                            "a parameter takes one of #[context], #[args] and #[kwargs]: remove this one or {}",
+                            quote::quote!(#prev)
+                        ),
+                    );
+                    continue;
+                }
+                kind = k;
+                kind_attr = Some(a);
+            }
+            let ident = match &*pt.pat {
+                Pat::Ident(p) if p.subpat.is_none() && p.by_ref.is_none() => Some(p.ident.clone()),
+                _ => None,
+            };
+            args.push(Arg {
+                ident,
+                pat: (*pt.pat).clone(),
+                ty: (*pt.ty).clone(),
+                kind,
+                kind_attr,
+            });
+        }
+        let ret = match &sig.output {
+            ReturnType::Default => Ret::Unit,
+            ReturnType::Type(_, ty) => match &**ty {
+                Type::Tuple(t) if t.elems.is_empty() => Ret::Unit,
+                ty if last_segment(ty).is_some_and(|s| s.ident == "Result") => {
+                    let targs = type_args(ty);
+                    if targs.len() == 2 {
+                        Ret::Result {
+                            ok: Box::new(targs[0].clone()),
+                            err: Box::new(targs[1].clone()),
+                        }
+                    } else {
+                        cx.error_spanned_by(
+                            ty,
+                            "write the error type out, as in `Result<T, MyError>`, so that its kind can reach the caller",
+                        );
+                        Ret::Plain(Box::new(ty.clone()))
+                    }
+                }
+                ty => Ret::Plain(Box::new(ty.clone())),
+            },
+        };
+        Method {
+            ident: sig.ident.clone(),
+            wire,
+            wire_span,
+            is_async: sig.asyncness.is_some(),
+            sig: sig.clone(),
+            docs: attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect(),
+            args,
+            ret,
+        }
+    }
+}
+
+impl Method {
     /// The parameters that travel on the wire, in order.
     pub(crate) fn wire_args(&self) -> impl Iterator<Item = &Arg> {
         self.args.iter().filter(|a| a.kind == ArgKind::Wire)
+    }
+}
+
+/// `#[service]` on a trait: an interface that a typed proxy calls and a Rust type implements.
+pub(crate) struct ServiceTrait {
+    pub(crate) ident: Ident,
+    pub(crate) vis: Visibility,
+    pub(crate) methods: Vec<Method>,
+    pub(crate) sub_routers: Vec<TraitSubRouter>,
+}
+
+/// A `#[sub_router] fn child(&self) -> &impl ChildTrait;` of a `#[service]` trait.
+pub(crate) struct TraitSubRouter {
+    /// The method (also the proxy's accessor).
+    pub(crate) ident: Ident,
+    pub(crate) wire: String,
+    pub(crate) wire_span: Span,
+    /// The returned type, where a child that is not a service is reported.
+    pub(crate) ret_span: Span,
+    pub(crate) child: ChildProxy,
+}
+
+/// Where the typed proxy of a sub-router comes from.
+pub(crate) enum ChildProxy {
+    /// `-> &impl ChildTrait`: `ChildTraitProxy`, of another `#[service]` trait.
+    Trait(Path),
+    /// `-> &Child`: `<Child as TypedService>::Proxy`.
+    Type(Type),
+}
+
+impl ServiceTrait {
+    /// Builds the model and strips the helper attributes from `item`.
+    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut syn::ItemTrait) -> Option<Self> {
+        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+            cx.error_spanned_by(
+                &item.generics,
+                "a #[service] trait cannot be generic: use concrete types in its methods",
+            );
+        }
+        let mut methods = Vec::new();
+        let mut sub_routers = Vec::new();
+        for trait_item in &mut item.items {
+            let mut found: Vec<Attribute> = Vec::new();
+            let f = match trait_item {
+                syn::TraitItem::Fn(f) => f,
+                other => {
+                    cx.error_spanned_by(
+                        &*other,
+                        "a #[service] trait holds only methods: move this item to another trait or to the implementing type",
+                    );
+                    continue;
+                }
+            };
+            strip_helpers(&mut f.attrs, |a| found.push(a.clone()));
+            if let Some(body) = &f.default {
+                cx.error_spanned_by(
+                    body,
+                    "a method of a #[service] trait has no body here: write `;` and implement it in `#[service] impl Trait for Type`",
+                );
+            }
+            let mut expose: Option<Option<WireName>> = None;
+            let mut sub: Option<Option<WireName>> = None;
+            for a in &found {
+                let slot = if attr::is(a, "expose") {
+                    &mut expose
+                } else if attr::is(a, "sub_router") {
+                    &mut sub
+                } else {
+                    cx.error_spanned_by(
+                        a,
+                        "only #[expose(name = \"...\")] or #[sub_router] goes on a method of a #[service] trait",
+                    );
+                    continue;
+                };
+                if slot.is_some() {
+                    cx.error_spanned_by(a, "this attribute is given twice: keep one");
+                    continue;
+                }
+                let what = if attr::is(a, "expose") {
+                    "expose"
+                } else {
+                    "sub_router"
+                };
+                *slot = Some(attr::name_option(cx, a, what));
+            }
+            if let (Some(_), Some(_)) = (&expose, &sub) {
+                cx.error_at(
+                    f.sig.ident.span(),
+                    "a method is either exposed or a sub-router: remove #[expose] or #[sub_router]",
+                );
+                continue;
+            }
+            if let Some(name) = sub {
+                if let Some(s) = TraitSubRouter::from_sig(cx, &f.sig, name) {
+                    sub_routers.push(s);
+                }
+                continue;
+            }
+            let (wire, wire_span) = match expose.flatten() {
+                Some(WireName { value, span }) => (value, span),
+                None => (unraw(&f.sig.ident), f.sig.ident.span()),
+            };
+            methods.push(Method::from_sig(cx, &mut f.sig, &f.attrs, wire, wire_span));
+        }
+        Some(ServiceTrait {
+            ident: item.ident.clone(),
+            vis: item.vis.clone(),
+            methods,
+            sub_routers,
+        })
+    }
+}
+
+impl TraitSubRouter {
+    fn from_sig(cx: &mut Ctxt, sig: &syn::Signature, name: Option<WireName>) -> Option<Self> {
+        const SHAPE: &str = "a sub-router of a #[service] trait is written `fn child(&self) -> &impl ChildTrait;` (or `-> &ChildService`)";
+        let receiver_ok = sig.inputs.len() == 1
+            && matches!(sig.inputs.first(), Some(FnArg::Receiver(r))
+                if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none());
+        if !receiver_ok || sig.asyncness.is_some() || !sig.generics.params.is_empty() {
+            cx.error_spanned_by(sig, SHAPE);
+            return None;
+        }
+        let ReturnType::Type(_, ty) = &sig.output else {
+            cx.error_spanned_by(sig, SHAPE);
+            return None;
+        };
+        let child = match &**ty {
+            Type::Reference(r) if r.mutability.is_none() => match &*r.elem {
+                Type::ImplTrait(it) => {
+                    let paths: Vec<&Path> = it
+                        .bounds
+                        .iter()
+                        .filter_map(|b| match b {
+                            syn::TypeParamBound::Trait(t) => Some(&t.path),
+                            _ => None,
+                        })
+                        .collect();
+                    if paths.len() != 1 {
+                        cx.error_spanned_by(
+                            it,
+                            "name one #[service] trait here, as in `&impl ChildTrait`",
+                        );
+                        return None;
+                    }
+                    ChildProxy::Trait(paths[0].clone())
+                }
+                other => ChildProxy::Type(other.clone()),
+            },
+            other => {
+                cx.error_spanned_by(other, SHAPE);
+                return None;
+            }
+        };
+        let (wire, wire_span) = match name {
+            Some(WireName { value, span }) => (value, span),
+            None => (unraw(&sig.ident), sig.ident.span()),
+        };
+        Some(TraitSubRouter {
+            ident: sig.ident.clone(),
+            wire,
+            wire_span,
+            ret_span: ty.span(),
+            child,
+        })
     }
 }

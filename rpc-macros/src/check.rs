@@ -2,9 +2,10 @@
 
 use std::collections::HashMap;
 
+use proc_macro2::Span;
 use syn::{FnArg, GenericArgument, PathArguments, Type};
 
-use crate::ast::{ArgKind, Method, Ret, ServiceImpl, ServiceStruct};
+use crate::ast::{ArgKind, Method, Ret, ServiceImpl, ServiceStruct, ServiceTrait};
 use crate::ctxt::Ctxt;
 
 /// Checks a `#[service]` struct.
@@ -24,8 +25,13 @@ pub(crate) fn check_struct(cx: &mut Ctxt, service: &ServiceStruct) {
 
 /// Checks a `#[service]` impl block.
 pub(crate) fn check_impl(cx: &mut Ctxt, service: &ServiceImpl) {
+    check_methods(cx, &service.methods);
+}
+
+/// Checks exposed methods, each on its own and for shared wire names.
+fn check_methods(cx: &mut Ctxt, methods: &[Method]) {
     let mut seen: HashMap<&str, &Method> = HashMap::new();
-    for method in &service.methods {
+    for method in methods {
         check_method(cx, method);
         if let Some(first) = seen.insert(&method.wire, method) {
             let msg = format!(
@@ -167,5 +173,32 @@ fn check_ret_type(cx: &mut Ctxt, ty: &Type) {
             "an exposed method must return an owned value, which its typed proxy can return too: use an owned type such as `String` instead of a reference",
         ),
         None => {}
+    }
+}
+
+/// Checks a `#[service]` trait: its methods as those of an impl block, and that methods and
+/// sub-routers share no wire name (nor, for the proxy, a Rust name).
+pub(crate) fn check_trait(cx: &mut Ctxt, service: &ServiceTrait) {
+    check_methods(cx, &service.methods);
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    for sub in &service.sub_routers {
+        if let Some(first) = seen.insert(&sub.wire, sub.wire_span) {
+            let msg = format!(
+                "two sub-routers are named \"{}\": rename one with #[sub_router(name = \"...\")]",
+                sub.wire
+            );
+            cx.error_at(first, &msg);
+            cx.error_at(sub.wire_span, &msg);
+        }
+    }
+    for method in &service.methods {
+        if let Some(sub) = service.sub_routers.iter().find(|s| s.wire == method.wire) {
+            let msg = format!(
+                "an exposed method and a sub-router are both named \"{}\": rename one with #[expose(name = \"...\")] or #[sub_router(name = \"...\")]",
+                method.wire
+            );
+            cx.error_at(method.wire_span, &msg);
+            cx.error_at(sub.wire_span, &msg);
+        }
     }
 }

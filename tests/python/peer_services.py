@@ -59,6 +59,16 @@ class Calc:
         return a + b
 
     @aiomas.expose
+    def defaults(self, a, b=2, c=3, label="default"):
+        """Answers with the values its parameters got, defaults included."""
+        return [a, b, c, label]
+
+    @aiomas.expose
+    def gather(self, a, *args, **kwargs):
+        """Answers with its positional surplus and its keyword arguments."""
+        return [a, list(args), kwargs]
+
+    @aiomas.expose
     def fail(self, msg):
         raise ValueError(msg)
 

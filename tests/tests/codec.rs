@@ -375,3 +375,115 @@ async fn json_reads_the_bare_nan_and_infinity_python_writes() {
     assert!(c.decode::<Value>(b"[NaNa]").is_err());
     assert!(c.decode::<Value>(b"[Infinit]").is_err());
 }
+
+/// Typed `f32`/`f64` NaN and infinities are written as Python writes them, at any depth, and
+/// as map keys (`json.dumps({float("nan"): 1})` is `{"NaN": 1}`); a `None` stays `null`.
+#[test]
+fn json_writes_typed_non_finite_floats_as_python_does() {
+    let c = Codec::json();
+    let s = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    assert_eq!(s(c.encode(&f64::NAN).unwrap()), "NaN");
+    assert_eq!(
+        s(c.encode(&vec![1.5, f64::NEG_INFINITY]).unwrap()),
+        "[1.5, -Infinity]"
+    );
+    assert_eq!(
+        s(c.encode(&(Some(f32::INFINITY), None::<f64>, [f64::NAN]))
+            .unwrap()),
+        "[Infinity, null, [NaN]]"
+    );
+    let keyed = std::collections::BTreeMap::from([(OrdF(f64::NAN), 1)]);
+    assert_eq!(s(c.encode(&keyed).unwrap()), r#"{"NaN": 1}"#);
+    // msgpack carries them as float64, unchanged.
+    let back: Vec<f64> = Codec::msgpack()
+        .decode(&Codec::msgpack().encode(&vec![f64::NEG_INFINITY]).unwrap())
+        .unwrap();
+    assert_eq!(back, [f64::NEG_INFINITY]);
+}
+
+/// A float as a map key (only for the test above).
+#[derive(PartialEq, serde::Serialize)]
+struct OrdF(f64);
+impl Eq for OrdF {}
+impl PartialOrd for OrdF {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OrdF {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// Where two shortest strings round-trip and the double lies halfway, Python's repr takes the
+/// even one; so do we.
+#[test]
+fn json_floats_break_ties_to_even_as_python_repr_does() {
+    let c = Codec::json();
+    // The double is exactly -82247559806759.625; ...62 and ...63 both read back as it.
+    let tie = -82247559806759.62f64;
+    assert_eq!(tie.to_bits(), (-82247559806759.63f64).to_bits());
+    assert_eq!(c.encode(&tie).unwrap(), &b"-82247559806759.62"[..]);
+    let x: f64 = c.decode(b"2e-28").unwrap();
+    assert_eq!(x, 2e-28);
+}
+
+/// Integers beyond 64 bits are kept exactly in a `Value` (up to 128 bits), written back with
+/// every digit by the JSON codec, refused by msgpack, and refused (never rounded) beyond 128 bits.
+#[test]
+fn big_integers_in_values() {
+    let c = Codec::json();
+    let v: Value = c
+        .decode(b"[1208925819614629174706176, -1267650600228229401496703205376]")
+        .unwrap();
+    assert_eq!(
+        v,
+        Value::Array(vec![Value::BigInt(1 << 80), Value::BigInt(-(1 << 100))])
+    );
+    assert_eq!(v.as_array().unwrap()[0].as_i128(), Some(1 << 80));
+    assert_eq!(
+        c.encode(&v).unwrap(),
+        &b"[1208925819614629174706176, -1267650600228229401496703205376]"[..]
+    );
+    // Normalised: what fits in 64 bits is never a BigInt.
+    assert_eq!(Value::from(5i128), Value::Int(5));
+    assert_eq!(Value::from(i128::from(u64::MAX)), Value::UInt(u64::MAX));
+    let err = c
+        .decode::<Value>(b"170141183460469231731687303715884105728")
+        .unwrap_err();
+    assert!(err.to_string().contains("beyond 128 bits"), "{err}");
+    let err = c
+        .decode::<Value>(b"1000000000000000000000000000000000000000000")
+        .unwrap_err();
+    assert!(err.to_string().contains("128 bits"), "{err}");
+    let err = Codec::msgpack()
+        .encode(&Value::BigInt(1 << 80))
+        .unwrap_err();
+    assert!(matches!(err, CodecError::Encode(_)), "{err:?}");
+    assert!(err.to_string().contains("beyond 64 bits"), "{err}");
+}
+
+/// `Value` is a plain serde value: serde_json on its own writes NaN as `null` (its own rule)
+/// and reads back what it wrote; nothing of the JSON codec's way of writing leaks into it.
+#[test]
+fn values_behave_under_plain_serde_json() {
+    let v = Value::Array(vec![
+        Value::Float(f64::NAN),
+        Value::Float(1.5),
+        Value::BigInt(1 << 80),
+    ]);
+    assert_eq!(
+        serde_json::to_string(&v).unwrap(),
+        "[null,1.5,1208925819614629174706176]"
+    );
+    let small = Value::Array(vec![Value::Float(f64::INFINITY), Value::Int(3)]);
+    assert_eq!(
+        serde_json::to_value(&small).unwrap(),
+        serde_json::json!([null, 3])
+    );
+    let back: Value = serde_json::from_str(&serde_json::to_string(&small).unwrap()).unwrap();
+    assert_eq!(back, Value::Array(vec![Value::Nil, Value::Int(3)]));
+    // serde_json's own Value has no integer beyond 64 bits: it says so.
+    assert!(serde_json::to_value(Value::BigInt(1 << 80)).is_err());
+}

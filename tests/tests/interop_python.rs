@@ -279,6 +279,9 @@ both_codecs!(
     rust_client_args_unix,
     rust_client_sub_routers,
     rust_client_python_errors,
+    rust_client_none_uses_python_defaults,
+    rust_client_trait_proxy,
+    python_client_of_rust_trait_service,
     rust_client_service_refs,
     rust_client_custom_types,
     rust_channel_to_python_channel,
@@ -419,6 +422,66 @@ async fn rust_client_python_errors(kind: Kind) {
     // The connection is fine after all that.
     let r: i64 = remote.get("add").call((2, 2)).await.unwrap();
     assert_eq!(r, 4);
+    client.close().await;
+}
+
+/// The interface of the Python peer's `defaults(a, b=2, c=3, label="default")`, which answers
+/// with the values its parameters got; the Rust body mirrors it.
+#[rpc_core::service]
+struct PyDefaults;
+
+#[rpc_core::service]
+impl PyDefaults {
+    #[expose]
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
+        Value::Array(vec![
+            a.into(),
+            b.unwrap_or(2).into(),
+            c.unwrap_or(3).into(),
+            label.unwrap_or_else(|| "default".to_owned()).into(),
+        ])
+    }
+}
+
+async fn rust_client_none_uses_python_defaults(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
+    let client = connect(&addr, kind).await;
+    let p = client.proxy::<PyDefaultsProxy>();
+    let list =
+        |b: Value, c: i64, label: &str| Value::Array(vec![4.into(), b, c.into(), label.into()]);
+    // Trailing `None`s are left out.
+    let r = p.defaults(4, None, None, None).await.unwrap();
+    assert_eq!(r, list(2.into(), 3, "default"));
+    // A `Some` after a `None` goes by keyword, so Python still applies `b=2`.
+    let r = p.defaults(4, None, Some(6), None).await.unwrap();
+    assert_eq!(r, list(2.into(), 6, "default"));
+    let r = p
+        .defaults(4, Some(5), None, Some("x".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(r, list(5.into(), 3, "x"));
+    // `Null` sends `None` itself.
+    let r = p.defaults(4, rpc_core::Null, None, None).await.unwrap();
+    assert_eq!(r, list(Value::Nil, 3, "default"));
+    // Keyword-style: a `None` value is left out, `Null` is sent.
+    let r: Value = client
+        .remote()
+        .get("defaults")
+        .call_kw(
+            (4,),
+            Kwargs::new()
+                .arg("b", None::<i64>)
+                .arg("c", 7)
+                .arg("label", rpc_core::Null),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        Value::Array(vec![4.into(), 2.into(), 7.into(), Value::Nil])
+    );
     client.close().await;
 }
 
@@ -1019,5 +1082,501 @@ async fn replay(name: &str, kind: Kind, sc: &serde_json::Value) {
         "{name}: the server did not call back as captured"
     );
     drop(stream);
+    server.shutdown().await;
+}
+
+/// A deterministic stream of 64-bit words (splitmix64), so that a failure can be replayed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// How many random doubles, and random decimal literals, go through both codecs against Python.
+const RANDOM_DOUBLES: usize = 100_000;
+
+fn bits_of(xs: &[f64]) -> Vec<u64> {
+    xs.iter()
+        .map(|x| if x.is_nan() { f64::NAN } else { *x }.to_bits())
+        .collect()
+}
+
+/// 100 000 random doubles (every bit pattern, subnormals and the edges included) round-trip
+/// through both codecs bit for bit, Python reads Rust's bytes to the same doubles and writes
+/// the same bytes, and 100 000 random decimal literals (up to 25 digits, so mostly not the
+/// shortest form of any double) decode to the double Python reads for them.
+#[tokio::test]
+async fn doubles_both_codecs_bit_exact_against_python() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let mut rng = SplitMix(0x05ee_d0ff_10a7);
+        let mut doubles = vec![
+            0.0,
+            -0.0,
+            f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            f64::MAX,
+            f64::MIN,
+            f64::EPSILON,
+            2e-28,
+            0.1,
+            1e16,
+            1e-5,
+            9007199254740993.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        while doubles.len() < RANDOM_DOUBLES {
+            let x = f64::from_bits(rng.next());
+            doubles.push(if x.is_nan() { f64::NAN } else { x });
+        }
+        let mut decimals = vec!["2e-28".to_owned(), "1e400".to_owned(), "-1e-400".to_owned()];
+        while decimals.len() < RANDOM_DOUBLES {
+            let digits = 1 + rng.next() % 25;
+            // JSON allows no leading zero.
+            let mut s: String = (0..digits)
+                .map(|i| char::from(b'0' + (rng.next() % 10).max(u64::from(i == 0)) as u8))
+                .collect();
+            if rng.next() & 1 == 0 {
+                s.insert(1 + (rng.next() % digits) as usize, '.');
+                if s.ends_with('.') {
+                    s.push('0');
+                }
+            }
+            let exp = (rng.next() % 660) as i64 - 340;
+            let sign = if rng.next() & 1 == 0 { "-" } else { "" };
+            decimals.push(format!("{sign}{s}e{exp}"));
+        }
+
+        let tmp = TempDir::new();
+        let dir = &tmp.0;
+        let raw: Vec<u8> = doubles.iter().flat_map(|x| x.to_be_bytes()).collect();
+        std::fs::write(dir.join("doubles.bits"), &raw).unwrap();
+        for kind in [Kind::Json, Kind::MsgPack] {
+            let bytes = kind.codec().encode(&doubles).unwrap();
+            let back: Vec<f64> = kind.codec().decode(&bytes).unwrap();
+            assert_eq!(bits_of(&back), bits_of(&doubles), "{kind:?}: a round trip");
+            let dynamic: Value = kind.codec().decode(&bytes).unwrap();
+            assert_eq!(
+                kind.codec().encode(&dynamic).unwrap(),
+                bytes,
+                "{kind:?}: as a Value"
+            );
+            std::fs::write(dir.join(format!("doubles.{}", kind.name())), &bytes).unwrap();
+        }
+        std::fs::write(dir.join("decimals.txt"), decimals.join("\n")).unwrap();
+        std::fs::write(dir.join("texts.json"), json_texts().join("\n")).unwrap();
+
+        let out = tokio::process::Command::new(&py)
+            .arg(script("numbers_check.py"))
+            .arg(dir)
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "Python disagrees: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(stdout.trim(), format!("ok {}", 2 * RANDOM_DOUBLES));
+
+        let python: Vec<f64> = std::fs::read(dir.join("decimals.bits"))
+            .unwrap()
+            .chunks(8)
+            .map(|c| f64::from_be_bytes(c.try_into().unwrap()))
+            .collect();
+        let ours: Vec<f64> = Codec::json()
+            .decode(format!("[{}]", decimals.join(", ")).as_bytes())
+            .unwrap();
+        assert_eq!(python.len(), decimals.len());
+        for ((text, ours), python) in decimals.iter().zip(&ours).zip(&python) {
+            assert_eq!(
+                ours.to_bits(),
+                python.to_bits(),
+                "{text}: {ours:e} / Python {python:e}"
+            );
+        }
+    })
+    .await
+}
+
+/// JSON texts that Python must write back byte for byte: typed non-finite floats anywhere in
+/// a structure, and integers beyond 64 bits (typed and as `Value`).
+fn json_texts() -> Vec<String> {
+    #[derive(serde::Serialize)]
+    struct Reading {
+        value: f64,
+        history: Vec<f32>,
+        bounds: (f64, f64),
+        missing: Option<f64>,
+    }
+    let json = |v: &dyn erased::Ser| String::from_utf8(v.encode()).unwrap();
+    let big = Value::from(1i128 << 80);
+    let texts = vec![
+        json(&f64::NAN),
+        json(&vec![1.5, f64::NEG_INFINITY]),
+        json(&Reading {
+            value: f64::NAN,
+            history: vec![f32::INFINITY, 0.5, f32::NAN],
+            bounds: (f64::NEG_INFINITY, f64::INFINITY),
+            missing: Some(f64::NAN),
+        }),
+        json(&std::collections::BTreeMap::from([("k", f64::INFINITY)])),
+        json(&(1i128 << 80)),
+        json(&-(1i128 << 100)),
+        json(&big),
+        json(&Value::Array(vec![
+            Value::from(i128::MIN),
+            Value::from(i128::MAX),
+            Value::Float(f64::NAN),
+        ])),
+    ];
+    // What these texts are, in case the encoding changes under us.
+    assert_eq!(texts[1], "[1.5, -Infinity]");
+    assert_eq!(
+        texts[2],
+        r#"{"value": NaN, "history": [Infinity, 0.5, NaN], "bounds": [-Infinity, Infinity], "missing": NaN}"#
+    );
+    assert_eq!(texts[6], "1208925819614629174706176");
+    texts
+}
+
+/// A `Serialize` value behind a reference, encoded with the JSON codec.
+mod erased {
+    pub(super) trait Ser {
+        fn encode(&self) -> Vec<u8>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn encode(&self) -> Vec<u8> {
+            rpc_core::Codec::json().encode(self).unwrap()
+        }
+    }
+}
+
+/// Integers beyond 64 bits travel exactly to Python and back in JSON: Python computes with
+/// them; msgpack, which cannot carry one, refuses to send it and says why.
+#[tokio::test]
+async fn big_integers_reach_python_exactly_in_json_and_are_refused_in_msgpack() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let tmp = TempDir::new();
+        let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::Json).await;
+        let add = client.remote().get("add");
+        let sum: Value = add.call((Value::from(1i128 << 80), 1)).await.unwrap();
+        assert_eq!(sum, Value::BigInt((1 << 80) + 1));
+        let typed: i128 = add.call((-(1i128 << 100), -1)).await.unwrap();
+        assert_eq!(typed, -(1 << 100) - 1);
+        // Beyond 128 bits (Python's 2**127 + 2**127) a Value refuses, and says so.
+        let err = add
+            .call::<Value>((Value::from(i128::MAX), Value::from(i128::MAX)))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("beyond 128 bits"), "{err}");
+        client.close().await;
+
+        let (_server, addr) = python_server(&py, Kind::MsgPack, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::MsgPack).await;
+        let err = client
+            .remote()
+            .get("add")
+            .call::<Value>((Value::from(1i128 << 80), 1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Encode(_)), "{err:?}");
+        assert!(err.to_string().contains("beyond 64 bits"), "{err}");
+        // Nothing was sent: the connection still works.
+        let three: i64 = client.remote().get("add").call((1, 2)).await.unwrap();
+        assert_eq!(three, 3);
+        client.close().await;
+    })
+    .await
+}
+
+/// Typed non-finite floats go to Python as `NaN`/`Infinity`/`-Infinity` (not `null`), and
+/// come back as the same floats.
+#[tokio::test]
+async fn rust_client_json_typed_non_finite_floats() {
+    bounded(async {
+        let Some(py) = python() else { return };
+        let tmp = TempDir::new();
+        let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
+        let client = connect(&addr, Kind::Json).await;
+        let echo = client.remote().get("echo");
+        let back: Vec<f64> = echo.call((vec![1.5, f64::NEG_INFINITY],)).await.unwrap();
+        assert_eq!(back, [1.5, f64::NEG_INFINITY]);
+        let back: (f32, Option<f64>) = echo.call(((f32::NAN, Some(f64::INFINITY)),)).await.unwrap();
+        assert!(back.0.is_nan());
+        assert_eq!(back.1, Some(f64::INFINITY));
+        client.close().await;
+    })
+    .await
+}
+
+/// A Rust server whose `fail` errors in the default form and, with `format`, in mosaik's; its
+/// `custom` answers with a content of the handler's own.
+async fn error_server(kind: Kind, format: Option<rpc_core::ErrorFormat>) -> Server {
+    let dict = ServiceDict::new()
+        .function("fail", |c| {
+            let msg: String = c.arg(0, "msg")?;
+            Err::<(), _>(rpc_core::CallError::value_error(msg))
+        })
+        .function("custom", |_| {
+            Err::<(), _>(
+                rpc_core::CallError::value_error("boom")
+                    .with_content(Value::Map(vec![(Value::from("code"), Value::from(7))])),
+            )
+        });
+    let mut builder = Server::builder(Router::new(dict)).codec(kind.codec());
+    if let Some(format) = format {
+        builder = builder.error_format(format);
+    }
+    builder.bind("127.0.0.1:0").await.unwrap()
+}
+
+/// Python reads the error content a handler or a connection chooses: aiomas's string by
+/// default, mosaik's `[type, message, traceback]` when the connection says so, and a
+/// handler's own structure in either case; a Rust client reads all of them.
+async fn error_content_both_forms(kind: Kind) {
+    let Some(py) = python() else { return };
+    let mosaik = Some(rpc_core::ErrorFormat::Mosaik);
+    for (format, fail) in [
+        (None, r#""ValueError: boom\n""#),
+        (mosaik, r#"["ValueError", "boom", "ValueError: boom\n"]"#),
+    ] {
+        let server = error_server(kind, format).await;
+        let addr = server.local_addr().to_string();
+        let proc = PyProc::spawn(
+            &py,
+            "error_content_client.py",
+            &[&addr, kind.name(), "fail", "custom"],
+        );
+        let (lines, status) = proc.finish().await;
+        assert!(status.success(), "{format:?}: {lines:?}");
+        assert_eq!(
+            lines,
+            [
+                format!("content: {fail}"),
+                r#"content: {"code": 7}"#.to_owned()
+            ],
+            "{format:?}"
+        );
+
+        let client = kind
+            .connection()
+            .connect(server.local_addr())
+            .await
+            .unwrap();
+        let err = client
+            .remote()
+            .get("fail")
+            .call::<()>(("boom",))
+            .await
+            .unwrap_err();
+        let remote = err.remote().unwrap();
+        assert_eq!((remote.kind(), remote.message()), ("ValueError", "boom"));
+        assert_eq!(remote.text(), "ValueError: boom\n");
+        let err = client
+            .remote()
+            .get("custom")
+            .call::<()>(())
+            .await
+            .unwrap_err();
+        let content = err.remote().unwrap().content();
+        assert_eq!(content.get("code"), Some(&Value::Int(7)), "{content}");
+        client.close().await;
+        server.drain().await;
+    }
+}
+
+both_codecs!(error_content_both_forms);
+
+// ---------------------------------------------------------------------------------------------
+// One interface, declared as a trait: a typed proxy of the Python server, and a Rust service
+// that Python calls
+
+/// The interface of the Python interop server's root, `peer_services.Calc` (in part).
+#[rpc_core::service]
+trait PyCalc {
+    fn add(&self, a: i64, b: i64) -> i64;
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value;
+    fn gather(
+        &self,
+        a: i64,
+        #[args] rest: Vec<Value>,
+        #[kwargs] kwargs: std::collections::BTreeMap<String, Value>,
+    ) -> Value;
+    fn fail(&self, msg: String) -> Result<Value, rpc_core::CallError>;
+    async fn call_me_back(&self, proxy: PyNamedProxy) -> Result<String, Error>;
+    #[sub_router]
+    fn sub(&self) -> &impl PySub;
+}
+
+/// `peer_services.Sub`.
+#[rpc_core::service]
+trait PySub {
+    fn mul(&self, a: i64, b: i64) -> i64;
+    #[sub_router]
+    fn deep(&self) -> &impl PyDeep;
+}
+
+/// `peer_services.Deep`.
+#[rpc_core::service]
+trait PyDeep {
+    fn square(&self, x: i64) -> i64;
+}
+
+/// What a caller serves for `call_me_back`.
+#[rpc_core::service]
+trait PyNamed {
+    fn get_name(&self) -> String;
+}
+
+async fn rust_client_trait_proxy(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
+    let client = connect(&addr, kind).await;
+    let calc = client.proxy::<PyCalcProxy>();
+    assert_eq!(calc.add(1, 2).await.unwrap(), 3);
+    // Python's defaults apply to what is left out; a later `Some` goes by keyword.
+    let r = calc.defaults(4, None, Some(6), None).await.unwrap();
+    let expected = vec![4.into(), 2.into(), 6.into(), "default".into()];
+    assert_eq!(r, Value::Array(expected));
+    let kwargs = std::collections::BTreeMap::from([("k".to_owned(), Value::from("v"))]);
+    let r = calc
+        .gather(1, vec![Value::from(2), Value::from(3)], kwargs)
+        .await
+        .unwrap();
+    let expected = Value::Array(vec![
+        1.into(),
+        Value::Array(vec![2.into(), 3.into()]),
+        Value::Map(vec![("k".into(), "v".into())]),
+    ]);
+    assert_eq!(r, expected);
+    let e = remote_err(calc.fail("boom".to_owned()).await);
+    assert_eq!((e.kind(), e.message()), ("ValueError", "boom"));
+    let r = calc.call_me_back(ServiceRef::root()).await.unwrap();
+    assert_eq!(r, "hello rust-root", "Python called our service back");
+    assert_eq!(calc.sub().mul(6, 7).await.unwrap(), 42);
+    assert_eq!(calc.sub().deep().square(9).await.unwrap(), 81);
+    client.close().await;
+}
+
+/// `PyCalc` in Rust, answering as the Python `Calc` does.
+#[derive(Default)]
+struct RustCalc {
+    sub: RustSub,
+}
+
+#[derive(Default)]
+struct RustSub {
+    deep: RustDeep,
+}
+
+#[derive(Default)]
+struct RustDeep;
+
+#[rpc_core::service]
+impl PyCalc for RustCalc {
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
+        Value::Array(vec![
+            a.into(),
+            b.unwrap_or(2).into(),
+            c.unwrap_or(3).into(),
+            label.unwrap_or_else(|| "default".to_owned()).into(),
+        ])
+    }
+
+    fn gather(
+        &self,
+        a: i64,
+        rest: Vec<Value>,
+        kwargs: std::collections::BTreeMap<String, Value>,
+    ) -> Value {
+        let kwargs = kwargs.into_iter().map(|(k, v)| (k.into(), v)).collect();
+        Value::Array(vec![a.into(), Value::Array(rest), Value::Map(kwargs)])
+    }
+
+    fn fail(&self, msg: String) -> Result<Value, rpc_core::CallError> {
+        Err(rpc_core::CallError::value_error(msg))
+    }
+
+    async fn call_me_back(&self, proxy: PyNamedProxy) -> Result<String, Error> {
+        Ok(format!("hello {}", proxy.get_name().await?))
+    }
+
+    fn sub(&self) -> &impl PySub {
+        &self.sub
+    }
+}
+
+#[rpc_core::service]
+impl PySub for RustSub {
+    fn mul(&self, a: i64, b: i64) -> i64 {
+        a * b
+    }
+
+    fn deep(&self) -> &impl PyDeep {
+        &self.deep
+    }
+}
+
+#[rpc_core::service]
+impl PyDeep for RustDeep {
+    fn square(&self, x: i64) -> i64 {
+        x * x
+    }
+}
+
+const TRAIT_CHECKS: &[&str] = &[
+    "add",
+    "add_keyword",
+    "defaults_all_left_out",
+    "defaults_keyword",
+    "defaults_none",
+    "gather",
+    "sub_mul",
+    "sub_deep_square",
+    "fail",
+    "call_me_back",
+    "call_me_back_child",
+];
+
+async fn python_client_of_rust_trait_service(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new();
+    let server = Server::builder(Router::new(RustCalc::default()))
+        .codec(kind.codec())
+        .bind(&*listen_addr(Transport::Tcp, &tmp))
+        .await
+        .unwrap();
+    let addr = server.local_addr().to_string();
+    let proc = PyProc::spawn(&py, "trait_client.py", &[&addr, kind.name()]);
+    let (lines, status) = proc.finish().await;
+    let mut passed = Vec::new();
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("unparsable line {line:?}: {e}"));
+        if let Some(name) = v.get("check").and_then(|c| c.as_str()) {
+            assert_eq!(v["ok"], serde_json::Value::Bool(true), "{line}");
+            passed.push(name.to_owned());
+        }
+    }
+    assert_eq!(passed, TRAIT_CHECKS, "{lines:#?}");
+    assert!(status.success(), "the Python client exited with {status}");
     server.shutdown().await;
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rpc_core::{
-    service, start_server, CallContext, CallError, Connection, DynCall, Error, Kwargs, Proxy,
+    service, start_server, CallContext, CallError, Connection, DynCall, Error, Kwargs, Null, Proxy,
     Router, Server, Service, ServiceDict, ServiceExt, ServiceRef, Value,
 };
 use serde::{Deserialize, Serialize};
@@ -768,5 +768,213 @@ async fn with_sub_router_extends_a_typed_service() {
         .await
         .unwrap();
     assert_eq!(one, 1);
+    run.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds only where they are used
+
+/// Received, never sent: only `Deserialize`.
+#[derive(Deserialize)]
+struct OnlyIn {
+    n: i64,
+}
+
+/// Sent, never received: only `Serialize`.
+#[derive(Serialize)]
+struct OnlyOut {
+    doubled: i64,
+}
+
+#[service]
+struct OneWay;
+
+#[service]
+impl OneWay {
+    #[expose]
+    fn double(&self, x: OnlyIn) -> OnlyOut {
+        OnlyOut { doubled: 2 * x.n }
+    }
+}
+
+/// A service whose parameters are only `Deserialize` and whose results only `Serialize`
+/// compiles and serves; its typed proxy method exists, and only calling it would need the
+/// other halves (tests/ui/service/proxy-return-not-deserializable.rs shows that error).
+#[tokio::test]
+async fn a_service_needs_only_deserialize_params_and_serialize_results() {
+    let run = serve(OneWay).await;
+    let back: BTreeMap<String, i64> = run
+        .client
+        .remote()
+        .get("double")
+        .call((BTreeMap::from([("n", 21)]),))
+        .await
+        .unwrap();
+    assert_eq!(back, BTreeMap::from([("doubled".to_owned(), 42)]));
+    let _exists: OneWayProxy = run.client.proxy::<OneWayProxy>();
+    run.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `None` is left out, so that the peer uses its default
+
+/// Python's `def defaults(a, b=2, c=3, label="default")`, written in Rust; it answers with the
+/// values its parameters got, as a `Value` so that the recorder below can answer the same proxy.
+#[service]
+struct Defaults;
+
+#[service]
+impl Defaults {
+    #[expose]
+    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
+        Value::Array(vec![
+            a.into(),
+            b.unwrap_or(2).into(),
+            c.unwrap_or(3).into(),
+            label.unwrap_or_else(|| "default".to_owned()).into(),
+        ])
+    }
+
+    #[expose]
+    fn spread(&self, a: i64, b: Option<i64>, #[args] rest: Vec<i64>) -> Value {
+        (a + b.unwrap_or(10) + rest.iter().sum::<i64>()).into()
+    }
+}
+
+/// A peer that answers every call with `[args, kwargs]` as they arrived.
+async fn serve_recorder() -> Running {
+    fn record(c: DynCall) -> Result<Value, CallError> {
+        Ok(Value::Array(vec![
+            Value::Array(c.args().to_vec()),
+            Value::Map(
+                c.kwargs()
+                    .iter()
+                    .map(|(k, v)| (Value::from(k.as_str()), v.clone()))
+                    .collect(),
+            ),
+        ]))
+    }
+    serve(
+        ServiceDict::new()
+            .function("defaults", record)
+            .function("spread", record),
+    )
+    .await
+}
+
+/// `[args, kwargs]` as the recorder answers them.
+fn arrived(args: Vec<Value>, kwargs: &[(&str, Value)]) -> Value {
+    Value::Array(vec![
+        Value::Array(args),
+        Value::Map(
+            kwargs
+                .iter()
+                .map(|(k, v)| (Value::from(*k), v.clone()))
+                .collect(),
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn typed_proxy_leaves_out_trailing_none() {
+    let run = serve_recorder().await;
+    let p = DefaultsProxy::from(run.client.remote());
+    let all = p.defaults(1, Some(5), Some(6), Some("x".to_owned())).await;
+    let expected = vec![1.into(), 5.into(), 6.into(), "x".into()];
+    assert_eq!(all.unwrap(), arrived(expected, &[]));
+    let two = p.defaults(1, Some(5), None, None).await.unwrap();
+    assert_eq!(two, arrived(vec![1.into(), 5.into()], &[]));
+    let one = p.defaults(1, None, None, None).await.unwrap();
+    assert_eq!(one, arrived(vec![1.into()], &[]));
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn typed_proxy_sends_arguments_after_a_none_by_keyword() {
+    let run = serve_recorder().await;
+    let p = DefaultsProxy::from(run.client.remote());
+    let r = p.defaults(1, None, Some(6), None).await.unwrap();
+    assert_eq!(r, arrived(vec![1.into()], &[("c", 6.into())]));
+    let r = p
+        .defaults(1, None, None, Some("x".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(r, arrived(vec![1.into()], &[("label", "x".into())]));
+    let r = p
+        .defaults(1, Some(5), None, Some("x".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        arrived(vec![1.into(), 5.into()], &[("label", "x".into())])
+    );
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn null_sends_none_itself() {
+    let run = serve_recorder().await;
+    let p = DefaultsProxy::from(run.client.remote());
+    let r = p.defaults(1, Null, None, None).await.unwrap();
+    assert_eq!(r, arrived(vec![1.into(), Value::Nil], &[]));
+    let r = p.defaults(1, None, Null, Null).await.unwrap();
+    assert_eq!(
+        r,
+        arrived(vec![1.into()], &[("c", Value::Nil), ("label", Value::Nil)])
+    );
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn with_surplus_arguments_none_goes_positionally_as_null() {
+    let run = serve_recorder().await;
+    let p = DefaultsProxy::from(run.client.remote());
+    // Nothing after `b`: it can be left out.
+    let r = p.spread(1, None, vec![]).await.unwrap();
+    assert_eq!(r, arrived(vec![1.into()], &[]));
+    // The surplus must follow `b` positionally, so `b` cannot be left out.
+    let r = p.spread(1, None, vec![7, 8]).await.unwrap();
+    assert_eq!(
+        r,
+        arrived(vec![1.into(), Value::Nil, 7.into(), 8.into()], &[])
+    );
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn kwargs_leave_out_none_and_send_null() {
+    let run = serve_recorder().await;
+    let r: Value = run
+        .client
+        .remote()
+        .get("defaults")
+        .call_kw(
+            (1,),
+            Kwargs::new()
+                .arg("b", None::<i64>)
+                .arg("c", Null)
+                .arg("label", Some("x")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        arrived(vec![1.into()], &[("c", Value::Nil), ("label", "x".into())])
+    );
+    run.stop().await;
+}
+
+/// A Rust service binds what the typed proxy sends as Python would: defaults where left out.
+#[tokio::test]
+async fn rust_service_applies_defaults_for_what_the_proxy_leaves_out() {
+    let run = serve(Defaults).await;
+    let p = run.client.proxy::<DefaultsProxy>();
+    let r = p.defaults(4, None, Some(6), None).await.unwrap();
+    let expected = vec![4.into(), 2.into(), 6.into(), "default".into()];
+    assert_eq!(r, Value::Array(expected));
+    let r = p.spread(1, None, vec![]).await.unwrap();
+    assert_eq!(r, Value::from(11));
+    let r = p.spread(1, None, vec![2]).await.unwrap();
+    assert_eq!(r, Value::from(13));
     run.stop().await;
 }

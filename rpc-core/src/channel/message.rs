@@ -120,12 +120,14 @@ impl IncomingRequest {
             .send_message(RESULT, MsgId::Raw(self.raw_id()), value, self.alone())
     }
 
-    /// Answers with an error: `[2, id, "<Kind>: <message>\n"]`.
+    /// Answers with an error: `[2, id, "<Kind>: <message>\n"]`, or the channel's
+    /// [`ErrorFormat`](crate::ErrorFormat), or the error's own content
+    /// ([`CallError::with_content`]).
     ///
     /// # Errors
     /// When the connection has ended.
     pub fn fail(&self, error: &CallError) -> Result<(), Error> {
-        self.fail_with(&error.wire_text())
+        self.fail_with(&self.channel.error_content(error))
     }
 
     /// Answers with an error reply of any content (aiomas sends a traceback string; mosaik a
@@ -161,7 +163,7 @@ impl ReplyTo {
     /// As [`IncomingRequest::fail`].
     pub(crate) fn fail(&self, error: &CallError) -> Result<(), Error> {
         let id = MsgId::Raw(&self.payload[self.id.clone()]);
-        self.channel
-            .send_message(ERROR, id, &error.wire_text(), self.alone())
+        let content = self.channel.error_content(error);
+        self.channel.send_message(ERROR, id, &content, self.alone())
     }
 }

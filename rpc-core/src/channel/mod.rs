@@ -46,7 +46,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::error::Error;
+use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
 use crate::wire::codec::{Codec, MsgId, Scope, REQUEST};
 use crate::wire::frame::DEFAULT_MAX_FRAME_LEN;
 
@@ -87,6 +87,7 @@ pub struct ChannelBuilder {
     max_frame_len: usize,
     max_in_flight: usize,
     max_queued: usize,
+    error_format: ErrorFormat,
     peer: String,
     handler: Option<Arc<dyn RequestHandler>>,
 }
@@ -102,6 +103,7 @@ impl fmt::Debug for ChannelBuilder {
             .field("max_frame_len", &self.max_frame_len)
             .field("max_in_flight", &self.max_in_flight)
             .field("max_queued", &self.max_queued)
+            .field("error_format", &self.error_format)
             .field("peer", &self.peer)
             .finish_non_exhaustive()
     }
@@ -114,6 +116,7 @@ impl Default for ChannelBuilder {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_queued: DEFAULT_MAX_QUEUED,
+            error_format: ErrorFormat::Aiomas,
             peer: String::from("?"),
             handler: None,
         }
@@ -148,6 +151,14 @@ impl ChannelBuilder {
     /// sends requests without reading the replies, and the connection is closed.
     pub fn max_queued(mut self, bytes: usize) -> Self {
         self.max_queued = bytes;
+        self
+    }
+
+    /// Sets how error replies are written for errors without a content of their own
+    /// ([`ErrorFormat::Aiomas`] by default; [`ErrorFormat::Mosaik`] for mosaik's
+    /// `[type, message, traceback]`).
+    pub fn error_format(mut self, format: ErrorFormat) -> Self {
+        self.error_format = format;
         self
     }
 
@@ -213,6 +224,7 @@ impl ChannelBuilder {
             max_frame_len: self.max_frame_len,
             max_in_flight: self.max_in_flight,
             max_queued: self.max_queued,
+            error_format: self.error_format,
             peer: self.peer,
             next_id: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
@@ -304,6 +316,7 @@ pub(crate) struct Shared {
     max_frame_len: usize,
     max_in_flight: usize,
     max_queued: usize,
+    error_format: ErrorFormat,
     peer: String,
     next_id: AtomicU64,
     /// Set when the channel is shut: the reader takes no further frame of the peer.
@@ -361,6 +374,19 @@ impl Channel {
         Channel {
             shared,
             _handle: handle,
+        }
+    }
+
+    /// How this channel writes error replies ([`ChannelBuilder::error_format`]).
+    pub fn error_format(&self) -> ErrorFormat {
+        self.shared.error_format
+    }
+
+    /// The content of the error reply for `error` on this channel.
+    pub(crate) fn error_content<'e>(&self, error: &'e CallError) -> ErrorContent<'e> {
+        ErrorContent {
+            error,
+            format: self.shared.error_format,
         }
     }
 

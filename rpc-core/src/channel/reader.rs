@@ -209,9 +209,10 @@ impl Shared {
     fn reject(&self, owner: &Arc<Shared>, payload: &[u8], err: CodecError) {
         tracing::warn!(peer = %self.peer, error = %err, "skipped an invalid message");
         if let Some(id) = self.scope.codec.salvage_request_id(payload) {
-            let text = CallError::new("ValueError", format!("invalid request: {err}")).wire_text();
+            let error = CallError::new("ValueError", format!("invalid request: {err}"));
             let chan = Channel::from_shared(owner.clone());
-            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &text, false) {
+            let content = chan.error_content(&error);
+            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &content, false) {
                 tracing::debug!(error = %e, "could not answer an invalid request");
             }
         }

@@ -51,6 +51,13 @@ macro_rules! channel_settings {
             self.$($field).+ = self.$($field).+.max_queued(bytes);
             self
         }
+
+        /// Sets how error replies are written ([`ChannelBuilder::error_format`]): aiomas's
+        /// string by default, or mosaik's `[type, message, traceback]`.
+        pub fn error_format(mut self, format: $crate::ErrorFormat) -> Self {
+            self.$($field).+ = self.$($field).+.error_format(format);
+            self
+        }
     };
 }
 pub(super) use channel_settings;

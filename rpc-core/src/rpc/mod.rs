@@ -7,7 +7,7 @@ mod proxy;
 mod service_ref;
 pub(crate) mod trace;
 
-pub use args::{Args, IntoArg, Kwargs, NoKwargs};
+pub use args::{Args, IntoArg, Kwargs, NoKwargs, Null, ProxyArgs};
 pub use proxy::{Proxy, TypedProxy};
 
 pub(crate) use proxy::join_path;

@@ -29,6 +29,10 @@ pub enum CodecError {
     /// A `__type__` envelope was not `[typeid, value]`.
     #[error("invalid {{\"__type__\": ...}} envelope: expected [typeid, value], got {0}")]
     BadEnvelope(String),
+    /// An integer beyond what [`Value`](crate::Value) holds exactly (128 bits) was to be decoded
+    /// into one: it is refused rather than rounded.
+    #[error("the integer {0} is beyond 128 bits: a Value keeps integers exactly from -2**127 to 2**127-1 and never rounds one; decode it into a type that holds it")]
+    IntTooLarge(String),
     /// A value was nested deeper than the limit.
     #[error("value nested deeper than the limit of {limit} levels")]
     TooDeep {

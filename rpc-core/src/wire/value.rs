@@ -7,13 +7,18 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, SerializeStruct, Serializer};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// A msgpack value, with the distinctions aiomas keeps: `str` versus `bin`, ints versus floats,
 /// and maps in the order they were written, with keys of any type.
 ///
-/// Integers are normalised: [`Value::UInt`] holds only values above `i64::MAX`, so that two equal
-/// numbers always compare equal.
+/// Integers are normalised: [`Value::UInt`] holds only values above `i64::MAX` and
+/// [`Value::BigInt`] only values beyond 64 bits, so that two equal numbers always compare equal.
+///
+/// `Value` serializes as any serde value does, so it works with other serde formats too: under
+/// plain serde_json a NaN or an infinity is `null` (serde_json's own rule) and a
+/// [`Value::BigInt`] is written with every digit. This crate's JSON codec writes the
+/// non-finite floats as Python does (`NaN`, `Infinity`, `-Infinity`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
     /// `nil` / `None` / JSON `null`.
@@ -25,6 +30,11 @@ pub enum Value {
     Int(i64),
     /// An integer above `i64::MAX` (up to `u64::MAX`).
     UInt(u64),
+    /// An integer beyond 64 bits (below `i64::MIN` or above `u64::MAX`), kept exactly, up to
+    /// 128 bits. Only the JSON codec carries one (Python writes `2**80` in JSON with every digit;
+    /// Python's msgpack refuses it, and so does ours); a larger one is refused when decoded,
+    /// never rounded.
+    BigInt(i128),
     /// A float (always sent as float64, as Python does).
     Float(f64),
     /// A text string.
@@ -55,12 +65,23 @@ impl Value {
         }
     }
 
+    /// The integer, if this is one (of any size `Value` holds).
+    pub fn as_i128(&self) -> Option<i128> {
+        match *self {
+            Value::Int(i) => Some(i128::from(i)),
+            Value::UInt(u) => Some(i128::from(u)),
+            Value::BigInt(i) => Some(i),
+            _ => None,
+        }
+    }
+
     /// The float, if this is a float or an integer.
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
             Value::Float(f) => Some(f),
             Value::Int(i) => Some(i as f64),
             Value::UInt(u) => Some(u as f64),
+            Value::BigInt(i) => Some(i as f64),
             _ => None,
         }
     }
@@ -115,7 +136,7 @@ impl Value {
         match self {
             Value::Nil => "nil",
             Value::Bool(_) => "bool",
-            Value::Int(_) | Value::UInt(_) => "int",
+            Value::Int(_) | Value::UInt(_) | Value::BigInt(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "str",
             Value::Bin(_) => "bin",
@@ -144,6 +165,7 @@ impl fmt::Display for Value {
             Value::Bool(false) => f.write_str("False"),
             Value::Int(i) => write!(f, "{i}"),
             Value::UInt(u) => write!(f, "{u}"),
+            Value::BigInt(i) => write!(f, "{i}"),
             Value::Float(x) => f.write_str(&super::codec::json::python_float_repr(*x)),
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Bin(b) => {
@@ -201,6 +223,30 @@ impl From<u64> for Value {
     }
 }
 
+impl From<i128> for Value {
+    fn from(v: i128) -> Self {
+        if let Ok(i) = i64::try_from(v) {
+            Value::Int(i)
+        } else if let Ok(u) = u64::try_from(v) {
+            Value::UInt(u)
+        } else {
+            Value::BigInt(v)
+        }
+    }
+}
+
+impl TryFrom<u128> for Value {
+    type Error = super::CodecError;
+
+    /// The integer, or [`CodecError::IntTooLarge`](super::CodecError::IntTooLarge) above
+    /// `i128::MAX`.
+    fn try_from(v: u128) -> Result<Self, Self::Error> {
+        i128::try_from(v)
+            .map(Value::from)
+            .map_err(|_| super::CodecError::IntTooLarge(v.to_string()))
+    }
+}
+
 impl From<bool> for Value {
     fn from(v: bool) -> Self {
         Value::Bool(v)
@@ -243,9 +289,6 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// The newtype name under which serde_json writes a string raw (`serde_json::value::RawValue`).
-const SERDE_JSON_RAW_TOKEN: &str = "$serde_json::private::RawValue";
-
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -253,14 +296,12 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
-            // serde_json writes non-finite floats as `null`; Python's json writes NaN and
-            // Infinity literally, so the JSON codec (the human-readable one) gets them raw.
-            Value::Float(f) if !f.is_finite() && s.is_human_readable() => {
-                let text = super::codec::json::python_float_repr(*f);
-                let mut raw = s.serialize_struct(SERDE_JSON_RAW_TOKEN, 1)?;
-                raw.serialize_field(SERDE_JSON_RAW_TOKEN, &text)?;
-                raw.end()
-            }
+            // Text formats write every digit; msgpack (a binary one) has no integer beyond 64
+            // bits, and rmp-serde would write the bytes of an i128 as `bin`.
+            Value::BigInt(i) if s.is_human_readable() => s.serialize_i128(*i),
+            Value::BigInt(i) => Err(serde::ser::Error::custom(format_args!(
+                "the integer {i} is beyond 64 bits, which msgpack cannot carry (Python's msgpack refuses it too): send it with the JSON codec, or as a string"
+            ))),
             Value::Float(f) => s.serialize_f64(*f),
             Value::Str(v) => s.serialize_str(v),
             Value::Bin(b) => s.serialize_bytes(b),
@@ -316,20 +357,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::from(v))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
-        if let Ok(i) = i64::try_from(v) {
-            Ok(Value::Int(i))
-        } else if let Ok(u) = u64::try_from(v) {
-            Ok(Value::UInt(u))
-        } else {
-            Err(E::custom(format_args!(
-                "integer {v} does not fit in 64 bits"
-            )))
-        }
+        Ok(Value::from(v))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
-        u64::try_from(v)
-            .map(Value::from)
-            .map_err(|_| E::custom(format_args!("integer {v} does not fit in 64 bits")))
+        Value::try_from(v).map_err(E::custom)
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))

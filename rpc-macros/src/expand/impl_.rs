@@ -157,7 +157,7 @@ fn asserts(method: &Method, self_path: &Path, krate: &Path) -> TokenStream {
 }
 
 /// `"wire" => { bind, decode, call, answer }`.
-fn call_arm(method: &Method, krate: &Path) -> TokenStream {
+pub(super) fn call_arm(method: &Method, krate: &Path) -> TokenStream {
     let wire = &method.wire;
     let ident = &method.ident;
     let params = method.wire_args().map(|a| {

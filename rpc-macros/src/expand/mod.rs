@@ -3,6 +3,7 @@
 mod impl_;
 mod proxy;
 mod struct_;
+mod trait_;
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -24,12 +25,13 @@ pub(crate) fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     match parsed {
         Item::Struct(s) => struct_::expand(cx, s, &krate),
+        Item::Impl(i) if i.trait_.is_some() => trait_::expand_impl(cx, i, &krate),
         Item::Impl(i) => impl_::expand(cx, i, &krate),
+        Item::Trait(t) => trait_::expand(cx, t, &krate),
         other => {
             let at = match &other {
                 Item::Enum(e) => e.enum_token.span(),
                 Item::Fn(f) => f.sig.fn_token.span(),
-                Item::Trait(t) => t.trait_token.span(),
                 Item::Mod(m) => m.mod_token.span(),
                 Item::Union(u) => u.union_token.span(),
                 Item::Type(t) => t.type_token.span(),
@@ -37,7 +39,7 @@ pub(crate) fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
             };
             cx.error_at(
                 at,
-                "#[service] goes on a struct and on its impl block: write `#[service] struct MyService { ... }` and `#[service] impl MyService { ... }`",
+                "#[service] goes on a struct and on its impl block (`#[service] struct MyService { ... }` and `#[service] impl MyService { ... }`), or on a trait and its implementations (`#[service] trait MyApi { ... }` and `#[service] impl MyApi for MyService { ... }`)",
             );
             emit(cx, other.into_token_stream())
         }
@@ -91,7 +93,31 @@ mod tests {
                 }
             },
         );
-        for out in [structure.to_string(), methods.to_string()] {
+        let interface = super::service(
+            quote!(crate = "::renamed::rpc"),
+            quote! {
+                trait Api {
+                    fn add(&self, a: i64, b: Option<i64>) -> i64;
+                    async fn later(&self, #[context] cx: C);
+                    #[sub_router]
+                    fn child(&self) -> &impl Child;
+                }
+            },
+        );
+        let implementation = super::service(
+            quote!(crate = "::renamed::rpc"),
+            quote! {
+                impl Api for Calc {
+                    fn add(&self, a: i64, b: Option<i64>) -> i64 { a }
+                }
+            },
+        );
+        for out in [
+            structure.to_string(),
+            methods.to_string(),
+            interface.to_string(),
+            implementation.to_string(),
+        ] {
             assert!(!out.contains("rpc_core"), "{out}");
             assert!(out.contains(":: renamed :: rpc :: __private"), "{out}");
         }

@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Path;
 
-use crate::ast::{unraw, ArgKind, Method, Ret, ServiceImpl};
+use crate::ast::{is_option, unraw, ArgKind, Method, Ret, ServiceImpl};
 
 /// `impl CalcProxy { pub async fn add(&self, a: impl IntoArg<i64>, ...) -> Result<i64, Error> }`.
 pub(super) fn expand(model: &ServiceImpl, krate: &Path) -> TokenStream {
@@ -23,7 +23,7 @@ pub(super) fn expand(model: &ServiceImpl, krate: &Path) -> TokenStream {
     }
 }
 
-fn method(method: &Method, krate: &Path) -> TokenStream {
+pub(super) fn method(method: &Method, krate: &Path) -> TokenStream {
     let ident = &method.ident;
     let wire = &method.wire;
     let docs = &method.docs;
@@ -45,64 +45,58 @@ fn method(method: &Method, krate: &Path) -> TokenStream {
         let ty = &a.ty;
         quote!(#name: impl #krate::IntoArg<#ty>)
     });
-    let named: Vec<_> = method
-        .wire_args()
-        .map(|a| {
-            let name = a.ident.as_ref().expect("checked: parameters have names");
-            let ty = &a.ty;
-            quote_spanned!(ty.span()=> #krate::__private::proxy_arg::<#ty, _>(#name))
-        })
-        .collect();
-    let rest_args = method.args.iter().find(|a| a.kind == ArgKind::RestArgs);
-    let rest_kwargs = method.args.iter().find(|a| a.kind == ArgKind::RestKwargs);
-
-    let args = match rest_args {
-        None if named.len() <= 12 => quote!((#(#named,)*)),
-        _ => {
-            let rest = match rest_args {
-                Some(a) => {
-                    let name = a.ident.as_ref().expect("checked: parameters have names");
-                    quote!(&#name)
-                }
-                None => quote!(&()),
-            };
-            quote! {
-                #krate::__private::args_with_rest(
-                    {
-                        let mut __rpc_named = #krate::__private::Vec::new();
-                        #(__rpc_named.push(#krate::__private::to_value(&#named)?);)*
-                        __rpc_named
-                    },
-                    #rest,
-                )?
+    // Each argument is bound to its parameter's type (the error on the user's type if it does
+    // not fit), then added in order; an `Option` parameter that is `None` is left out so that
+    // the peer applies its default (`ProxyArgs` lays out the rest).
+    let mut bind = Vec::new();
+    let mut add = Vec::new();
+    for a in &method.args {
+        let name = a.ident.as_ref().expect("checked: parameters have names");
+        let ty = &a.ty;
+        match a.kind {
+            ArgKind::Context => {}
+            ArgKind::Wire => {
+                let wire_name = unraw(name);
+                bind.push(quote_spanned! {ty.span()=>
+                    let #name = #krate::__private::proxy_arg::<#ty, _>(#name);
+                });
+                add.push(if is_option(ty) {
+                    quote!(.opt(#wire_name, &#name))
+                } else {
+                    quote!(.arg(#wire_name, &#name))
+                });
             }
+            ArgKind::RestArgs => add.push(quote!(.rest(&#name)?)),
+            ArgKind::RestKwargs => add.push(quote!(.rest_kwargs(&#name)?)),
         }
-    };
-    let kwargs = match rest_kwargs {
-        None => quote!(#krate::NoKwargs),
-        Some(a) => {
-            let name = a.ident.as_ref().expect("checked: parameters have names");
-            quote!(#krate::__private::kwargs_with_rest(#krate::__private::Vec::new(), &#name)?)
-        }
-    };
-    let (ret, call) = match &method.ret {
+    }
+    // The reply must deserialize only for a caller of this method: a bound under a binder is
+    // checked where the method is called, not here, so that a service whose results are only
+    // `Serialize` still compiles and serves.
+    let (ret, call, bound) = match &method.ret {
         Ret::Unit => (
             quote!(()),
-            quote!(#krate::__private::proxy_call::<(), _, _>),
+            quote!(#krate::__private::proxy_call::<()>),
+            quote!(),
         ),
         Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
-            let call = quote_spanned!(ty.span()=> #krate::__private::proxy_call::<#ty, _, _>);
-            (quote!(#ty), call)
+            let call = quote_spanned!(ty.span()=> #krate::__private::proxy_call::<#ty>);
+            let bound = quote_spanned! {ty.span()=>
+                where for<'__rpc> #ty: #krate::__private::serde::de::DeserializeOwned
+            };
+            (quote!(#ty), call, bound)
         }
     };
     quote! {
         #doc
-        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error> {
+        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error>
+        #bound
+        {
+            #(#bind)*
             #call(
                 #krate::TypedProxy::proxy(self),
                 #wire,
-                #args,
-                #kwargs,
+                #krate::__private::ProxyArgs::new() #(#add)*,
             )
             .await
         }

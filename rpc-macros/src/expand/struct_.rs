@@ -69,14 +69,7 @@ fn expand_valid(item: &ItemStruct, model: &ServiceStruct, krate: &Path) -> Token
         unraw(ident)
     );
 
-    // On the struct's name: a type that has the proxy's name already is reported there.
-    let proxy_def = quote_spanned! {ident.span()=>
-        #[doc = #proxy_doc]
-        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
-        #vis struct #proxy {
-            proxy: #krate::Proxy,
-        }
-    };
+    let proxy_def = proxy_type(&proxy, vis, &proxy_doc, krate);
 
     quote! {
         #item
@@ -133,6 +126,33 @@ fn expand_valid(item: &ItemStruct, model: &ServiceStruct, krate: &Path) -> Token
                 type Proxy = #proxy;
             }
 
+            impl #proxy {
+                #(#accessors)*
+            }
+        };
+    }
+}
+
+/// A typed proxy type, named `proxy`: the struct (spanned on `proxy`, so that a type of that
+/// name that exists already is reported at the service's name), `From<Proxy>`, `TypedProxy`
+/// and `Deserialize` (a service reference sent by the peer arrives as a typed proxy).
+pub(super) fn proxy_type(
+    proxy: &syn::Ident,
+    vis: &syn::Visibility,
+    doc: &str,
+    krate: &Path,
+) -> TokenStream {
+    let def = quote_spanned! {proxy.span()=>
+        #[doc = #doc]
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        #vis struct #proxy {
+            proxy: #krate::Proxy,
+        }
+    };
+    quote! {
+        #def
+
+        const _: () = {
             #[automatically_derived]
             impl ::core::convert::From<#krate::Proxy> for #proxy {
                 fn from(proxy: #krate::Proxy) -> Self {
@@ -160,9 +180,6 @@ fn expand_valid(item: &ItemStruct, model: &ServiceStruct, krate: &Path) -> Token
                 }
             }
 
-            impl #proxy {
-                #(#accessors)*
-            }
         };
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! `json.dumps` writes `", "` between items and `": "` after keys, escapes every character
 //! outside printable ASCII as `\uXXXX` (`ensure_ascii=True`; surrogate pairs above U+FFFF), and
-//! writes floats as Python's `repr` does (`1e+16`, `1.5e-05`, `NaN`, `Infinity`). [`PyFormatter`]
-//! makes serde_json write the same bytes. Bytes cannot be sent, as in aiomas.
+//! writes floats as Python's `repr` does (`1e+16`, `1.5e-05`, `NaN`, `Infinity`). `write.rs` makes
+//! serde_json write the same bytes, for typed `f32`/`f64` NaN and infinities at any depth too.
+//! Integers up to 128 bits are written with every digit. Bytes cannot be sent, as in aiomas.
 //!
 //! Reading goes through one reader (`read.rs`) with Python's rules, for cutting messages and
 //! for decoding alike: `NaN`, `Infinity` and `-Infinity` are numbers, a float is rounded to the
@@ -11,105 +12,19 @@
 //! beyond, and nesting is bounded by the codec's depth limit.
 
 mod read;
+mod write;
 
 use std::borrow::Cow;
-use std::io::{self, Write};
 use std::ops::Range;
 
 use bytes::{BufMut, BytesMut};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::ser::{CharEscape, Formatter};
 
 use super::{CodecError, Format, MsgId, RawCall, RawMessage};
 use read::ReadError;
 
 type Result<T> = std::result::Result<T, CodecError>;
-
-/// A serde_json [`Formatter`] that writes what Python's `json.dumps` writes.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PyFormatter;
-
-/// The marker of the I/O error that [`PyFormatter`] raises for bytes.
-const BYTES_MARKER: &str = "rpc-core: bytes in JSON";
-
-impl Formatter for PyFormatter {
-    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            w.write_all(b", ")
-        }
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            w.write_all(b", ")
-        }
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn write_f64<W: ?Sized + Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
-        w.write_all(python_float_repr(value).as_bytes())
-    }
-
-    fn write_f32<W: ?Sized + Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
-        self.write_f64(w, f64::from(value))
-    }
-
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        // Python escapes everything outside ' '..='~'; serde_json already escaped what is below ' '.
-        let plain = |c: char| c.is_ascii() && c != '\x7f';
-        if fragment.chars().all(plain) {
-            return w.write_all(fragment.as_bytes());
-        }
-        let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            if plain(c) {
-                continue;
-            }
-            w.write_all(&fragment.as_bytes()[start..i])?;
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(w, "\\u{unit:04x}")?;
-            }
-            start = i + c.len_utf8();
-        }
-        w.write_all(&fragment.as_bytes()[start..])
-    }
-
-    fn write_char_escape<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        escape: CharEscape,
-    ) -> io::Result<()> {
-        let s: &[u8] = match escape {
-            CharEscape::Quote => b"\\\"",
-            CharEscape::ReverseSolidus => b"\\\\",
-            CharEscape::Solidus => b"/",
-            CharEscape::Backspace => b"\\b",
-            CharEscape::FormFeed => b"\\f",
-            CharEscape::LineFeed => b"\\n",
-            CharEscape::CarriageReturn => b"\\r",
-            CharEscape::Tab => b"\\t",
-            CharEscape::AsciiControl(byte) => return write!(w, "\\u{byte:04x}"),
-        };
-        w.write_all(s)
-    }
-
-    fn write_byte_array<W: ?Sized + Write>(&mut self, _w: &mut W, _value: &[u8]) -> io::Result<()> {
-        Err(io::Error::other(BYTES_MARKER))
-    }
-}
 
 /// Formats a float as Python's `repr` (and so `json.dumps`) does.
 pub(crate) fn python_float_repr(x: f64) -> String {
@@ -123,15 +38,29 @@ pub(crate) fn python_float_repr(x: f64) -> String {
             "-Infinity".into()
         };
     }
-    // Rust's `{:e}` gives the shortest digits that round-trip, as Python's repr does.
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
-    let exp: i32 = exp.parse().expect("`{:e}` writes a decimal exponent");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
+    // Rust's `{:e}` gives the shortest digits that round-trip, as Python's repr does. Where two
+    // strings of that length round-trip and `x` lies exactly halfway between them, Python takes
+    // the even one (`-82247559806759.62` for ...759.625) and Rust's shortest mode need not:
+    // `{:.N$e}` rounds the exact value half to even. Such a tie needs 16 digits or more (two
+    // candidates 10^-15 apart, relatively, are never both within half an ulp).
+    let split = |sci: &str| -> (bool, String, i32) {
+        let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
+        let exp: i32 = exp.parse().expect("`{:e}` writes a decimal exponent");
+        let (negative, mantissa) = match mantissa.strip_prefix('-') {
+            Some(m) => (true, m),
+            None => (false, mantissa),
+        };
+        (
+            negative,
+            mantissa.chars().filter(|c| *c != '.').collect(),
+            exp,
+        )
     };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let (mut negative, mut digits, mut exp) = split(&format!("{x:e}"));
+    if digits.len() >= 16 {
+        (negative, digits, exp) = split(&format!("{x:.*e}", digits.len() - 1));
+    }
+    let sign = if negative { "-" } else { "" };
     if (-4..16).contains(&exp) {
         let n = digits.len() as i32;
         if exp >= 0 {
@@ -158,7 +87,7 @@ pub(crate) fn python_float_repr(x: f64) -> String {
 }
 
 fn encode_error(e: serde_json::Error) -> CodecError {
-    if e.to_string().contains(BYTES_MARKER) {
+    if e.to_string().contains(write::BYTES_MARKER) {
         CodecError::BytesInJson
     } else {
         CodecError::Encode(e.to_string())
@@ -167,8 +96,7 @@ fn encode_error(e: serde_json::Error) -> CodecError {
 
 /// Serializes `value` at the end of `buf` as `json.dumps` would.
 fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(buf.writer(), PyFormatter);
-    value.serialize(&mut ser).map_err(encode_error)
+    write::to_writer(buf.writer(), value).map_err(encode_error)
 }
 
 /// Writes `[type, id, content]`.

@@ -1,14 +1,15 @@
 use rpc_core::service;
 
 #[service]
-struct Calc;
-
-trait Adder {
+trait Calc {
     fn add(&self, a: i64, b: i64) -> i64;
 }
 
+struct MyCalc;
+
 #[service]
-impl Adder for Calc {
+impl Calc for MyCalc {
+    #[expose(name = "plus")]
     fn add(&self, a: i64, b: i64) -> i64 {
         a + b
     }

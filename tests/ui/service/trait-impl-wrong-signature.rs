@@ -1,0 +1,17 @@
+use rpc_core::service;
+
+#[service]
+trait Calc {
+    fn add(&self, a: i64, b: i64) -> i64;
+}
+
+struct MyCalc;
+
+#[service]
+impl Calc for MyCalc {
+    fn add(&self, a: i64, b: String) -> i64 {
+        a + b.len() as i64
+    }
+}
+
+fn main() {}

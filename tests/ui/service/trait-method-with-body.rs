@@ -1,0 +1,10 @@
+use rpc_core::service;
+
+#[service]
+trait Calc {
+    fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+}
+
+fn main() {}

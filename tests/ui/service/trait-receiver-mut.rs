@@ -1,0 +1,8 @@
+use rpc_core::service;
+
+#[service]
+trait Counter {
+    fn bump(&mut self);
+}
+
+fn main() {}

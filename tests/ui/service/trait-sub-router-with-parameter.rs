@@ -1,0 +1,12 @@
+use rpc_core::service;
+
+#[service]
+trait Child {}
+
+#[service]
+trait Calc {
+    #[sub_router]
+    fn child(&self, index: usize) -> &impl Child;
+}
+
+fn main() {}
