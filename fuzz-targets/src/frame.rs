@@ -59,7 +59,7 @@ pub fn reference(bytes: &[u8], max_len: usize) -> (Vec<&[u8]>, End) {
 /// Runs the target on one input.
 ///
 /// # Panics
-/// When the decoder cuts other frames than [`reference`], ends otherwise, or panics.
+/// When the decoder cuts other frames than [`reference()`], ends otherwise, or panics.
 pub fn run(data: &[u8]) {
     let [sel, chunking, bytes @ ..] = data else {
         return;
