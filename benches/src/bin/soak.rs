@@ -13,7 +13,8 @@
 //! | b | server RSS before, at peak and after each of `rounds` rounds of 1 000 connections | after ≤ 2 × start, and flat (last ≤ 1.25 × first) |
 //! | c | RSS per idle connection, `idle` of them | ≤ 8 KiB |
 //! | d | 1 000 connections that announce a 16 MiB frame and trickle 1 byte/s | ≤ 1 MiB more resident |
-//! | e | a normal client's p50/p99 while 8 peers flood `echo` requests without reading | p99 ≤ 5 × unloaded p99 |
+//! | e | a normal client's p50/p99 while 8 peers flood `add` requests without reading | p99 ≤ 5 × unloaded p99 |
+//! | e2 | 8 peers pipeline 64 KiB `echo` requests without reading, then stay connected and silent | RSS ≤ 2 × start 6 s later (not in the list: its failure 2) |
 //! | f | more connections than `ulimit -n` allows (the server runs under `prlimit --nofile=64`) | ≤ 0.5 s server CPU in 5 s wall |
 //!
 //! `--server-args "--max-connections 800 --backlog 1024"` passes flags to every `soak_server`
@@ -33,7 +34,7 @@ use benches::cpu::process_cpu_seconds;
 use benches::ours::BenchProxy;
 use futures::stream::{self, StreamExt};
 use rpc_core::wire::codec::MessageKind;
-use rpc_core::{ByteBuf, Codec, Connection, NoKwargs};
+use rpc_core::{Codec, Connection, NoKwargs};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -429,6 +430,63 @@ async fn latencies(calc: &BenchProxy, secs: u64) -> (f64, f64, usize, usize) {
     (at(0.50), at(0.99), samples.len(), errors)
 }
 
+/// `n` raw peers that write `bytes` over and over without reading, then stay connected and
+/// silent once the server stops reading, until aborted.
+fn flooders(addr: &str, n: usize, bytes: Vec<u8>) -> Vec<tokio::task::JoinHandle<()>> {
+    let bytes = Arc::new(bytes);
+    (0..n)
+        .map(|_| {
+            let (addr, bytes) = (addr.to_owned(), bytes.clone());
+            tokio::spawn(async move {
+                let Ok(mut sock) = TcpStream::connect(&*addr).await else {
+                    return;
+                };
+                while sock.write_all(&bytes).await.is_ok() {}
+                std::future::pending::<()>().await;
+            })
+        })
+        .collect()
+}
+
+/// Case e2: what 8 peers that pipeline large requests without reading, then stay silent,
+/// cost the server, while they stay connected.
+async fn silent_flood(s: &Settings, r: &mut Report) {
+    const PEERS: usize = 8;
+    let server = ServerProc::start(None, &s.server_args);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = server.rss();
+    let payload = rpc_core::ByteBuf::from(vec![7u8; 64 * 1024]);
+    let request = Codec::msgpack()
+        .encode_message(MessageKind::Request, 1, &("echo", (payload,), NoKwargs))
+        .expect("encodes");
+    let mut frame = (request.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&request);
+    let peers = flooders(&server.addr, PEERS, frame);
+    tokio::time::sleep(Duration::from_secs(s.flood_secs)).await;
+    let during = server.rss();
+    // Longer than CLOSE_FLUSH_TIMEOUT (5 s): a connection closed as overloaded is gone by then.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let silent = server.rss();
+    for p in &peers {
+        p.abort();
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let left = server.rss();
+    r.add(
+        "e2",
+        format!(
+            "{PEERS} peers pipeline 64 KiB echo requests without reading, then stay silent: RSS {:.1} MiB at start, {:.1} after {} s, {:.1} 6 s later with the peers still connected, {:.1} after they left",
+            start / MIB,
+            during / MIB,
+            s.flood_secs,
+            silent / MIB,
+            left / MIB
+        ),
+        "6 s later, with the silent peers connected: <= 2 x start (overloaded connections really closed)",
+        silent <= 2.0 * start,
+    );
+}
+
 /// Case e: a normal client while 8 peers flood without reading.
 async fn flood(s: &Settings, r: &mut Report) {
     const PEERS: usize = 8;
@@ -437,26 +495,18 @@ async fn flood(s: &Settings, r: &mut Report) {
     let calc = conn.proxy::<BenchProxy>();
     let _ = latencies(&calc, 1).await; // warm-up
     let (p50, p99, n0, e0) = latencies(&calc, s.flood_secs).await;
-    let payload = ByteBuf::from(vec![7u8; 64 * 1024]);
-    let request = Codec::msgpack()
-        .encode_message(MessageKind::Request, 1, &("echo", (payload,), NoKwargs))
-        .expect("encodes");
-    let mut frame = (request.len() as u32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&request);
-    let frame = Arc::new(frame);
-    let peers: Vec<_> = (0..PEERS)
-        .map(|_| {
-            let (addr, frame) = (server.addr.clone(), frame.clone());
-            tokio::spawn(async move {
-                let Ok(mut sock) = TcpStream::connect(&*addr).await else {
-                    return;
-                };
-                while sock.write_all(&frame).await.is_ok() {}
-                // Stays connected, silent, until aborted.
-                std::future::pending::<()>().await;
-            })
-        })
-        .collect();
+    // Small requests, pipelined in batches: the most work per byte for the server, and the
+    // most replies to queue before a peer counts as not reading.
+    let codec = Codec::msgpack();
+    let mut frame = Vec::new();
+    for id in 0..1000u64 {
+        let request = codec
+            .encode_message(MessageKind::Request, id, &("add", (id, 1), NoKwargs))
+            .expect("encodes");
+        frame.extend_from_slice(&(request.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&request);
+    }
+    let peers = flooders(&server.addr, PEERS, frame);
     // Measured from the first flooded byte: the server is busiest while the peers' queues fill.
     let (q50, q99, n1, e1) = latencies(&calc, s.flood_secs).await;
     let rss_flood = server.rss();
@@ -547,6 +597,9 @@ async fn main() {
     if s.runs("e") {
         flood(&s, &mut r).await;
     }
+    if s.runs("e2") {
+        silent_flood(&s, &mut r).await;
+    }
     if s.runs("f") {
         no_descriptors(&s, &mut r).await;
     }
@@ -554,7 +607,7 @@ async fn main() {
     println!("\n{held} of {} bounds held", r.rows.len());
     for (case, _, bound, ok) in &r.rows {
         println!(
-            "  {case}  {:<6}  {bound}",
+            "  {case:<3} {:<6}  {bound}",
             if *ok { "held" } else { "FAILED" }
         );
     }
