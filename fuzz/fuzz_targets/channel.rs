@@ -1,0 +1,13 @@
+//! cargo-fuzz entry of the `channel` target; the body is `fuzz_targets::channel::run`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(
+    init: {
+        fuzz_targets::ignore_deliberate_panics();
+    },
+    |data: &[u8]| {
+        fuzz_targets::channel::run(data);
+    }
+);
