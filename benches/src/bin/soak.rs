@@ -358,18 +358,25 @@ async fn idle_cost(s: &Settings, r: &mut Report) {
     close_all(conns).await;
 }
 
-/// Case d: headers announcing 16 MiB, then a byte a second.
+/// Case d: headers announcing 16 MiB, then a byte a second. The connections are opened first
+/// and measured idle, so that the bound is on what the announcements cost, not the connections.
 async fn trickle(s: &Settings, r: &mut Report) {
     const PEERS: usize = 1000;
     let server = ServerProc::start(None, &s.server_args);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (rss0, vm0) = (server.rss(), server.status("VmSize"));
     let stop = Arc::new(AtomicBool::new(false));
+    let connected = Arc::new(tokio::sync::Barrier::new(PEERS + 1));
+    let announce = Arc::new(tokio::sync::Barrier::new(PEERS + 1));
     let mut tasks = Vec::new();
     for _ in 0..PEERS {
         let (addr, stop) = (server.addr.clone(), stop.clone());
+        let (connected, announce) = (connected.clone(), announce.clone());
         tasks.push(tokio::spawn(async move {
-            let Ok(mut sock) = TcpStream::connect(&*addr).await else {
+            let sock = TcpStream::connect(&*addr).await;
+            connected.wait().await;
+            announce.wait().await;
+            let Ok(mut sock) = sock else {
                 return false;
             };
             // 16 MiB exactly: the default maximum, so the header is accepted.
@@ -385,6 +392,10 @@ async fn trickle(s: &Settings, r: &mut Report) {
             true
         }));
     }
+    connected.wait().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_idle = server.rss();
+    announce.wait().await;
     tokio::time::sleep(Duration::from_secs(s.trickle_secs)).await;
     let (rss1, vm1) = (server.rss(), server.status("VmSize"));
     stop.store(true, Ordering::Relaxed);
@@ -392,18 +403,19 @@ async fn trickle(s: &Settings, r: &mut Report) {
     for t in tasks {
         alive += usize::from(t.await.unwrap_or(false));
     }
-    let grew = rss1 - rss0;
+    let grew = rss1 - rss_idle;
     r.add(
         "d",
         format!(
-            "{PEERS} peers announcing 16 MiB, trickling for {} s ({alive} still connected): RSS +{:.1} MiB ({:.1} -> {:.1}), address space +{:.1} GiB",
+            "{PEERS} peers announcing 16 MiB, trickling for {} s ({alive} still connected): the connections {:.1} -> {:.1} MiB, then the announcements +{:.2} MiB (-> {:.1}); address space +{:.1} GiB",
             s.trickle_secs,
-            grew / MIB,
             rss0 / MIB,
+            rss_idle / MIB,
+            grew / MIB,
             rss1 / MIB,
             (vm1 - vm0) / MIB / 1024.0
         ),
-        "<= 1 MiB more resident",
+        "the announcements cost <= 1 MiB more resident",
         grew <= MIB,
     );
 }

@@ -215,7 +215,12 @@ impl ChannelBuilder {
         W: AsyncWrite + Send + Unpin + 'static,
     {
         let (closed_tx, _) = watch::channel(None);
-        let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+        // Only a channel without a handler queues requests for `recv`: an RPC connection does
+        // not pay for the queue (a block of 32 slots, most of an idle connection's memory).
+        let queue = self.handler.is_none().then(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (tx, tokio::sync::Mutex::new(rx))
+        });
         let shared = Arc::new_cyclic(|me| Shared {
             scope: Scope {
                 codec: self.codec,
@@ -235,8 +240,7 @@ impl ChannelBuilder {
             sock: Mutex::new(Some(Box::pin(writer))),
             writer_wake: Notify::new(),
             handler: self.handler,
-            queue_tx,
-            queue_rx: tokio::sync::Mutex::new(queue_rx),
+            queue,
             closed: closed_tx,
             tasks: Mutex::new(None),
             handle: OnceLock::new(),
@@ -331,8 +335,12 @@ pub(crate) struct Shared {
     sock: Mutex<Option<writer::BoxWrite>>,
     writer_wake: Notify,
     handler: Option<Arc<dyn RequestHandler>>,
-    queue_tx: mpsc::UnboundedSender<IncomingRequest>,
-    queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<IncomingRequest>>,
+    /// The requests waiting for [`Channel::recv`], on a channel without a handler.
+    #[allow(clippy::type_complexity)]
+    queue: Option<(
+        mpsc::UnboundedSender<IncomingRequest>,
+        tokio::sync::Mutex<mpsc::UnboundedReceiver<IncomingRequest>>,
+    )>,
     closed: watch::Sender<Option<Error>>,
     tasks: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
     handle: OnceLock<Weak<Handle>>,
@@ -439,7 +447,10 @@ impl Channel {
     /// On a channel of an RPC connection, whose requests go to its service, it waits until the
     /// connection ends.
     pub async fn recv(&self) -> Result<IncomingRequest, Error> {
-        let mut rx = self.shared.queue_rx.lock().await;
+        let Some((_, rx)) = &self.shared.queue else {
+            return Err(self.closed().await);
+        };
+        let mut rx = rx.lock().await;
         tokio::select! {
             biased;
             Some(req) = rx.recv() => Ok(req),

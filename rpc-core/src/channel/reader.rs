@@ -172,12 +172,13 @@ impl Shared {
                     ));
                     return None;
                 }
-                match &self.handler {
-                    Some(h) => h.handle(req),
-                    None => {
-                        let _ = self.queue_tx.send(req);
+                match (&self.handler, &self.queue) {
+                    (Some(h), _) => h.handle(req),
+                    (None, Some((queue, _))) => {
+                        let _ = queue.send(req);
                         None
                     }
+                    (None, None) => unreachable!("a channel without a handler has a queue"),
                 }
             }
             1 | 2 => {
