@@ -74,9 +74,9 @@
 //! let mosaik = connection_builder().connect(rx.await?).await?;
 //! let sim_api = mosaik.remote();
 //!
-//! let meta: Meta = sim_api.get("init").call_kw(("ExampleSim-0",), [("time_resolution", 1.0)]).await?;
+//! let meta: Meta = sim_api.get("init").call_kw(("ExampleSim-0",), std::collections::BTreeMap::from([("time_resolution", 1.0)])).await?;
 //! assert_eq!(meta.sim_type, SimType::TimeBased);
-//! let created: Vec<CreateResult> = sim_api.get("create").call_kw((2, "ExampleModel"), [("init_val", 3)]).await?;
+//! let created: Vec<CreateResult> = sim_api.get("create").call_kw((2, "ExampleModel"), std::collections::BTreeMap::from([("init_val", 3)])).await?;
 //! assert_eq!(created[1].eid, "Model_1");
 //! let next: Option<Time> = sim_api.get("step").call((0, InputData::new(), 10)).await?;
 //! assert_eq!(next, Some(1));
