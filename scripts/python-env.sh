@@ -4,7 +4,9 @@
 #   scripts/python-env.sh        -> prints the venv's python path on stdout
 #
 # The venv lives in <workspace>/target/py-venv and holds aiomas 2.0.1 plus a
-# msgpack >= 1.0 from PyPI. When the venv already has both, this returns at once.
+# msgpack >= 1.0 from PyPI, and mosaik 3.6.0 (the last release for Python < 3.12,
+# with mosaik-api-v3) for the rpc-mosaik tests. When the venv already has them,
+# this returns at once; a venv that only lacks mosaik gets it added.
 # Any failure exits non-zero with a message on stderr.
 set -euo pipefail
 
@@ -31,7 +33,25 @@ import aiomas, aiomas.rpc, aiomas.codecs  # noqa: F401
 PYEOF
 }
 
+check_mosaik() {
+    "$PY" - <<'PYEOF' 2>/dev/null
+import importlib.metadata as md
+assert md.version("mosaik") == "3.6.0", md.version("mosaik")
+import mosaik, mosaik_api_v3  # noqa: F401
+PYEOF
+}
+
+install_mosaik() {
+    "$PY" -m pip install --disable-pip-version-check --quiet 'mosaik==3.6.0' >&2 \
+        || die "pip could not install mosaik==3.6.0 into $VENV"
+    check_mosaik || die "the venv at $VENV does not import mosaik 3.6.0"
+}
+
 if [ -x "$PY" ] && check; then
+    if ! check_mosaik; then
+        echo "python-env.sh: adding mosaik 3.6.0 to $VENV ..." >&2
+        install_mosaik
+    fi
     echo "$PY"
     exit 0
 fi
@@ -48,6 +68,7 @@ mkdir -p "$(dirname "$VENV")"
     'aiomas==2.0.1' 'msgpack>=1.0' >&2 \
     || die "pip could not install aiomas==2.0.1 and msgpack>=1.0 into $VENV"
 check || die "the venv at $VENV was created but does not import aiomas 2.0.1 with msgpack >= 1.0"
+install_mosaik
 
 echo "python-env.sh: ready" >&2
 echo "$PY"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: builds the Python aiomas venv for the interop tests, then runs every
+# The one test command: builds the Python venv (aiomas for the interop tests, mosaik 3.6 for
+# rpc-mosaik's scenarios), then runs every
 # test of the workspace (unit, integration, interop and doc tests).
 #
 #   scripts/test.sh                     # everything
@@ -26,8 +27,9 @@ else
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
-    # Doctests first (only rpc-core has any), so that the run ends on nextest's summary.
-    cargo test --doc -p rpc-core
+    # Doctests first (rpc-core and rpc-mosaik have them), so that the run ends on nextest's
+    # summary.
+    cargo test --doc -p rpc-core -p rpc-mosaik
     cargo nextest run --workspace --no-fail-fast "$@"
 else
     cargo test --workspace --no-fail-fast "$@"
