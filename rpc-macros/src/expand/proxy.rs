@@ -87,18 +87,44 @@ pub(super) fn method(method: &Method, krate: &Path) -> TokenStream {
             (quote!(#ty), call, bound)
         }
     };
-    quote! {
-        #doc
-        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error>
-        #bound
-        {
-            #(#bind)*
+    // Nothing to leave out and no surplus: the arguments go as one tuple, encoded statically.
+    let wire_args: Vec<_> = method.wire_args().collect();
+    let positional_only = wire_args.len() <= 12
+        && method
+            .args
+            .iter()
+            .all(|a| matches!(a.kind, ArgKind::Wire | ArgKind::Context))
+        && !wire_args.iter().any(|a| is_option(&a.ty));
+    let body = if positional_only {
+        let names = wire_args
+            .iter()
+            .map(|a| a.ident.as_ref().expect("checked: parameters have names"));
+        let call = match &method.ret {
+            Ret::Unit => quote!(#krate::__private::proxy_call_positional::<(), _>),
+            Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
+                quote_spanned!(ty.span()=> #krate::__private::proxy_call_positional::<#ty, _>)
+            }
+        };
+        quote! {
+            #call(#krate::TypedProxy::proxy(self), #wire, (#(#names,)*)).await
+        }
+    } else {
+        quote! {
             #call(
                 #krate::TypedProxy::proxy(self),
                 #wire,
                 #krate::__private::ProxyArgs::new() #(#add)*,
             )
             .await
+        }
+    };
+    quote! {
+        #doc
+        pub async fn #ident(&self, #(#params),*) -> ::core::result::Result<#ret, #krate::Error>
+        #bound
+        {
+            #(#bind)*
+            #body
         }
     }
 }
