@@ -23,7 +23,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benches::driver::{drive, measure, Window};
+use benches::driver::{drive, drive_light, measure, rss_kib, stop_heavy, Window};
 use benches::ours::{DictClient, OursClient};
 use benches::tarpc_impl::TarpcClient;
 use benches::{floor, Measurement, Op, Workload};
@@ -191,9 +191,124 @@ fn client(f: &Flags) -> Result<(), String> {
         warmup: f.num("warmup", 0.2),
     };
     let server_pid: u32 = f.num("server-pid", 0);
-    let m = runtime().block_on(run_client(&imp, &addr, &w, server_pid))?;
+    let idle: usize = f.num("idle", 0);
+    let light = f.has("light");
+    let m = runtime().block_on(async {
+        if idle > 0 {
+            idle_conns(&addr, idle, server_pid).await
+        } else if light {
+            run_light(&imp, &addr, &w, server_pid).await
+        } else {
+            run_client(&imp, &addr, &w, server_pid).await
+        }
+    })?;
     println!("{}", serde_json::to_string(&m).map_err(|e| e.to_string())?);
     Ok(())
+}
+
+/// The idle-connection mode: opens `n` connections that send nothing and reports how much the
+/// server's resident set grew per connection (the same raw connections for every server).
+async fn idle_conns(addr: &str, n: usize, server_pid: u32) -> Result<Measurement, String> {
+    let settle = Duration::from_millis(500);
+    tokio::time::sleep(settle).await;
+    let before = rss_kib(server_pid);
+    let mut keep: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        if let Some(path) = addr.strip_prefix("unix:") {
+            let s = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| e.to_string())?;
+            keep.push(Box::new(s));
+        } else {
+            let s = tokio::net::TcpStream::connect(addr)
+                .await
+                .map_err(|e| e.to_string())?;
+            keep.push(Box::new(s));
+        }
+    }
+    // Let the server accept them all and set each up.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib(server_pid);
+    drop(keep);
+    Ok(Measurement {
+        calls: n as u64,
+        kib_per_conn: after.saturating_sub(before) as f64 / n as f64,
+        ..Measurement::default()
+    })
+}
+
+/// The fairness mode: `w.conns` connections with `w.inflight` calls each saturate the server
+/// while one more connection, measured, makes one call at a time.
+async fn run_light(
+    imp: &str,
+    addr: &str,
+    w: &Workload,
+    server_pid: u32,
+) -> Result<Measurement, String> {
+    async fn conns<C, F: std::future::Future<Output = Result<C, String>>>(
+        n: usize,
+        connect: impl Fn() -> F,
+    ) -> Result<Vec<C>, String> {
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(connect().await?);
+        }
+        Ok(v)
+    }
+    match imp {
+        "ours" => {
+            let heavy = conns(w.conns, || OursClient::connect(addr)).await?;
+            drive_light(heavy, OursClient::connect(addr).await?, w, server_pid).await
+        }
+        "ours-dict" => {
+            let heavy = conns(w.conns, || DictClient::connect(addr)).await?;
+            drive_light(heavy, DictClient::connect(addr).await?, w, server_pid).await
+        }
+        "tarpc" => {
+            let heavy = conns(w.conns, || TarpcClient::connect(addr)).await?;
+            drive_light(heavy, TarpcClient::connect(addr).await?, w, server_pid).await
+        }
+        "floor" => {
+            let heavy_window = Arc::new(Window::default());
+            let window = Arc::new(Window::default());
+            let mut heavy = Vec::new();
+            let mut light = Vec::new();
+            for i in 0..=w.conns {
+                let (w2, win) = if i < w.conns {
+                    (w.clone(), heavy_window.clone())
+                } else {
+                    (
+                        Workload {
+                            inflight: 1,
+                            ..w.clone()
+                        },
+                        window.clone(),
+                    )
+                };
+                let task = if let Some(path) = addr.strip_prefix("unix:") {
+                    let s = tokio::net::UnixStream::connect(path)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    tokio::spawn(floor::client_conn(s, w2, win))
+                } else {
+                    let s = tokio::net::TcpStream::connect(addr)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    s.set_nodelay(true).map_err(|e| e.to_string())?;
+                    tokio::spawn(floor::client_conn(s, w2, win))
+                };
+                if i < w.conns {
+                    heavy.push(task);
+                } else {
+                    light.push(task);
+                }
+            }
+            let m = measure(w, window, light, server_pid).await;
+            stop_heavy(&heavy_window, heavy).await?;
+            m
+        }
+        other => Err(format!("unknown --impl {other:?}")),
+    }
 }
 
 async fn run_client(
@@ -251,8 +366,20 @@ async fn run_client(
 // ---------------------------------------------------------------------------------------------
 // run
 
+/// What a mode measures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// All connections' calls.
+    Calls,
+    /// One light client's calls while `conns` x `inflight` others saturate the server.
+    Light,
+    /// Server memory per idle connection, `conns` of them.
+    Idle,
+}
+
 struct Mode {
     name: &'static str,
+    kind: Kind,
     op: Op,
     size: usize,
     conns: usize,
@@ -260,7 +387,18 @@ struct Mode {
 }
 
 const MODES: &[Mode] = &[
+    // First, so that in the first round the servers have not yet grown (and kept) the memory of
+    // the busy modes, which new connections would reuse.
     Mode {
+        kind: Kind::Idle,
+        name: "idle-10000",
+        op: Op::Add,
+        size: 0,
+        conns: 10_000,
+        inflight: 0,
+    },
+    Mode {
+        kind: Kind::Calls,
         name: "sequential",
         op: Op::Add,
         size: 0,
@@ -268,6 +406,7 @@ const MODES: &[Mode] = &[
         inflight: 1,
     },
     Mode {
+        kind: Kind::Calls,
         name: "pipelined-100",
         op: Op::Add,
         size: 0,
@@ -275,6 +414,7 @@ const MODES: &[Mode] = &[
         inflight: 100,
     },
     Mode {
+        kind: Kind::Calls,
         name: "pipelined-1000",
         op: Op::Add,
         size: 0,
@@ -282,6 +422,7 @@ const MODES: &[Mode] = &[
         inflight: 1000,
     },
     Mode {
+        kind: Kind::Calls,
         name: "echo-1MiB",
         op: Op::Echo,
         size: 1 << 20,
@@ -289,7 +430,16 @@ const MODES: &[Mode] = &[
         inflight: 1,
     },
     Mode {
+        kind: Kind::Calls,
         name: "conns-200x10",
+        op: Op::Add,
+        size: 0,
+        conns: 200,
+        inflight: 10,
+    },
+    Mode {
+        kind: Kind::Light,
+        name: "light+200x10",
         op: Op::Add,
         size: 0,
         conns: 200,
@@ -550,14 +700,25 @@ fn run(f: &Flags) -> Result<(), String> {
             for k in 0..targets.len() {
                 let ti = (k + round) % targets.len();
                 let t = &targets[ti];
-                let mut cmd = match &t.python {
+                if mode.kind == Kind::Light && t.python.is_some() {
+                    // The Python client has no fairness mode.
+                    continue;
+                }
+                let python = t.python.as_ref().filter(|_| mode.kind == Kind::Calls);
+                let imp = if t.python.is_some() { "floor" } else { &t.imp };
+                let mut cmd = match python {
                     Some(py) => vec![
                         py.to_string_lossy().into_owned(),
                         peer_py.clone(),
                         "client".into(),
                     ],
-                    None => vec![me.clone(), "client".into(), "--impl".into(), t.imp.clone()],
+                    None => vec![me.clone(), "client".into(), "--impl".into(), imp.into()],
                 };
+                match mode.kind {
+                    Kind::Calls => {}
+                    Kind::Light => cmd.push("--light".into()),
+                    Kind::Idle => cmd.extend(["--idle".into(), mode.conns.to_string()]),
+                }
                 let op = if mode.op == Op::Add { "add" } else { "echo" };
                 for (k, v) in [
                     ("--addr", t.addr.clone()),
@@ -574,10 +735,17 @@ fn run(f: &Flags) -> Result<(), String> {
                 }
                 match run_client_proc(pinned(&pin, "client", cmd), timeout) {
                     Ok(m) => {
-                        eprintln!(
-                            "  round {round} {:<15} {:<14} {:>10.0} calls/s",
-                            mode.name, t.name, m.calls_per_sec
-                        );
+                        if mode.kind == Kind::Idle {
+                            eprintln!(
+                                "  round {round} {:<15} {:<14} {:>10.2} KiB/conn",
+                                mode.name, t.name, m.kib_per_conn
+                            );
+                        } else {
+                            eprintln!(
+                                "  round {round} {:<15} {:<14} {:>10.0} calls/s",
+                                mode.name, t.name, m.calls_per_sec
+                            );
+                        }
                         runs.push(json!({ "round": round, "mode": mode.name, "target": t.name, "result": m }));
                         results.entry((mi, ti)).or_default().push(m);
                     }
@@ -609,6 +777,7 @@ fn run(f: &Flags) -> Result<(), String> {
             cpu_client_s: m(|x| x.cpu_client_s),
             cpu_server_s: m(|x| x.cpu_server_s),
             cpu_us_per_call: m(|x| x.cpu_us_per_call),
+            kib_per_conn: m(|x| x.kib_per_conn),
         })
     };
     let find = |name: &str| targets.iter().position(|t| t.name == name);
@@ -636,7 +805,12 @@ fn run(f: &Flags) -> Result<(), String> {
     for (mi, mode) in MODES.iter().enumerate() {
         for (ti, t) in targets.iter().enumerate() {
             let Some(m) = med(mi, ti) else {
-                println!("{:<15} {:<14} {:>11}", mode.name, t.name, "FAILED");
+                let why = if mode.kind == Kind::Light && t.python.is_some() {
+                    "-"
+                } else {
+                    "FAILED"
+                };
+                println!("{:<15} {:<14} {:>11}", mode.name, t.name, why);
                 continue;
             };
             let floor = find(&format!(
@@ -646,6 +820,23 @@ fn run(f: &Flags) -> Result<(), String> {
             .and_then(|fi| med(mi, fi));
             let tarpc = find("tarpc/tcp").and_then(|ti| med(mi, ti));
             let python = find("python/tcp").and_then(|ti| med(mi, ti));
+            if mode.kind == Kind::Idle {
+                println!(
+                    "{:<15} {:<14} {:>11} {:>8} {:>8} {:>8}   {:.2} KiB of server RSS per idle connection ({:.2}x floor)",
+                    mode.name,
+                    t.name,
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    m.kib_per_conn,
+                    m.kib_per_conn / floor.as_ref().map_or(f64::NAN, |f| f.kib_per_conn),
+                );
+                medians.push(json!({
+                    "mode": mode.name, "target": t.name, "conns": mode.conns, "median": m,
+                }));
+                continue;
+            }
             println!(
                 "{:<15} {:<14} {:>11.0} {:>8} {:>8} {:>8} {:>9.1} {:>8} {:>9.1} {:>9} {:>9.2} {:>8}",
                 mode.name,
@@ -677,7 +868,8 @@ fn run(f: &Flags) -> Result<(), String> {
             }));
         }
     }
-    println!("\n(medians of {rounds} round(s); ratios compare within this run; x floor of p50 and cpu: lower is better)");
+    println!("\n(medians of {rounds} round(s); ratios compare within this run; x floor of p50 and cpu: lower is better;");
+    println!(" light+200x10: the one light client's calls, p50 and p99 while 200x10 others saturate the server, cpu column meaningless)");
     let doc = json!({
         "machine": machine(),
         "config": { "rounds": rounds, "duration_s": duration, "warmup_s": warmup, "pin": pin },
