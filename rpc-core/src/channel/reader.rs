@@ -181,20 +181,20 @@ impl Shared {
                 }
             }
             1 | 2 => {
-                match msg.id_num.and_then(|id| self.pending.take(id)) {
-                    Some(tx) => {
-                        let _ = tx.send(Ok(Reply {
-                            is_error: msg.kind == 2,
-                            payload,
-                            content: msg.content,
-                            channel: Channel::from_shared(owner.clone()),
-                        }));
-                    }
-                    None => tracing::warn!(
+                let delivered = msg.id_num.is_some_and(|id| {
+                    self.pending.complete(id, || Reply {
+                        is_error: msg.kind == 2,
+                        payload: payload.clone(),
+                        content: msg.content.clone(),
+                        channel: Channel::from_shared(owner.clone()),
+                    })
+                });
+                if !delivered {
+                    tracing::warn!(
                         peer = %self.peer,
                         id = %String::from_utf8_lossy(&payload[msg.id.clone()]),
                         "dropped a reply to an unknown request id"
-                    ),
+                    );
                 }
                 None
             }
