@@ -83,40 +83,6 @@ pub async fn drive<C: BenchClient>(
     measure(w, window, tasks, server_pid).await
 }
 
-/// The fairness mode: `heavy` connections keep `w.inflight` calls each in flight, unmeasured,
-/// while one `light` connection makes one call at a time; the result is the light client's
-/// (calls/s, p50, p99). CPU per call is divided by the light client's calls only: ignore it.
-pub async fn drive_light<C: BenchClient>(
-    heavy: Vec<C>,
-    light: C,
-    w: &Workload,
-    server_pid: u32,
-) -> Result<Measurement, String> {
-    let heavy_window = Arc::new(Window::default());
-    let heavy_tasks = spawn_callers(heavy, w, &heavy_window);
-    let window = Arc::new(Window::default());
-    let one = Workload {
-        inflight: 1,
-        ..w.clone()
-    };
-    let light_tasks = spawn_callers(vec![light], &one, &window);
-    let m = measure(w, window, light_tasks, server_pid).await;
-    stop_heavy(&heavy_window, heavy_tasks).await?;
-    m
-}
-
-/// Stops the unmeasured load of the fairness mode and checks that it ran without errors.
-pub async fn stop_heavy(
-    window: &Window,
-    tasks: Vec<tokio::task::JoinHandle<Result<TaskResult, String>>>,
-) -> Result<(), String> {
-    window.stop.store(true, Ordering::Release);
-    for t in tasks {
-        t.await.map_err(|e| format!("task failed: {e}"))??;
-    }
-    Ok(())
-}
-
 /// The resident set size of process `pid`, in KiB (`VmRSS` of `/proc/<pid>/status`; 0 when
 /// unreadable).
 pub fn rss_kib(pid: u32) -> u64 {
