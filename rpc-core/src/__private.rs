@@ -212,6 +212,15 @@ pub fn proxy_arg<T, A: IntoArg<T>>(value: A) -> A {
     value
 }
 
+/// Calls a method with only required parameters through a typed proxy: the arguments are a
+/// tuple of references (the same bytes as [`proxy_call`] sends for them).
+pub async fn proxy_call_args<R>(proxy: &Proxy, name: &str, args: impl Args) -> Result<R, Error>
+where
+    R: serde::de::DeserializeOwned,
+{
+    proxy.call_method(name, args, NoKwargs).await
+}
+
 /// Calls a method through a typed proxy; the reply type comes first, so that generated code can
 /// name it where the user wrote it.
 pub async fn proxy_call<R>(proxy: &Proxy, name: &str, args: ProxyArgs<'_>) -> Result<R, Error>
