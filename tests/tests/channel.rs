@@ -502,3 +502,17 @@ async fn dropping_an_untaken_reply_after_the_last_handle_closes_the_channel() {
     let err = closed.await;
     assert!(matches!(err, Error::Closed(_)), "{err:?}");
 }
+
+/// A connection holds no read buffer until the peer sends something (a server's idle clients
+/// cost no buffers); the buffer comes with the first bytes.
+#[tokio::test]
+async fn a_connection_holds_no_read_buffer_until_the_peer_sends() {
+    let (chan, mut peer) = pair(Codec::msgpack());
+    tokio::task::yield_now().await;
+    assert_eq!(chan.buffer_capacity(), 0);
+    let reply = chan.request(&Value::from("x")).unwrap();
+    let _ = peer.recv().await;
+    peer.send_hex("930100c0").await;
+    reply.await.unwrap();
+    assert!(chan.buffer_capacity() > 0);
+}

@@ -58,8 +58,12 @@ const READ_GROWTH: usize = 64 * 1024;
 pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
     let shared: &Shared = &owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
-    let mut buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
-    shared.note_read_capacity(buf.capacity());
+    // No buffer until the peer sends something: a connection that only waits (a server's idle
+    // clients) holds none. The first bytes are read onto the stack, then into a buffer of the
+    // idle size.
+    let mut buf = BytesMut::new();
+    let mut fresh = true;
+    shared.note_read_capacity(0);
     let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
     let err = loop {
         let res = in_batch(shared, || {
@@ -99,7 +103,9 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             tokio::task::yield_now().await;
             continue;
         }
-        if buf.capacity() - buf.len() < 1024 {
+        if fresh {
+            // Nothing read yet: no buffer to size.
+        } else if buf.capacity() - buf.len() < 1024 {
             // Empty, the buffer is taken back from its start (its frames are gone): no
             // allocation. Holding a partial frame, it grows.
             buf.reserve(if buf.is_empty() {
@@ -122,6 +128,9 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 // in one write.
                 shared.write_now();
             }
+            if fresh {
+                return poll_first_read(Pin::new(&mut reader), cx, &mut buf, &mut fresh, shared);
+            }
             tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf)
         })
         .await;
@@ -138,6 +147,31 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
     };
     tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
     shared.shut(err);
+}
+
+/// The first read of a connection: onto the stack (up to the idle size, as a first read into
+/// the buffer would take), and only once bytes came, into a buffer of the idle size (see
+/// `reader_loop`).
+#[cold]
+fn poll_first_read<R: AsyncRead>(
+    reader: Pin<&mut R>,
+    cx: &mut std::task::Context<'_>,
+    buf: &mut BytesMut,
+    fresh: &mut bool,
+    shared: &Shared,
+) -> Poll<std::io::Result<usize>> {
+    // As much as the idle buffer would have taken, so that the first read is no shorter.
+    let mut first = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ_CAPACITY];
+    let mut rb = tokio::io::ReadBuf::uninit(&mut first);
+    std::task::ready!(reader.poll_read(cx, &mut rb))?;
+    let n = rb.filled().len();
+    if n > 0 {
+        *buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
+        buf.extend_from_slice(rb.filled());
+        shared.note_read_capacity(buf.capacity());
+        *fresh = false;
+    }
+    Poll::Ready(Ok(n))
 }
 
 impl Shared {
