@@ -46,7 +46,8 @@ const FRAMES_PER_TURN: usize = 256;
 
 /// The read buffer a connection keeps while it waits for bytes. It grows while bytes come
 /// faster than frames are handled, and shrinks back to this once everything read is handled,
-/// so that a burst or a large frame is not held on to by an idle connection.
+/// so that a burst or a large frame is not held on to by an idle connection. A connection whose
+/// peer has not sent anything yet holds none.
 const IDLE_READ_CAPACITY: usize = 4 * 1024;
 
 /// How much the read buffer grows by when it runs out of room.
