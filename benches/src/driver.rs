@@ -79,6 +79,30 @@ pub async fn drive<C: BenchClient>(
     server_pid: u32,
 ) -> Result<Measurement, String> {
     let window = Arc::new(Window::default());
+    let tasks = spawn_callers(clients, w, &window);
+    measure(w, window, tasks, server_pid).await
+}
+
+/// The resident set size of process `pid`, in KiB (`VmRSS` of `/proc/<pid>/status`; 0 when
+/// unreadable).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Starts `w.inflight` looping callers on each client; they count calls while
+/// `window.measuring` and stop at `window.stop`.
+pub fn spawn_callers<C: BenchClient>(
+    clients: Vec<C>,
+    w: &Workload,
+    window: &Arc<Window>,
+) -> Vec<tokio::task::JoinHandle<Result<TaskResult, String>>> {
     let data = payload(w);
     let mut tasks = Vec::new();
     for client in clients {
@@ -117,5 +141,5 @@ pub async fn drive<C: BenchClient>(
             }));
         }
     }
-    measure(w, window, tasks, server_pid).await
+    tasks
 }

@@ -71,6 +71,9 @@ pub struct Measurement {
     pub cpu_server_s: f64,
     /// (client + server) CPU microseconds per call.
     pub cpu_us_per_call: f64,
+    /// The idle-connection mode: growth of the server's resident set per connection, in KiB.
+    #[serde(default)]
+    pub kib_per_conn: f64,
 }
 
 impl Measurement {
@@ -106,6 +109,7 @@ impl Measurement {
             } else {
                 0.0
             },
+            kib_per_conn: 0.0,
         }
     }
 }

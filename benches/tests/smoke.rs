@@ -22,11 +22,13 @@ fn harness_runs_every_mode_and_target() {
         "a run failed\n{stdout}\n{stderr}"
     );
     for mode in [
+        "idle-10000",
         "sequential",
         "pipelined-100",
         "pipelined-1000",
         "echo-1MiB",
         "conns-200x10",
+        "light+200x10",
     ] {
         for target in [
             "floor/tcp",
@@ -46,6 +48,6 @@ fn harness_runs_every_mode_and_target() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out_file).expect("results file"))
             .expect("JSON");
-    assert_eq!(json["medians"].as_array().map(Vec::len), Some(25));
+    assert_eq!(json["medians"].as_array().map(Vec::len), Some(35));
     let _ = std::fs::remove_file(&out_file);
 }

@@ -212,16 +212,11 @@ pub fn proxy_arg<T, A: IntoArg<T>>(value: A) -> A {
     value
 }
 
-/// Calls a method whose parameters are all sent positionally (no `Option`, `#[args]` or
-/// `#[kwargs]`): the arguments as a tuple, encoded statically. The reply type comes first, so
-/// that generated code can name it where the user wrote it.
-///
-/// The common case, kept off [`ProxyArgs`], whose per-argument indirection cost ~1 000
-/// instructions per call (`scripts/callgrind.sh`, 100 in flight: 8 055 against 6 981).
-pub async fn proxy_call_positional<R, A>(proxy: &Proxy, name: &str, args: A) -> Result<R, Error>
+/// Calls a method with only required parameters through a typed proxy: the arguments are a
+/// tuple of references (the same bytes as [`proxy_call`] sends for them).
+pub async fn proxy_call_args<R>(proxy: &Proxy, name: &str, args: impl Args) -> Result<R, Error>
 where
     R: serde::de::DeserializeOwned,
-    A: Args,
 {
     proxy.call_method(name, args, NoKwargs).await
 }

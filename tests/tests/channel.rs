@@ -480,3 +480,39 @@ async fn close_gives_up_flushing_to_a_peer_that_never_reads() {
     assert!(ch.is_closed());
     assert!(pending.await.unwrap_err().is_connection_reset());
 }
+
+/// A reply that came but was never taken holds a handle of the channel; dropping its future
+/// after the users' last handle drops that handle, which closes the channel (and must not
+/// deadlock on the waiting requests' lock while doing so).
+#[tokio::test]
+async fn dropping_an_untaken_reply_after_the_last_handle_closes_the_channel() {
+    let (chan, mut peer) = pair(Codec::msgpack());
+    let untaken = chan.request(&Value::from("first")).unwrap();
+    let second = chan.request(&Value::from("second")).unwrap();
+    let closed = chan.closed();
+    for id in 0..2 {
+        let _ = peer.recv().await;
+        peer.send_hex(&format!("9301{id:02x}c0")).await;
+    }
+    // The replies are handled in order: once the second is here, the first waits untaken.
+    let reply = second.await.unwrap();
+    drop(reply);
+    drop(chan);
+    drop(untaken);
+    let err = closed.await;
+    assert!(matches!(err, Error::Closed(_)), "{err:?}");
+}
+
+/// A connection holds no read buffer until the peer sends something (a server's idle clients
+/// cost no buffers); the buffer comes with the first bytes.
+#[tokio::test]
+async fn a_connection_holds_no_read_buffer_until_the_peer_sends() {
+    let (chan, mut peer) = pair(Codec::msgpack());
+    tokio::task::yield_now().await;
+    assert_eq!(chan.buffer_capacity(), 0);
+    let reply = chan.request(&Value::from("x")).unwrap();
+    let _ = peer.recv().await;
+    peer.send_hex("930100c0").await;
+    reply.await.unwrap();
+    assert!(chan.buffer_capacity() > 0);
+}

@@ -487,3 +487,26 @@ fn values_behave_under_plain_serde_json() {
     // serde_json's own Value has no integer beyond 64 bits: it says so.
     assert!(serde_json::to_value(Value::BigInt(1 << 80)).is_err());
 }
+
+/// Converts itself through a `Value` while being converted from one.
+#[derive(Debug, PartialEq)]
+struct ConvertsInside(i64);
+
+impl<'de> serde::Deserialize<'de> for ConvertsInside {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = <Value as serde::Deserialize>::deserialize(d)?;
+        v.deserialize_into::<i64>()
+            .map(ConvertsInside)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Conversions of dynamic values reuse one buffer per thread; one nested in another gets its own.
+#[test]
+fn a_value_conversion_nested_in_another_works() {
+    let v = Value::Array(vec![Value::Int(7), Value::Int(8)]);
+    let got: Vec<ConvertsInside> = v.deserialize_into().unwrap();
+    assert_eq!(got, vec![ConvertsInside(7), ConvertsInside(8)]);
+    // And the buffer is whole again afterwards.
+    assert_eq!(Value::Int(9).deserialize_into::<i64>().unwrap(), 9);
+}

@@ -839,6 +839,17 @@ impl Defaults {
     fn spread(&self, a: i64, b: Option<i64>, #[args] rest: Vec<i64>) -> Value {
         (a + b.unwrap_or(10) + rest.iter().sum::<i64>()).into()
     }
+
+    /// Only required parameters: the proxy sends them as a tuple, without `ProxyArgs`.
+    #[expose]
+    fn required(&self, a: i64, label: String, flag: bool) -> Value {
+        Value::Array(vec![a.into(), label.into(), flag.into()])
+    }
+
+    #[expose]
+    fn nothing(&self) -> Value {
+        Value::Nil
+    }
 }
 
 /// A peer that answers every call with `[args, kwargs]` as they arrived.
@@ -857,7 +868,9 @@ async fn serve_recorder() -> Running {
     serve(
         ServiceDict::new()
             .function("defaults", record)
-            .function("spread", record),
+            .function("spread", record)
+            .function("required", record)
+            .function("nothing", record),
     )
     .await
 }
@@ -886,6 +899,17 @@ async fn typed_proxy_leaves_out_trailing_none() {
     assert_eq!(two, arrived(vec![1.into(), 5.into()], &[]));
     let one = p.defaults(1, None, None, None).await.unwrap();
     assert_eq!(one, arrived(vec![1.into()], &[]));
+    run.stop().await;
+}
+
+#[tokio::test]
+async fn typed_proxy_with_only_required_parameters_sends_them_all_positionally() {
+    let run = serve_recorder().await;
+    let p = DefaultsProxy::from(run.client.remote());
+    let r = p.required(1, "x".to_owned(), true).await.unwrap();
+    let expected = vec![1.into(), "x".into(), true.into()];
+    assert_eq!(r, arrived(expected, &[]));
+    assert_eq!(p.nothing().await.unwrap(), arrived(vec![], &[]));
     run.stop().await;
 }
 

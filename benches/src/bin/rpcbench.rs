@@ -3,10 +3,17 @@
 //! ```text
 //! rpcbench run [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--no-python]
 //!              [--python PATH] [--pin none|split|same] [--only TARGET,...] [--dict] [--out FILE]
+//!              [--idle-conns N]
 //! rpcbench server --impl floor|ours|ours-dict|tarpc --tcp HOST:PORT [--unix PATH]
 //! rpcbench client --impl floor|ours|ours-dict|tarpc --addr ADDR --op add|echo [--size N] [--conns N]
-//!                 [--inflight N] [--duration S] [--warmup S] [--server-pid PID]
+//!                 [--inflight N] [--duration S] [--warmup S] [--server-pid PID] [--idle N]
 //! ```
+//!
+//! `--idle N` opens N connections that send nothing and reports the growth of the server's
+//! resident set per connection (mode `idle-10000`). In mode `light+200x10` the driver starts a
+//! client process with 200 connections x 10 calls in flight, then measures a second client
+//! process making one call at a time: the server's fairness, apart from the loaded client's own
+//! scheduling.
 //!
 //! `run` starts every server in its own process, then for each round, mode and implementation
 //! (the order of implementations rotates each round) runs one client process, and prints a
@@ -23,7 +30,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use benches::driver::{drive, measure, Window};
+use benches::driver::{drive, measure, rss_kib, Window};
 use benches::ours::{DictClient, OursClient};
 use benches::tarpc_impl::TarpcClient;
 use benches::{floor, Measurement, Op, Workload};
@@ -191,9 +198,53 @@ fn client(f: &Flags) -> Result<(), String> {
         warmup: f.num("warmup", 0.2),
     };
     let server_pid: u32 = f.num("server-pid", 0);
-    let m = runtime().block_on(run_client(&imp, &addr, &w, server_pid))?;
+    let idle: usize = f.num("idle", 0);
+    let m = runtime().block_on(async {
+        if idle > 0 {
+            idle_conns(&addr, idle, server_pid).await
+        } else {
+            run_client(&imp, &addr, &w, server_pid).await
+        }
+    })?;
     println!("{}", serde_json::to_string(&m).map_err(|e| e.to_string())?);
     Ok(())
+}
+
+/// The idle-connection mode: opens `n` connections that send nothing and reports how much the
+/// server's resident set grew per connection (the same raw connections for every server).
+async fn idle_conns(addr: &str, n: usize, server_pid: u32) -> Result<Measurement, String> {
+    let settle = Duration::from_millis(500);
+    tokio::time::sleep(settle).await;
+    let before = rss_kib(server_pid);
+    let mut keep: Vec<Box<dyn std::any::Any + Send>> = Vec::with_capacity(n);
+    for _ in 0..n {
+        if let Some(path) = addr.strip_prefix("unix:") {
+            // A Unix socket refuses (EAGAIN) rather than waits while the accept backlog is full.
+            let s = loop {
+                match tokio::net::UnixStream::connect(path).await {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    other => break other.map_err(|e| e.to_string())?,
+                }
+            };
+            keep.push(Box::new(s));
+        } else {
+            let s = tokio::net::TcpStream::connect(addr)
+                .await
+                .map_err(|e| e.to_string())?;
+            keep.push(Box::new(s));
+        }
+    }
+    // Let the server accept them all and set each up.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib(server_pid);
+    drop(keep);
+    Ok(Measurement {
+        calls: n as u64,
+        kib_per_conn: after.saturating_sub(before) as f64 / n as f64,
+        ..Measurement::default()
+    })
 }
 
 async fn run_client(
@@ -251,8 +302,21 @@ async fn run_client(
 // ---------------------------------------------------------------------------------------------
 // run
 
+/// What a mode measures.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// All connections' calls.
+    Calls,
+    /// One light client's calls (one at a time, in a process of its own) while another client
+    /// process keeps `conns` x `inflight` calls going, saturating the server.
+    Light,
+    /// Server memory per idle connection, `conns` of them.
+    Idle,
+}
+
 struct Mode {
     name: &'static str,
+    kind: Kind,
     op: Op,
     size: usize,
     conns: usize,
@@ -260,7 +324,19 @@ struct Mode {
 }
 
 const MODES: &[Mode] = &[
+    // First, so that in the first round the servers have not yet grown (and kept) the memory of
+    // the busy modes, which new connections would reuse; the table shows the largest figure
+    // over rounds, which is the first round's.
     Mode {
+        kind: Kind::Idle,
+        name: "idle-10000",
+        op: Op::Add,
+        size: 0,
+        conns: 10_000,
+        inflight: 0,
+    },
+    Mode {
+        kind: Kind::Calls,
         name: "sequential",
         op: Op::Add,
         size: 0,
@@ -268,6 +344,7 @@ const MODES: &[Mode] = &[
         inflight: 1,
     },
     Mode {
+        kind: Kind::Calls,
         name: "pipelined-100",
         op: Op::Add,
         size: 0,
@@ -275,6 +352,7 @@ const MODES: &[Mode] = &[
         inflight: 100,
     },
     Mode {
+        kind: Kind::Calls,
         name: "pipelined-1000",
         op: Op::Add,
         size: 0,
@@ -282,6 +360,7 @@ const MODES: &[Mode] = &[
         inflight: 1000,
     },
     Mode {
+        kind: Kind::Calls,
         name: "echo-1MiB",
         op: Op::Echo,
         size: 1 << 20,
@@ -289,7 +368,16 @@ const MODES: &[Mode] = &[
         inflight: 1,
     },
     Mode {
+        kind: Kind::Calls,
         name: "conns-200x10",
+        op: Op::Add,
+        size: 0,
+        conns: 200,
+        inflight: 10,
+    },
+    Mode {
+        kind: Kind::Light,
+        name: "light+200x10",
         op: Op::Add,
         size: 0,
         conns: 200,
@@ -456,6 +544,8 @@ fn run(f: &Flags) -> Result<(), String> {
     let duration: f64 = f.num("duration", duration);
     let warmup: f64 = f.num("warmup", warmup);
     let rounds: usize = f.num("rounds", rounds);
+    // The smoke test checks that the idle mode runs, not what it measures.
+    let n_idle: usize = f.num("idle-conns", if f.has("smoke") { 500 } else { 10_000 });
     let pin = f.get("pin").unwrap_or("none").to_owned();
     let only: Option<Vec<String>> = f
         .get("only")
@@ -550,34 +640,75 @@ fn run(f: &Flags) -> Result<(), String> {
             for k in 0..targets.len() {
                 let ti = (k + round) % targets.len();
                 let t = &targets[ti];
-                let mut cmd = match &t.python {
-                    Some(py) => vec![
-                        py.to_string_lossy().into_owned(),
-                        peer_py.clone(),
-                        "client".into(),
-                    ],
-                    None => vec![me.clone(), "client".into(), "--impl".into(), t.imp.clone()],
+                let python = t.python.as_ref().filter(|_| mode.kind != Kind::Idle);
+                let imp = if t.python.is_some() { "floor" } else { &t.imp };
+                let client = |conns: usize, inflight: usize, duration: f64, warmup: f64| {
+                    let mut cmd = match python {
+                        Some(py) => vec![
+                            py.to_string_lossy().into_owned(),
+                            peer_py.clone(),
+                            "client".into(),
+                        ],
+                        None => vec![me.clone(), "client".into(), "--impl".into(), imp.into()],
+                    };
+                    if mode.kind == Kind::Idle {
+                        cmd.extend(["--idle".into(), n_idle.to_string()]);
+                    }
+                    let op = if mode.op == Op::Add { "add" } else { "echo" };
+                    for (k, v) in [
+                        ("--addr", t.addr.clone()),
+                        ("--op", op.into()),
+                        ("--size", mode.size.to_string()),
+                        ("--conns", conns.to_string()),
+                        ("--inflight", inflight.to_string()),
+                        ("--duration", duration.to_string()),
+                        ("--warmup", warmup.to_string()),
+                        ("--server-pid", t.server_pid.to_string()),
+                    ] {
+                        cmd.push(k.into());
+                        cmd.push(v);
+                    }
+                    pinned(&pin, "client", cmd)
                 };
-                let op = if mode.op == Op::Add { "add" } else { "echo" };
-                for (k, v) in [
-                    ("--addr", t.addr.clone()),
-                    ("--op", op.into()),
-                    ("--size", mode.size.to_string()),
-                    ("--conns", mode.conns.to_string()),
-                    ("--inflight", mode.inflight.to_string()),
-                    ("--duration", duration.to_string()),
-                    ("--warmup", warmup.to_string()),
-                    ("--server-pid", t.server_pid.to_string()),
-                ] {
-                    cmd.push(k.into());
-                    cmd.push(v);
+                // The fairness mode: the load comes from a process of its own, which runs
+                // longer than the light client's warm-up and window; the light client measures.
+                let heavy = match mode.kind {
+                    Kind::Light => {
+                        let cmd = client(mode.conns, mode.inflight, duration + warmup + 2.0, 0.5);
+                        let child = Command::new(&cmd[0])
+                            .args(&cmd[1..])
+                            .stdin(Stdio::null())
+                            .stdout(Stdio::null())
+                            .stderr(Stdio::inherit())
+                            .spawn()
+                            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+                        std::thread::sleep(Duration::from_millis(500));
+                        Some(child)
+                    }
+                    _ => None,
+                };
+                let cmd = match mode.kind {
+                    Kind::Light => client(1, 1, duration, warmup),
+                    _ => client(mode.conns, mode.inflight, duration, warmup),
+                };
+                let measured = run_client_proc(cmd, timeout);
+                if let Some(mut h) = heavy {
+                    let _ = h.kill();
+                    let _ = h.wait();
                 }
-                match run_client_proc(pinned(&pin, "client", cmd), timeout) {
+                match measured {
                     Ok(m) => {
-                        eprintln!(
-                            "  round {round} {:<15} {:<14} {:>10.0} calls/s",
-                            mode.name, t.name, m.calls_per_sec
-                        );
+                        if mode.kind == Kind::Idle {
+                            eprintln!(
+                                "  round {round} {:<15} {:<14} {:>10.2} KiB/conn",
+                                mode.name, t.name, m.kib_per_conn
+                            );
+                        } else {
+                            eprintln!(
+                                "  round {round} {:<15} {:<14} {:>10.0} calls/s",
+                                mode.name, t.name, m.calls_per_sec
+                            );
+                        }
                         runs.push(json!({ "round": round, "mode": mode.name, "target": t.name, "result": m }));
                         results.entry((mi, ti)).or_default().push(m);
                     }
@@ -609,6 +740,9 @@ fn run(f: &Flags) -> Result<(), String> {
             cpu_client_s: m(|x| x.cpu_client_s),
             cpu_server_s: m(|x| x.cpu_server_s),
             cpu_us_per_call: m(|x| x.cpu_us_per_call),
+            // The largest: later rounds meet servers whose allocators kept the memory of the
+            // earlier ones' connections (and of the busy modes), and reuse it.
+            kib_per_conn: v.iter().map(|x| x.kib_per_conn).fold(0.0, f64::max),
         })
     };
     let find = |name: &str| targets.iter().position(|t| t.name == name);
@@ -646,6 +780,23 @@ fn run(f: &Flags) -> Result<(), String> {
             .and_then(|fi| med(mi, fi));
             let tarpc = find("tarpc/tcp").and_then(|ti| med(mi, ti));
             let python = find("python/tcp").and_then(|ti| med(mi, ti));
+            if mode.kind == Kind::Idle {
+                println!(
+                    "{:<15} {:<14} {:>11} {:>8} {:>8} {:>8}   {:.2} KiB of server RSS per idle connection ({:.2}x floor)",
+                    mode.name,
+                    t.name,
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    m.kib_per_conn,
+                    m.kib_per_conn / floor.as_ref().map_or(f64::NAN, |f| f.kib_per_conn),
+                );
+                medians.push(json!({
+                    "mode": mode.name, "target": t.name, "conns": n_idle, "median": m,
+                }));
+                continue;
+            }
             println!(
                 "{:<15} {:<14} {:>11.0} {:>8} {:>8} {:>8} {:>9.1} {:>8} {:>9.1} {:>9} {:>9.2} {:>8}",
                 mode.name,
@@ -677,7 +828,9 @@ fn run(f: &Flags) -> Result<(), String> {
             }));
         }
     }
-    println!("\n(medians of {rounds} round(s); ratios compare within this run; x floor of p50 and cpu: lower is better)");
+    println!("\n(medians of {rounds} round(s); ratios compare within this run; x floor of p50 and cpu: lower is better;");
+    println!(" light+200x10: one client, one call at a time, while another process keeps 200 connections x 10 calls going;
+ its cpu column divides the light client's and the server's CPU by the light client's calls: ignore it)");
     let doc = json!({
         "machine": machine(),
         "config": { "rounds": rounds, "duration_s": duration, "warmup_s": warmup, "pin": pin },

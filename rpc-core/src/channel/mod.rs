@@ -418,13 +418,13 @@ impl Channel {
     /// cannot be queued (nothing was sent), or the reason the connection ended.
     pub fn request<C: Serialize + ?Sized>(&self, content: &C) -> Result<ReplyFuture, Error> {
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let (rx, alone) = self.shared.pending.insert(id);
+        let alone = self.shared.pending.insert(id);
         if let Err(e) = self.send_message(REQUEST, MsgId::Num(id), content, alone) {
             // The id stays used, as in aiomas.
             self.shared.pending.remove(id);
             return Err(e);
         }
-        Ok(ReplyFuture::new(id, rx, self.shared.clone()))
+        Ok(ReplyFuture::new(id, self.shared.clone()))
     }
 
     /// Decodes bytes of this channel's codec with service references bound to this channel.

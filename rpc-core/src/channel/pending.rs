@@ -6,14 +6,10 @@ use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-
-use tokio::sync::oneshot;
+use std::task::{Context, Poll, Waker};
 
 use super::{lock, Reply, Shared};
 use crate::error::Error;
-
-type PendingTx = oneshot::Sender<Result<Reply, Error>>;
 
 /// Hashes our own request ids, which count up from 0: a multiplication spreads them well enough,
 /// and SipHash's protection against chosen keys is moot for keys we choose ourselves.
@@ -34,37 +30,108 @@ impl Hasher for IdHasher {
     }
 }
 
+/// Where the reply of one of our requests arrives: a slot in [`Pending`]'s map, read by the
+/// request's [`ReplyFuture`]. One lock and one wake per reply, and no allocation of its own
+/// (a oneshot channel per call cost an allocation and its own atomics on both sides).
+enum Slot {
+    /// No reply yet; the waker of the future's last poll.
+    Waiting(Option<Waker>),
+    /// The reply (or why there will be none), until the future takes it.
+    Done(Result<Reply, Error>),
+}
+
+#[derive(Default)]
+struct Slots {
+    map: HashMap<u64, Slot, BuildHasherDefault<IdHasher>>,
+    /// Slots still waiting (the map also holds replies not yet taken).
+    waiting: usize,
+}
+
 /// The requests of ours that wait for a reply, by id.
 #[derive(Default)]
 pub(super) struct Pending {
-    map: Mutex<HashMap<u64, PendingTx, BuildHasherDefault<IdHasher>>>,
+    slots: Mutex<Slots>,
 }
 
 impl Pending {
-    /// Registers request `id`; returns where its reply will arrive, and whether it is the only
-    /// request waiting (then it is written at once rather than batched).
-    pub(super) fn insert(&self, id: u64) -> (oneshot::Receiver<Result<Reply, Error>>, bool) {
-        let (tx, rx) = oneshot::channel();
-        let mut map = lock(&self.map);
-        map.insert(id, tx);
-        (rx, map.len() == 1)
+    /// Registers request `id`; returns whether it is the only request waiting (then it is
+    /// written at once rather than batched).
+    pub(super) fn insert(&self, id: u64) -> bool {
+        let mut slots = lock(&self.slots);
+        slots.map.insert(id, Slot::Waiting(None));
+        slots.waiting += 1;
+        slots.waiting == 1
     }
 
     /// Forgets request `id` (sending it failed, or its caller gave up).
     pub(super) fn remove(&self, id: u64) {
-        lock(&self.map).remove(&id);
+        let removed = {
+            let mut slots = lock(&self.slots);
+            let removed = slots.map.remove(&id);
+            if let Some(Slot::Waiting(_)) = removed {
+                slots.waiting -= 1;
+            }
+            removed
+        };
+        // A reply nobody took is dropped after the lock: it holds a handle of the channel, and
+        // dropping the last one shuts the channel, which takes this lock again.
+        drop(removed);
     }
 
-    /// Takes the waiter of request `id`, if it still waits.
-    pub(super) fn take(&self, id: u64) -> Option<PendingTx> {
-        lock(&self.map).remove(&id)
+    /// Delivers the reply of request `id` (made by `reply` only if somebody waits for it) and
+    /// wakes its future. Returns false if nobody waits for it.
+    pub(super) fn complete(&self, id: u64, reply: impl FnOnce() -> Reply) -> bool {
+        let waker = {
+            let mut slots = lock(&self.slots);
+            let Some(slot @ Slot::Waiting(_)) = slots.map.get_mut(&id) else {
+                return false;
+            };
+            let Slot::Waiting(waker) = std::mem::replace(slot, Slot::Done(Ok(reply()))) else {
+                unreachable!("the slot was waiting")
+            };
+            slots.waiting -= 1;
+            waker
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        true
     }
 
     /// Fails every waiting request with `err`.
     pub(super) fn fail_all(&self, err: &Error) {
-        let waiting: Vec<PendingTx> = lock(&self.map).drain().map(|(_, tx)| tx).collect();
-        for tx in waiting {
-            let _ = tx.send(Err(err.clone()));
+        let mut wakers = Vec::new();
+        {
+            let mut slots = lock(&self.slots);
+            for slot in slots.map.values_mut() {
+                if let Slot::Waiting(w) = slot {
+                    wakers.extend(w.take());
+                    *slot = Slot::Done(Err(err.clone()));
+                }
+            }
+            slots.waiting = 0;
+        }
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// The reply of request `id` if it came; otherwise `cx` is woken when it does.
+    fn poll(&self, id: u64, cx: &mut Context<'_>) -> Poll<Result<Reply, Error>> {
+        let mut slots = lock(&self.slots);
+        match slots.map.get_mut(&id) {
+            Some(Slot::Waiting(w)) => {
+                match w {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *w = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Some(Slot::Done(_)) => match slots.map.remove(&id) {
+                Some(Slot::Done(res)) => Poll::Ready(res),
+                _ => unreachable!("the slot was done"),
+            },
+            None => Poll::Ready(Err(Error::Closed(Cow::Borrowed("connection closed")))),
         }
     }
 }
@@ -77,20 +144,14 @@ impl Pending {
 #[must_use = "a request's reply is lost unless its future is awaited"]
 pub struct ReplyFuture {
     id: u64,
-    rx: oneshot::Receiver<Result<Reply, Error>>,
     shared: Arc<Shared>,
     done: bool,
 }
 
 impl ReplyFuture {
-    pub(super) fn new(
-        id: u64,
-        rx: oneshot::Receiver<Result<Reply, Error>>,
-        shared: Arc<Shared>,
-    ) -> Self {
+    pub(super) fn new(id: u64, shared: Arc<Shared>) -> Self {
         ReplyFuture {
             id,
-            rx,
             shared,
             done: false,
         }
@@ -106,11 +167,12 @@ impl Future for ReplyFuture {
     type Output = Result<Reply, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let res = match Pin::new(&mut self.rx).poll(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(res)) => res,
-            Poll::Ready(Err(_)) => Err(Error::Closed(Cow::Borrowed("connection closed"))),
-        };
+        if self.done {
+            return Poll::Ready(Err(Error::Closed(Cow::Borrowed(
+                "the reply was already taken",
+            ))));
+        }
+        let res = std::task::ready!(self.shared.pending.poll(self.id, cx));
         self.done = true;
         Poll::Ready(res)
     }

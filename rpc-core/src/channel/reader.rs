@@ -46,7 +46,8 @@ const FRAMES_PER_TURN: usize = 256;
 
 /// The read buffer a connection keeps while it waits for bytes. It grows while bytes come
 /// faster than frames are handled, and shrinks back to this once everything read is handled,
-/// so that a burst or a large frame is not held on to by an idle connection.
+/// so that a burst or a large frame is not held on to by an idle connection. A connection whose
+/// peer has not sent anything yet holds none.
 const IDLE_READ_CAPACITY: usize = 4 * 1024;
 
 /// How much the read buffer grows by when it runs out of room.
@@ -58,8 +59,12 @@ const READ_GROWTH: usize = 64 * 1024;
 pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
     let shared: &Shared = &owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
-    let mut buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
-    shared.note_read_capacity(buf.capacity());
+    // No buffer until the peer sends something: a connection that only waits (a server's idle
+    // clients) holds none. The first bytes are read onto the stack, then into a buffer of the
+    // idle size.
+    let mut buf = BytesMut::new();
+    let mut fresh = true;
+    shared.note_read_capacity(0);
     let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
     let err = loop {
         let res = in_batch(shared, || {
@@ -99,7 +104,9 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             tokio::task::yield_now().await;
             continue;
         }
-        if buf.capacity() - buf.len() < 1024 {
+        if fresh {
+            // Nothing read yet: no buffer to size.
+        } else if buf.capacity() - buf.len() < 1024 {
             // Empty, the buffer is taken back from its start (its frames are gone): no
             // allocation. Holding a partial frame, it grows.
             buf.reserve(if buf.is_empty() {
@@ -122,6 +129,9 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 // in one write.
                 shared.write_now();
             }
+            if fresh {
+                return poll_first_read(Pin::new(&mut reader), cx, &mut buf, &mut fresh, shared);
+            }
             tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf)
         })
         .await;
@@ -138,6 +148,31 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
     };
     tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
     shared.shut(err);
+}
+
+/// The first read of a connection: onto the stack (up to the idle size, as a first read into
+/// the buffer would take), and only once bytes came, into a buffer of the idle size (see
+/// `reader_loop`).
+#[cold]
+fn poll_first_read<R: AsyncRead>(
+    reader: Pin<&mut R>,
+    cx: &mut std::task::Context<'_>,
+    buf: &mut BytesMut,
+    fresh: &mut bool,
+    shared: &Shared,
+) -> Poll<std::io::Result<usize>> {
+    // As much as the idle buffer would have taken, so that the first read is no shorter.
+    let mut first = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ_CAPACITY];
+    let mut rb = tokio::io::ReadBuf::uninit(&mut first);
+    std::task::ready!(reader.poll_read(cx, &mut rb))?;
+    let n = rb.filled().len();
+    if n > 0 {
+        *buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
+        buf.extend_from_slice(rb.filled());
+        shared.note_read_capacity(buf.capacity());
+        *fresh = false;
+    }
+    Poll::Ready(Ok(n))
 }
 
 impl Shared {
@@ -182,20 +217,20 @@ impl Shared {
                 }
             }
             1 | 2 => {
-                match msg.id_num.and_then(|id| self.pending.take(id)) {
-                    Some(tx) => {
-                        let _ = tx.send(Ok(Reply {
-                            is_error: msg.kind == 2,
-                            payload,
-                            content: msg.content,
-                            channel: Channel::from_shared(owner.clone()),
-                        }));
-                    }
-                    None => tracing::warn!(
+                let delivered = msg.id_num.is_some_and(|id| {
+                    self.pending.complete(id, || Reply {
+                        is_error: msg.kind == 2,
+                        payload: payload.clone(),
+                        content: msg.content.clone(),
+                        channel: Channel::from_shared(owner.clone()),
+                    })
+                });
+                if !delivered {
+                    tracing::warn!(
                         peer = %self.peer,
                         id = %String::from_utf8_lossy(&payload[msg.id.clone()]),
                         "dropped a reply to an unknown request id"
-                    ),
+                    );
                 }
                 None
             }

@@ -50,6 +50,11 @@ pub(super) fn method(method: &Method, krate: &Path) -> TokenStream {
     // the peer applies its default (`ProxyArgs` lays out the rest).
     let mut bind = Vec::new();
     let mut add = Vec::new();
+    // With only required parameters (no `Option` to leave out, no `#[args]`/`#[kwargs]`) and
+    // few enough of them, the arguments go as a tuple of references: serialized directly, not
+    // through `ProxyArgs`' type-erased list (same bytes, no allocation, no dynamic dispatch).
+    let mut plain = Vec::new();
+    let mut all_plain = true;
     for a in &method.args {
         let name = a.ident.as_ref().expect("checked: parameters have names");
         let ty = &a.ty;
@@ -61,62 +66,47 @@ pub(super) fn method(method: &Method, krate: &Path) -> TokenStream {
                     let #name = #krate::__private::proxy_arg::<#ty, _>(#name);
                 });
                 add.push(if is_option(ty) {
+                    all_plain = false;
                     quote!(.opt(#wire_name, &#name))
                 } else {
+                    plain.push(quote!(&#name));
                     quote!(.arg(#wire_name, &#name))
                 });
             }
-            ArgKind::RestArgs => add.push(quote!(.rest(&#name)?)),
-            ArgKind::RestKwargs => add.push(quote!(.rest_kwargs(&#name)?)),
+            ArgKind::RestArgs => {
+                all_plain = false;
+                add.push(quote!(.rest(&#name)?));
+            }
+            ArgKind::RestKwargs => {
+                all_plain = false;
+                add.push(quote!(.rest_kwargs(&#name)?));
+            }
         }
     }
     // The reply must deserialize only for a caller of this method: a bound under a binder is
     // checked where the method is called, not here, so that a service whose results are only
     // `Serialize` still compiles and serves.
+    // The arities `Args` is implemented for.
+    let plain = (all_plain && plain.len() <= 12).then_some(plain);
+    let fun = if plain.is_some() {
+        quote!(proxy_call_args)
+    } else {
+        quote!(proxy_call)
+    };
     let (ret, call, bound) = match &method.ret {
-        Ret::Unit => (
-            quote!(()),
-            quote!(#krate::__private::proxy_call::<()>),
-            quote!(),
-        ),
+        Ret::Unit => (quote!(()), quote!(#krate::__private::#fun::<()>), quote!()),
         Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
-            let call = quote_spanned!(ty.span()=> #krate::__private::proxy_call::<#ty>);
+            let call = quote_spanned!(ty.span()=> #krate::__private::#fun::<#ty>);
             let bound = quote_spanned! {ty.span()=>
                 where for<'__rpc> #ty: #krate::__private::serde::de::DeserializeOwned
             };
             (quote!(#ty), call, bound)
         }
     };
-    // Nothing to leave out and no surplus: the arguments go as one tuple, encoded statically.
-    let wire_args: Vec<_> = method.wire_args().collect();
-    let positional_only = wire_args.len() <= 12
-        && method
-            .args
-            .iter()
-            .all(|a| matches!(a.kind, ArgKind::Wire | ArgKind::Context))
-        && !wire_args.iter().any(|a| is_option(&a.ty));
-    let body = if positional_only {
-        let names = wire_args
-            .iter()
-            .map(|a| a.ident.as_ref().expect("checked: parameters have names"));
-        let call = match &method.ret {
-            Ret::Unit => quote!(#krate::__private::proxy_call_positional::<(), _>),
-            Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
-                quote_spanned!(ty.span()=> #krate::__private::proxy_call_positional::<#ty, _>)
-            }
-        };
-        quote! {
-            #call(#krate::TypedProxy::proxy(self), #wire, (#(#names,)*)).await
-        }
-    } else {
-        quote! {
-            #call(
-                #krate::TypedProxy::proxy(self),
-                #wire,
-                #krate::__private::ProxyArgs::new() #(#add)*,
-            )
-            .await
-        }
+    let args = match plain {
+        Some(plain) if plain.is_empty() => quote!(()),
+        Some(plain) => quote!((#(#plain,)*)),
+        None => quote!(#krate::__private::ProxyArgs::new() #(#add)*),
     };
     quote! {
         #doc
@@ -124,7 +114,12 @@ pub(super) fn method(method: &Method, krate: &Path) -> TokenStream {
         #bound
         {
             #(#bind)*
-            #body
+            #call(
+                #krate::TypedProxy::proxy(self),
+                #wire,
+                #args,
+            )
+            .await
         }
     }
 }

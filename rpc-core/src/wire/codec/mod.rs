@@ -511,18 +511,43 @@ pub(crate) fn check_envelope(inner: &Value) -> Result<(), CodecError> {
     })
 }
 
+thread_local! {
+    /// The buffer of the conversions below, kept between calls (a `ServiceDict` converts every
+    /// argument and result).
+    static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
+/// The most a conversion's buffer keeps between calls.
+const KEPT_SCRATCH: usize = 4 * 1024;
+
+/// Encodes `value` as MsgPack into a reused buffer and decodes that as `T`. A conversion nested
+/// in another (a `Deserialize` impl that converts) gets a fresh buffer.
+fn convert<T: DeserializeOwned, V: Serialize + ?Sized>(value: &V) -> Result<T, CodecError> {
+    let run = |buf: &mut BytesMut| {
+        msgpack::MsgPack::encode_into(buf, value)?;
+        msgpack::MsgPack::decode(buf, usize::from(u16::MAX))
+    };
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let r = run(&mut buf);
+            if buf.capacity() > KEPT_SCRATCH {
+                *buf = BytesMut::new();
+            }
+            r
+        }
+        Err(_) => run(&mut BytesMut::new()),
+    })
+}
+
 /// Converts any serializable value into a [`Value`].
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, CodecError> {
-    let mut buf = BytesMut::new();
-    msgpack::MsgPack::encode_into(&mut buf, value)?;
-    msgpack::MsgPack::decode(&buf, usize::from(u16::MAX))
+    convert(value)
 }
 
 /// Converts a [`Value`] into any deserializable type.
 pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, CodecError> {
-    let mut buf = BytesMut::new();
-    msgpack::MsgPack::encode_into(&mut buf, value)?;
-    msgpack::MsgPack::decode(&buf, usize::from(u16::MAX))
+    convert(value)
 }
 
 /// A value of a registered custom type, sent as `{"__type__": [typeid, value]}`.
