@@ -66,15 +66,18 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
     let mut fresh = true;
     shared.note_read_capacity(0);
     let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
+    // Frames handled since this task last let the others run, over however many reads.
+    let mut turn = 0usize;
     let err = loop {
         let res = in_batch(shared, || {
-            for _ in 0..FRAMES_PER_TURN {
+            while turn < FRAMES_PER_TURN {
                 if shared.stopping.load(Ordering::Relaxed) {
                     // Shut while this batch was handled: the peer's other requests do not run.
                     return Ok(false);
                 }
                 match decoder.decode(&mut buf)? {
                     Some(frame) => {
+                        turn += 1;
                         if let Some(fut) = shared.dispatch(&owner, frame) {
                             running.push(fut);
                         }
@@ -99,25 +102,30 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             // Closed meanwhile (by a handle, the writer, or an overload): read no further.
             return;
         }
-        if more {
-            // Frames are left in the buffer: let the other connections have a turn first.
+        if turn >= FRAMES_PER_TURN {
+            // A turn's worth handled: let the other connections have theirs first.
+            turn = 0;
             tokio::task::yield_now().await;
-            continue;
+            if more {
+                continue;
+            }
         }
         if fresh {
             // Nothing read yet: no buffer to size.
+        } else if buf.is_empty() {
+            if buf.capacity() > IDLE_READ_CAPACITY {
+                // All read is handled: give back what a burst or a large frame grew.
+                buf = shrunk(shared);
+            } else if buf.capacity() < 1024 {
+                // Taken back from its start (its frames are gone), or grown to the idle size.
+                buf.reserve(IDLE_READ_CAPACITY);
+                shared.note_read_capacity(buf.capacity());
+            }
         } else if buf.capacity() - buf.len() < 1024 {
-            // Empty, the buffer is taken back from its start (its frames are gone): no
-            // allocation. Holding a partial frame, it grows.
-            buf.reserve(if buf.is_empty() {
-                IDLE_READ_CAPACITY
-            } else {
-                READ_GROWTH
-            });
+            // Holding a partial frame: grow with what arrived (a header announcing 16 MiB
+            // followed by a trickle costs a few hundred bytes, not a buffer of growth size).
+            buf.reserve(buf.len().clamp(256, READ_GROWTH));
             shared.note_read_capacity(buf.capacity());
-        } else if buf.is_empty() && buf.capacity() > IDLE_READ_CAPACITY {
-            // All read is handled: give back what a burst or a large frame grew.
-            buf = shrunk(shared);
         }
         // Wait for bytes, driving the handlers meanwhile.
         let read = poll_fn(|cx| {
@@ -151,7 +159,7 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
 }
 
 /// The first read of a connection: onto the stack (up to the idle size, as a first read into
-/// the buffer would take), and only once bytes came, into a buffer of the idle size (see
+/// the buffer would take), and only once bytes came, into a buffer of just their size (see
 /// `reader_loop`).
 #[cold]
 fn poll_first_read<R: AsyncRead>(
@@ -167,8 +175,9 @@ fn poll_first_read<R: AsyncRead>(
     std::task::ready!(reader.poll_read(cx, &mut rb))?;
     let n = rb.filled().len();
     if n > 0 {
-        *buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
-        buf.extend_from_slice(rb.filled());
+        // Just what came: whole requests are handled and the buffer grows to the idle size
+        // then; a partial frame grows with what arrives.
+        *buf = BytesMut::from(rb.filled());
         shared.note_read_capacity(buf.capacity());
         *fresh = false;
     }
