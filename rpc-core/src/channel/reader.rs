@@ -60,8 +60,8 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
     let shared: &Shared = &owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
     // No buffer until the peer sends something: a connection that only waits (a server's idle
-    // clients) holds none. The first bytes are read onto the stack, then into a buffer of the
-    // idle size.
+    // clients) holds none. The first bytes are read onto the stack, then kept in a buffer of
+    // just their size, which grows as described below.
     let mut buf = BytesMut::new();
     let mut fresh = true;
     shared.note_read_capacity(0);
