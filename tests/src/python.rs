@@ -145,8 +145,17 @@ impl Proc {
         }
     }
 
-    /// Every line printed until the process closes stdout, and its exit status.
-    pub async fn finish(mut self) -> (Vec<String>, std::process::ExitStatus) {
+    /// Every line printed until the process closes stdout, and its exit status, within
+    /// [`STEP`].
+    pub async fn finish(self) -> (Vec<String>, std::process::ExitStatus) {
+        self.finish_within(STEP).await
+    }
+
+    /// [`finish`](Self::finish) for a process that works longer, within `bound`.
+    pub async fn finish_within(
+        mut self,
+        bound: Duration,
+    ) -> (Vec<String>, std::process::ExitStatus) {
         let mut out = std::mem::take(&mut self.seen);
         self._stdin = None;
         let collect = async {
@@ -158,7 +167,7 @@ impl Proc {
                 .await
                 .expect("cannot wait for the process")
         };
-        let status = tokio::time::timeout(STEP, collect)
+        let status = tokio::time::timeout(bound, collect)
             .await
             .expect("the process did not finish in time");
         (out, status)

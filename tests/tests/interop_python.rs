@@ -7,8 +7,7 @@
 //! The Rust side of "Python client → Rust server" is `examples::interop::router()`, the tree the
 //! `interop_server` example serves, run in-process on a free port or a temporary Unix socket.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
 
 use examples::interop;
@@ -16,9 +15,8 @@ use rpc_core::{
     Codec, Connection, ConnectionBuilder, DynCall, Error, Kwargs, NoKwargs, Router, Server,
     ServiceDict, ServiceRef, Value,
 };
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::mpsc;
+use tests::python::{python, workspace, Proc, TempDir};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Bound for any one step that waits on a peer (a readiness line, a reply, a process exit).
 const STEP: Duration = Duration::from_secs(30);
@@ -56,144 +54,10 @@ enum Transport {
     Unix,
 }
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The venv's python, or `None` when `RPC_SKIP_PYTHON` is set and there is none.
-/// Panics (fails the test) when there is no Python and skipping was not asked for.
-fn python() -> Option<PathBuf> {
-    let skip = std::env::var_os("RPC_SKIP_PYTHON").is_some_and(|v| !v.is_empty() && v != "0");
-    let candidate = match std::env::var_os("RPC_PYTHON") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => workspace().join("target/py-venv/bin/python"),
-    };
-    if candidate.exists() {
-        return Some(candidate);
-    }
-    if skip {
-        eprintln!("RPC_SKIP_PYTHON is set: the Python aiomas interop test did NOT run");
-        return None;
-    }
-    panic!(
-        "no Python with aiomas found at {} (set RPC_PYTHON, or run scripts/test.sh, which \
-         builds the venv with scripts/python-env.sh; RPC_SKIP_PYTHON=1 skips these tests)",
-        candidate.display()
-    );
-}
-
-fn script(name: &str) -> PathBuf {
-    workspace().join("tests/python").join(name)
-}
-
-/// A temporary directory for Unix sockets, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "rpc-interop-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn listen_addr(transport: Transport, tmp: &TempDir) -> String {
     match transport {
         Transport::Tcp => "127.0.0.1:0".to_owned(),
         Transport::Unix => format!("unix:{}", tmp.0.join("s.sock").display()),
-    }
-}
-
-/// A Python process whose stdout lines arrive on a channel; killed on drop.
-struct PyProc {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    lines: mpsc::UnboundedReceiver<String>,
-    seen: Vec<String>,
-}
-
-impl PyProc {
-    fn spawn(python: &Path, script_name: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(python)
-            .arg(script(script_name))
-            .args(args)
-            .current_dir(workspace().join("tests/python"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {} {script_name}: {e}", python.display()));
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = reader.next_line().await {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        PyProc {
-            _stdin: child.stdin.take(),
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line that starts with `prefix` and returns the rest of it.
-    async fn expect_line(&mut self, prefix: &str) -> String {
-        let deadline = tokio::time::Instant::now() + STEP;
-        loop {
-            match tokio::time::timeout_at(deadline, self.lines.recv()).await {
-                Ok(Some(line)) => {
-                    self.seen.push(line.clone());
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return rest.to_owned();
-                    }
-                }
-                Ok(None) => panic!(
-                    "the Python peer exited before printing {prefix:?}; it printed {:?}",
-                    self.seen
-                ),
-                Err(_) => panic!(
-                    "no {prefix:?} line from the Python peer within {STEP:?}; it printed {:?}",
-                    self.seen
-                ),
-            }
-        }
-    }
-
-    /// All remaining lines until the process closes stdout, and its exit status.
-    async fn finish(mut self) -> (Vec<String>, std::process::ExitStatus) {
-        let mut out = std::mem::take(&mut self.seen);
-        let collect = async {
-            while let Some(line) = self.lines.recv().await {
-                out.push(line);
-            }
-            self.child.wait().await.unwrap()
-        };
-        let status = tokio::time::timeout(WHOLE, collect)
-            .await
-            .expect("the Python peer did not finish in time");
-        (out, status)
     }
 }
 
@@ -203,7 +67,7 @@ async fn python_server(
     kind: Kind,
     transport: Transport,
     tmp: &TempDir,
-) -> (PyProc, String) {
+) -> (Proc, String) {
     python_server_with(python, kind, transport, tmp, &[]).await
 }
 
@@ -214,11 +78,11 @@ async fn python_server_with(
     transport: Transport,
     tmp: &TempDir,
     extra: &[&str],
-) -> (PyProc, String) {
+) -> (Proc, String) {
     let addr = listen_addr(transport, tmp);
     let mut args = vec![addr.as_str(), kind.name()];
     args.extend_from_slice(extra);
-    let mut proc = PyProc::spawn(python, "aiomas_server.py", &args);
+    let mut proc = Proc::python(python, "aiomas_server.py", &args);
     let real = proc.expect_line("listening on ").await;
     (proc, real)
 }
@@ -299,7 +163,7 @@ both_codecs!(
 
 async fn args_over(kind: Kind, transport: Transport) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, transport, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -337,7 +201,7 @@ async fn rust_client_args_unix(kind: Kind) {
 
 async fn rust_client_sub_routers(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -369,7 +233,7 @@ async fn rust_client_sub_routers(kind: Kind) {
 
 async fn rust_client_python_errors(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -445,7 +309,7 @@ impl PyDefaults {
 
 async fn rust_client_none_uses_python_defaults(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let p = client.proxy::<PyDefaultsProxy>();
@@ -491,7 +355,7 @@ struct Point(i64, i64);
 
 async fn rust_client_custom_types(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server_with(&py, kind, Transport::Tcp, &tmp, &["points"]).await;
     // Both sides register Point first: it takes typeid 0, service references typeid 1.
     let client = tokio::time::timeout(
@@ -533,7 +397,7 @@ async fn rust_client_custom_types(kind: Kind) {
 /// `req.fail(ValueError(42))` arriving as `"ValueError: 42\n"` (checklist A1-A3).
 async fn rust_channel_to_python_channel(kind: Kind) {
     let Some(py) = python() else { return };
-    let mut server = PyProc::spawn(
+    let mut server = Proc::python(
         &py,
         "aiomas_channel_peer.py",
         &["server", "127.0.0.1:0", kind.name()],
@@ -560,7 +424,7 @@ async fn python_channel_to_rust_channel(kind: Kind) {
     let Some(py) = python() else { return };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let mut client = PyProc::spawn(
+    let mut client = Proc::python(
         &py,
         "aiomas_channel_peer.py",
         &["client", &addr, kind.name()],
@@ -593,7 +457,7 @@ async fn python_channel_to_rust_channel(kind: Kind) {
 async fn rust_client_json_non_finite_floats() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new();
+        let tmp = TempDir::new("interop");
         let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
         let client = connect(&addr, Kind::Json).await;
         let sent = Value::Array(vec![
@@ -620,7 +484,7 @@ async fn rust_client_json_non_finite_floats() {
 
 async fn rust_client_service_refs(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -648,7 +512,7 @@ async fn rust_client_service_refs(kind: Kind) {
 
 async fn rust_client_concurrent_100(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let mut set = tokio::task::JoinSet::new();
@@ -751,7 +615,7 @@ fn echo_values(kind: Kind) -> Vec<Value> {
 
 async fn rust_client_echo_every_type(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let codec = kind.codec();
@@ -780,7 +644,7 @@ async fn rust_client_echo_every_type(kind: Kind) {
 
 async fn rust_client_reset_by_python(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (mut server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let err = client
@@ -809,7 +673,7 @@ async fn rust_client_reset_by_python(kind: Kind) {
 
 async fn rust_client_closes_with_call_pending(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (mut server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     // Queued before `request` returns, and `close` flushes the queue: the call is on the wire.
@@ -875,11 +739,11 @@ const PYTHON_CHECKS: &[&str] = &[
 
 async fn python_client_checks(kind: Kind, transport: Transport) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let server = rust_server(kind, transport, &tmp).await;
     let addr = server.local_addr().to_string();
-    let proc = PyProc::spawn(&py, "aiomas_client.py", &[&addr, kind.name()]);
-    let (lines, status) = proc.finish().await;
+    let proc = Proc::python(&py, "aiomas_client.py", &[&addr, kind.name()]);
+    let (lines, status) = proc.finish_within(WHOLE).await;
     let mut passed = Vec::new();
     let mut failed = Vec::new();
     for line in &lines {
@@ -1006,7 +870,7 @@ async fn replay_captured_vectors() {
 }
 
 async fn replay(name: &str, kind: Kind, sc: &serde_json::Value) {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let server = rust_server(kind, Transport::Tcp, &tmp).await;
     let mut stream = tokio::net::TcpStream::connect(server.local_addr().to_string())
         .await
@@ -1156,7 +1020,7 @@ async fn doubles_both_codecs_bit_exact_against_python() {
             decimals.push(format!("{sign}{s}e{exp}"));
         }
 
-        let tmp = TempDir::new();
+        let tmp = TempDir::new("interop");
         let dir = &tmp.0;
         let raw: Vec<u8> = doubles.iter().flat_map(|x| x.to_be_bytes()).collect();
         std::fs::write(dir.join("doubles.bits"), &raw).unwrap();
@@ -1176,7 +1040,7 @@ async fn doubles_both_codecs_bit_exact_against_python() {
         std::fs::write(dir.join("texts.json"), json_texts().join("\n")).unwrap();
 
         let out = tokio::process::Command::new(&py)
-            .arg(script("numbers_check.py"))
+            .arg(workspace().join("tests/python/numbers_check.py"))
             .arg(dir)
             .output()
             .await
@@ -1268,7 +1132,7 @@ mod erased {
 async fn big_integers_reach_python_exactly_in_json_and_are_refused_in_msgpack() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new();
+        let tmp = TempDir::new("interop");
         let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
         let client = connect(&addr, Kind::Json).await;
         let add = client.remote().get("add");
@@ -1308,7 +1172,7 @@ async fn big_integers_reach_python_exactly_in_json_and_are_refused_in_msgpack() 
 async fn rust_client_json_typed_non_finite_floats() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new();
+        let tmp = TempDir::new("interop");
         let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
         let client = connect(&addr, Kind::Json).await;
         let echo = client.remote().get("echo");
@@ -1355,12 +1219,12 @@ async fn error_content_both_forms(kind: Kind) {
     ] {
         let server = error_server(kind, format).await;
         let addr = server.local_addr().to_string();
-        let proc = PyProc::spawn(
+        let proc = Proc::python(
             &py,
             "error_content_client.py",
             &[&addr, kind.name(), "fail", "custom"],
         );
-        let (lines, status) = proc.finish().await;
+        let (lines, status) = proc.finish_within(WHOLE).await;
         assert!(status.success(), "{format:?}: {lines:?}");
         assert_eq!(
             lines,
@@ -1443,7 +1307,7 @@ trait PyNamed {
 
 async fn rust_client_trait_proxy(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let calc = client.proxy::<PyCalcProxy>();
@@ -1558,15 +1422,15 @@ const TRAIT_CHECKS: &[&str] = &[
 
 async fn python_client_of_rust_trait_service(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("interop");
     let server = Server::builder(Router::new(RustCalc::default()))
         .codec(kind.codec())
         .bind(&*listen_addr(Transport::Tcp, &tmp))
         .await
         .unwrap();
     let addr = server.local_addr().to_string();
-    let proc = PyProc::spawn(&py, "trait_client.py", &[&addr, kind.name()]);
-    let (lines, status) = proc.finish().await;
+    let proc = Proc::python(&py, "trait_client.py", &[&addr, kind.name()]);
+    let (lines, status) = proc.finish_within(WHOLE).await;
     let mut passed = Vec::new();
     for line in &lines {
         let v: serde_json::Value =
