@@ -393,3 +393,115 @@ async fn one_connections_burst_does_not_hold_up_another_connection() {
     calm.close().await;
     calm_server.close().await;
 }
+
+/// The raw frames of `n` `add(id, 1)` requests in msgpack, ids from 0.
+fn add_requests(n: u64) -> Vec<u8> {
+    let codec = rpc_core::Codec::msgpack();
+    let mut frames = Vec::new();
+    for id in 0..n {
+        let msg = codec
+            .encode_message(
+                rpc_core::wire::codec::MessageKind::Request,
+                id,
+                &("add", (id, 1), rpc_core::NoKwargs),
+            )
+            .unwrap();
+        frames.extend_from_slice(&(msg.len() as u32).to_be_bytes());
+        frames.extend_from_slice(&msg);
+    }
+    frames
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_does_not_read_its_replies_is_not_read_either_until_it_does() {
+    const CALLS: u64 = 200_000;
+    let handled = Arc::new(AtomicUsize::new(0));
+    let count = handled.clone();
+    let service = ServiceDict::new().function("add", move |c: DynCall| {
+        count.fetch_add(1, Ordering::SeqCst);
+        Ok(c.arg::<u64>(0, "a")? + c.arg::<u64>(1, "b")?)
+    });
+    let (ours, peer) = tokio::io::duplex(64 * 1024);
+    let conn = Connection::builder()
+        .serve(Router::new(service))
+        .open(ours, "flooder");
+    let (mut peer_rx, mut peer_tx) = tokio::io::split(peer);
+    // About 4 MiB of requests whose replies (2 MiB) fit in the default `max_queued` many times
+    // over: without backpressure the server reads them all and queues every reply.
+    let frames = add_requests(CALLS);
+    let mut flood = tokio::spawn(async move {
+        peer_tx.write_all(&frames).await.unwrap();
+        peer_tx
+    });
+    // Virtual time: the timeout fires only once nothing can move any more.
+    let stalled = tokio::time::timeout(std::time::Duration::from_secs(3600), &mut flood).await;
+    assert!(
+        stalled.is_err(),
+        "the server read all {CALLS} requests of a peer that reads no reply"
+    );
+    let when_stalled = handled.load(Ordering::SeqCst);
+    assert!(
+        when_stalled < 60_000,
+        "{when_stalled} requests ran before the server stopped reading"
+    );
+    assert!(!conn.is_closed(), "backpressure, not a cut-off");
+    assert!(
+        conn.channel().buffer_capacity() <= 1 << 20,
+        "the stalled connection holds {} bytes of buffers",
+        conn.channel().buffer_capacity()
+    );
+    // Once the peer reads, everything is answered, in order, and nothing was lost.
+    let reading = tokio::spawn(async move {
+        let mut replies = 0u64;
+        let codec = rpc_core::Codec::msgpack();
+        while replies < CALLS {
+            let len = peer_rx.read_u32().await.unwrap() as usize;
+            let mut payload = vec![0; len];
+            peer_rx.read_exact(&mut payload).await.unwrap();
+            let (kind, id, result): (u8, u64, u64) = codec.decode(&payload).unwrap();
+            assert_eq!((kind, id, result), (1, replies, replies + 1));
+            replies += 1;
+        }
+        replies
+    });
+    let _peer_tx = flood.await.unwrap();
+    assert_eq!(reading.await.unwrap(), CALLS);
+    assert_eq!(handled.load(Ordering::SeqCst), CALLS as usize);
+    conn.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_peers_that_flood_each_other_both_get_every_reply() {
+    // Each side waits for replies while the other's requests pile up: neither may stop reading,
+    // or both would wait forever.
+    let echo =
+        || ServiceDict::new().function("echo", |c: DynCall| c.arg::<rpc_core::ByteBuf>(0, "data"));
+    let (x, y) = tokio::io::duplex(64 * 1024);
+    let a = Connection::builder()
+        .serve(Router::new(echo()))
+        .open(x, "b");
+    let b = Connection::builder()
+        .serve(Router::new(echo()))
+        .open(y, "a");
+    let calls = |conn: &Connection| {
+        let remote = conn.remote();
+        futures_util::future::join_all((0..2_000u32).map(move |i| {
+            let remote = remote.clone();
+            async move {
+                let data = rpc_core::ByteBuf::from(vec![(i % 251) as u8; 1024]);
+                let back: rpc_core::ByteBuf =
+                    remote.get("echo").call((data.clone(),)).await.unwrap();
+                assert_eq!(back, data);
+            }
+        }))
+    };
+    // Virtual time: were both readers to stop, the timeout would fire at once.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(3600),
+        futures_util::future::join(calls(&a), calls(&b)),
+    )
+    .await
+    .expect("both peers got every reply");
+    a.close().await;
+    b.close().await;
+}

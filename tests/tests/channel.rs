@@ -429,8 +429,10 @@ async fn replies_to_one_read_of_requests_go_out_in_one_write() {
     let _conn = Connection::builder()
         .serve(rpc_core::Router::new(service))
         .open(tokio::io::join(a, writer), "scripted");
+    // Fewer than the reader handles in one turn (32): a longer read may be written in parts,
+    // when the writer task runs while the reader lets the other tasks have their turn.
     let mut requests = Vec::new();
-    for i in 0..50u8 {
+    for i in 0..30u8 {
         // [0, i, ["id", [i], {}]]
         let payload = [0x93, 0x00, i, 0x93, 0xa2, b'i', b'd', 0x91, i, 0x80];
         requests.extend_from_slice(&(payload.len() as u32).to_be_bytes());
@@ -439,13 +441,13 @@ async fn replies_to_one_read_of_requests_go_out_in_one_write() {
     let mut peer = Peer { io: b };
     peer.io.write_all(&requests).await.unwrap();
     let mut replies = Peer { io: w_outer };
-    for i in 0..50 {
+    for i in 0..30 {
         assert_eq!(
             replies.recv_value().await,
             msg(1, Value::Int(i), Value::Int(i))
         );
     }
-    assert_eq!(writes.load(Ordering::Relaxed), 1, "50 replies, one write");
+    assert_eq!(writes.load(Ordering::Relaxed), 1, "30 replies, one write");
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@
 //! | frame over the maximum length | the connection ends; pending requests fail with [`Error::FrameTooLarge`] |
 //! | stream ends (or ends in the middle of a frame) | pending requests fail at once with [`Error::Closed`] (or [`Error::Truncated`]) |
 //! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
-//! | a peer that sends requests without reading the replies, until [`ChannelBuilder::max_queued`] bytes wait | the connection ends with [`Error::Closed`] saying so |
+//! | a peer that sends requests without reading the replies | once [`PAUSE_READING_QUEUED`] bytes wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
 
 mod message;
 mod pending;
@@ -41,6 +41,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use futures_util::task::AtomicWaker;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, watch, Notify};
@@ -75,6 +76,17 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
 
 /// The default limit of bytes queued to be written: four maximal frames.
 pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
+
+/// Bytes waiting to be written beyond which the reader stops taking the peer's requests, unless
+/// one of our own requests waits for the peer's reply.
+///
+/// A peer that sends requests without reading the replies would otherwise make this side queue
+/// replies without end (and run its requests for nothing). Past this, the reader reads nothing
+/// more until the queue is down to half, so the peer's writes block instead: memory stays
+/// bounded and the connection costs no CPU. While our own requests wait, reading goes on, since
+/// their replies may be behind the peer's requests; two peers that both wait for each other
+/// therefore never both stop reading.
+pub const PAUSE_READING_QUEUED: usize = 64 * 1024;
 
 /// How long [`Channel::close`] waits for queued frames to be written before it drops them.
 pub const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -233,6 +245,9 @@ impl ChannelBuilder {
             peer: self.peer,
             next_id: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
+            write_blocked: AtomicBool::new(false),
+            read_paused: AtomicBool::new(false),
+            read_resume: AtomicWaker::new(),
             read_capacity: AtomicUsize::new(0),
             incoming: AtomicUsize::new(0),
             pending: Pending::default(),
@@ -325,6 +340,12 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     /// Set when the channel is shut: the reader takes no further frame of the peer.
     stopping: AtomicBool,
+    /// Set while the writer task waits for the socket to take more bytes.
+    write_blocked: AtomicBool,
+    /// Set while the reader waits for the queue to drain ([`PAUSE_READING_QUEUED`]).
+    read_paused: AtomicBool,
+    /// The paused reader, woken when the queue drained, a request of ours waits, or on shut.
+    read_resume: AtomicWaker,
     /// The capacity of the reader's buffer, as last changed.
     read_capacity: AtomicUsize,
     /// Requests of the peer received and not yet dropped (answered or not).
@@ -424,6 +445,8 @@ impl Channel {
             self.shared.pending.remove(id);
             return Err(e);
         }
+        // The reply may come behind requests of the peer that a paused reader leaves unread.
+        self.shared.resume_reading();
         Ok(ReplyFuture::new(id, self.shared.clone()))
     }
 
@@ -551,6 +574,7 @@ impl Shared {
     /// and lets the writer flush and finish.
     fn shut(&self, err: Error) {
         self.stopping.store(true, Ordering::Relaxed);
+        self.resume_reading();
         self.close_outbox(&err);
         self.pending.fail_all(&err);
         self.closed.send_if_modified(|c| {

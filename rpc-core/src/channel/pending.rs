@@ -63,6 +63,11 @@ impl Pending {
         slots.waiting == 1
     }
 
+    /// Whether any request of ours waits for its reply.
+    pub(super) fn is_waiting(&self) -> bool {
+        lock(&self.slots).waiting > 0
+    }
+
     /// Forgets request `id` (sending it failed, or its caller gave up).
     pub(super) fn remove(&self, id: u64) {
         let removed = {

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -16,7 +17,7 @@ use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{lock, Channel, Shared, CLOSE_FLUSH_TIMEOUT};
+use super::{lock, Channel, Shared, CLOSE_FLUSH_TIMEOUT, PAUSE_READING_QUEUED};
 use crate::error::Error;
 use crate::wire::codec::{MsgId, REQUEST};
 use crate::wire::{frame, CodecError};
@@ -30,6 +31,8 @@ pub(super) struct Outbox {
     pub(super) buf: BytesMut,
     /// Whether somebody (the writer task or a sender writing directly) owns the socket now.
     writing: bool,
+    /// The bytes of the batch being written now (taken out of `buf`).
+    in_write: usize,
     closed: Option<Error>,
 }
 
@@ -150,18 +153,23 @@ impl Shared {
                     return;
                 }
                 out.writing = true;
+                out.in_write = out.buf.len();
                 std::mem::take(&mut out.buf)
             };
             let written = match self.try_write(&batch) {
                 Ok(n) => n,
                 Err(e) => {
-                    lock(&self.out).writing = false;
+                    let mut out = lock(&self.out);
+                    out.writing = false;
+                    out.in_write = 0;
+                    drop(out);
                     self.shut(e.into());
                     return;
                 }
             };
             let mut out = lock(&self.out);
             out.writing = false;
+            out.in_write = 0;
             if written < batch.len() {
                 // The socket is full: the rest goes first, and the writer task waits for room.
                 let mut rest = batch.split_off(written);
@@ -174,13 +182,61 @@ impl Shared {
                     batch.clear();
                     out.buf = batch;
                 }
-                if out.closed.is_none() {
+                let closed = out.closed.is_some();
+                drop(out);
+                self.drained();
+                if !closed {
                     return;
                 }
                 break;
             }
         }
         self.writer_wake.notify_one();
+    }
+
+    /// Bytes waiting to be written: queued, and in the write under way.
+    fn queued(out: &Outbox) -> usize {
+        out.buf.len() + out.in_write
+    }
+
+    /// Whether the reader should stop taking the peer's requests for now: too many bytes wait to
+    /// be written and none of our requests waits for the peer ([`PAUSE_READING_QUEUED`]). If so,
+    /// `cx` is woken when that changes.
+    pub(super) fn backed_up(&self, cx: &mut Context<'_>) -> bool {
+        // Bytes pile up only while the socket takes none: the cheap test first.
+        if !self.write_blocked.load(Ordering::Relaxed)
+            || Self::queued(&lock(&self.out)) <= PAUSE_READING_QUEUED
+        {
+            return false;
+        }
+        // Registered and marked before looking again, so that a writer or a request that
+        // changes things meanwhile sees the mark and wakes us.
+        self.read_resume.register(cx.waker());
+        self.read_paused.store(true, Ordering::SeqCst);
+        let still = Self::queued(&lock(&self.out)) > PAUSE_READING_QUEUED / 2
+            && !self.pending.is_waiting()
+            && !self.stopping.load(Ordering::SeqCst);
+        if !still {
+            self.read_paused.store(false, Ordering::SeqCst);
+        }
+        still
+    }
+
+    /// Wakes a paused reader (the queue drained, a request of ours waits, or the channel shut).
+    pub(super) fn resume_reading(&self) {
+        if self.read_paused.load(Ordering::SeqCst) {
+            self.read_paused.store(false, Ordering::SeqCst);
+            self.read_resume.wake();
+        }
+    }
+
+    /// A write finished: wakes a paused reader once the queue is down to half the pause mark.
+    fn drained(&self) {
+        if self.read_paused.load(Ordering::SeqCst)
+            && Self::queued(&lock(&self.out)) <= PAUSE_READING_QUEUED / 2
+        {
+            self.resume_reading();
+        }
     }
 
     /// Writes as much of `bytes` as the socket takes without blocking.
@@ -228,6 +284,7 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                 None
             } else {
                 out.writing = true;
+                out.in_write = out.buf.len();
                 Some(std::mem::take(&mut out.buf))
             }
         };
@@ -258,7 +315,10 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                     }
                     Poll::Ready(Ok(n)) => off += n,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
+                    Poll::Pending => {
+                        shared.write_blocked.store(true, Ordering::Relaxed);
+                        return Poll::Pending;
+                    }
                 }
             }
             Poll::Ready(Ok(()))
@@ -273,8 +333,10 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                 }
             },
         };
+        shared.write_blocked.store(false, Ordering::Relaxed);
         let mut out = lock(&shared.out);
         out.writing = false;
+        out.in_write = 0;
         if let Err(e) = res {
             drop(out);
             shared.shut(e.into());
@@ -286,6 +348,8 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             batch.clear();
             out.buf = batch;
         }
+        drop(out);
+        shared.drained();
     }
     let sock = lock(&shared.sock).take();
     if let Some(mut w) = sock {
