@@ -505,3 +505,30 @@ async fn two_peers_that_flood_each_other_both_get_every_reply() {
     a.close().await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn an_idle_connection_holds_no_read_buffer() {
+    let service = ServiceDict::new().function("add", |c: DynCall| {
+        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+    });
+    let (x, y) = tokio::io::duplex(64 * 1024);
+    let server = Connection::builder()
+        .serve(Router::new(service))
+        .open(x, "client");
+    let client = Connection::builder().open(y, "server");
+    for i in 0..10i64 {
+        let sum: i64 = client.remote().get("add").call((i, 1)).await.unwrap();
+        assert_eq!(sum, i + 1);
+    }
+    // What is left is at most the write buffer kept for the next replies (a few dozen bytes
+    // here): the bytes read were handled, and a read buffer is the thread's, not the
+    // connection's.
+    let held = || server.channel().buffer_capacity() + client.channel().buffer_capacity();
+    assert!(
+        eventually(100, || held() < 1024).await,
+        "two idle ends hold {} bytes of buffers",
+        held()
+    );
+    client.close().await;
+    server.close().await;
+}

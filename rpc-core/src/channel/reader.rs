@@ -2,6 +2,7 @@
 //! the asynchronous handlers of an RPC connection's service.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -29,12 +30,44 @@ fn in_batch<R>(shared: &Shared, f: impl FnOnce() -> R) -> R {
     r
 }
 
-/// A fresh read buffer of the idle size (out of line: it is the rare path).
-#[cold]
-fn shrunk(shared: &Shared) -> BytesMut {
-    let buf = BytesMut::with_capacity(IDLE_READ_CAPACITY);
-    shared.note_read_capacity(buf.capacity());
-    buf
+thread_local! {
+    /// The read buffer of whichever connection reads next on this thread (see [`SCRATCH_LEN`]).
+    static SCRATCH: Cell<Option<BytesMut>> = const { Cell::new(None) };
+}
+
+/// The room of a thread's read buffer.
+///
+/// A connection holds a read buffer of its own only while a frame is incomplete. Otherwise it
+/// reads into its thread's buffer, and takes it only if bytes came, until they are handled: an
+/// idle connection holds no read buffer at all, and buffers do not come and go with every
+/// connection. A frame handed on (to a handler that runs on, or as a reply the caller keeps)
+/// keeps its part of the buffer alive; reads go on after it, and once the room runs low the
+/// buffer starts anew if such a frame is still alive.
+const SCRATCH_LEN: usize = 16 * 1024;
+
+/// Reads into this thread's read buffer; takes it if bytes came (`None` at the end of the
+/// stream).
+fn poll_read_scratch<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<std::io::Result<Option<BytesMut>>> {
+    let mut buf = SCRATCH.take().unwrap_or_default();
+    if buf.capacity() < SCRATCH_LEN / 4 {
+        buf.reserve(SCRATCH_LEN);
+    }
+    match tokio_util::io::poll_read_buf(Pin::new(reader), cx, &mut buf) {
+        Poll::Ready(Ok(n)) if n > 0 => Poll::Ready(Ok(Some(buf))),
+        other => {
+            SCRATCH.set(Some(buf));
+            other.map_ok(|_| None)
+        }
+    }
+}
+
+/// Hands a read buffer back to this thread once what was read into it is handled.
+fn give_back_scratch(buf: BytesMut) {
+    debug_assert!(buf.is_empty());
+    SCRATCH.set(Some(buf));
 }
 
 /// How many frames the reader handles before it lets the other tasks run: one connection's
@@ -46,13 +79,9 @@ fn shrunk(shared: &Shared) -> BytesMut {
 /// flight; 32 cost none measurable (the replies of a read still go out in one write).
 const FRAMES_PER_TURN: usize = 32;
 
-/// The read buffer a connection keeps while it waits for bytes. It grows while bytes come
-/// faster than frames are handled, and shrinks back to this once everything read is handled,
-/// so that a burst or a large frame is not held on to by an idle connection. A connection whose
-/// peer has not sent anything yet holds none.
-const IDLE_READ_CAPACITY: usize = 4 * 1024;
-
-/// How much the read buffer grows by when it runs out of room.
+/// The most a connection's own read buffer grows by at a time, while it holds an incomplete
+/// frame: it grows with the bytes that came (at least 256), never with the length a header
+/// announces.
 const READ_GROWTH: usize = 64 * 1024;
 
 /// The reader task. It owns `shared`, and with it the request handler, so the handlers'
@@ -61,11 +90,10 @@ const READ_GROWTH: usize = 64 * 1024;
 pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
     let shared: &Shared = &owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
-    // No buffer until the peer sends something: a connection that only waits (a server's idle
-    // clients) holds none. The first bytes are read onto the stack, then kept in a buffer of
-    // just their size, which grows as described below.
+    // What was read and is not handled yet: this thread's buffer (`on_scratch`) while a read is
+    // handled, the connection's own buffer while a frame is incomplete, else nothing.
     let mut buf = BytesMut::new();
-    let mut fresh = true;
+    let mut on_scratch = false;
     shared.note_read_capacity(0);
     let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
     // Frames handled since this task last let the others run, over however many reads.
@@ -114,20 +142,27 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 continue;
             }
         }
-        if fresh {
-            // Nothing read yet: no buffer to size.
-        } else if buf.is_empty() {
-            if buf.capacity() > IDLE_READ_CAPACITY {
-                // All read is handled: give back what a burst or a large frame grew.
-                buf = shrunk(shared);
-            } else if buf.capacity() < 1024 {
-                // Taken back from its start (its frames are gone), or grown to the idle size.
-                buf.reserve(IDLE_READ_CAPACITY);
-                shared.note_read_capacity(buf.capacity());
+        if buf.is_empty() {
+            if on_scratch {
+                on_scratch = false;
+                give_back_scratch(std::mem::take(&mut buf));
+            } else if buf.capacity() > 0 {
+                // A large frame is complete: its buffer goes with it.
+                buf = BytesMut::new();
+                shared.note_read_capacity(0);
             }
+        } else if on_scratch {
+            // The read ended inside a frame: the connection keeps just that part, in a buffer of
+            // its own, and the thread gets its buffer back.
+            on_scratch = false;
+            let mut own = BytesMut::with_capacity(buf.len() + buf.len().clamp(256, READ_GROWTH));
+            own.extend_from_slice(&buf);
+            buf.clear();
+            give_back_scratch(std::mem::replace(&mut buf, own));
+            shared.note_read_capacity(buf.capacity());
         } else if buf.capacity() - buf.len() < 1024 {
-            // Holding a partial frame: grow with what arrived (a header announcing 16 MiB
-            // followed by a trickle costs a few hundred bytes, not a buffer of growth size).
+            // Still inside a frame: grow with what arrived (a header announcing 16 MiB followed
+            // by a trickle costs a few hundred bytes, not a buffer of growth size).
             buf.reserve(buf.len().clamp(256, READ_GROWTH));
             shared.note_read_capacity(buf.capacity());
         }
@@ -146,10 +181,21 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 // block) until the queue drains.
                 return Poll::Pending;
             }
-            if fresh {
-                return poll_first_read(Pin::new(&mut reader), cx, &mut buf, &mut fresh, shared);
+            if !buf.is_empty() {
+                return tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf);
             }
-            tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf)
+            // Nothing pending: read into this thread's buffer, and hold it only if bytes came.
+            Poll::Ready(
+                match std::task::ready!(poll_read_scratch(&mut reader, cx)) {
+                    Ok(Some(scratch)) => {
+                        buf = scratch;
+                        on_scratch = true;
+                        Ok(buf.len())
+                    }
+                    Ok(None) => Ok(0),
+                    Err(e) => Err(e),
+                },
+            )
         })
         .await;
         match read {
@@ -165,32 +211,6 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
     };
     tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
     shared.shut(err);
-}
-
-/// The first read of a connection: onto the stack (up to the idle size, as a first read into
-/// the buffer would take), and only once bytes came, into a buffer of just their size (see
-/// `reader_loop`).
-#[cold]
-fn poll_first_read<R: AsyncRead>(
-    reader: Pin<&mut R>,
-    cx: &mut std::task::Context<'_>,
-    buf: &mut BytesMut,
-    fresh: &mut bool,
-    shared: &Shared,
-) -> Poll<std::io::Result<usize>> {
-    // As much as the idle buffer would have taken, so that the first read is no shorter.
-    let mut first = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ_CAPACITY];
-    let mut rb = tokio::io::ReadBuf::uninit(&mut first);
-    std::task::ready!(reader.poll_read(cx, &mut rb))?;
-    let n = rb.filled().len();
-    if n > 0 {
-        // Just what came: whole requests are handled and the buffer grows to the idle size
-        // then; a partial frame grows with what arrives.
-        *buf = BytesMut::from(rb.filled());
-        shared.note_read_capacity(buf.capacity());
-        *fresh = false;
-    }
-    Poll::Ready(Ok(n))
 }
 
 impl Shared {
