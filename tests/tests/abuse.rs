@@ -532,3 +532,32 @@ async fn an_idle_connection_holds_no_read_buffer() {
     client.close().await;
     server.close().await;
 }
+
+#[tokio::test]
+async fn a_served_connection_costs_its_reader_and_writer_tasks_and_no_other() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let service = ServiceDict::new().function("add", |c: DynCall| {
+        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+    });
+    let server = start_server("127.0.0.1:0", Router::new(service))
+        .await
+        .unwrap();
+    let before = metrics.num_alive_tasks();
+    let mut clients = Vec::new();
+    for _ in 0..20 {
+        let conn = rpc_core::open_connection(server.local_addr())
+            .await
+            .unwrap();
+        let _: i64 = conn.remote().get("add").call((1, 2)).await.unwrap();
+        clients.push(conn);
+    }
+    assert!(eventually(10_000, || server.connections().len() == 20).await);
+    // Two tasks on each side of each connection: nothing waits per connection for it to end.
+    assert_eq!(metrics.num_alive_tasks() - before, 20 * 4);
+    drop(clients);
+    assert!(
+        eventually(10_000, || server.connections().is_empty()).await,
+        "the server forgets connections as they end"
+    );
+    server.shutdown().await;
+}

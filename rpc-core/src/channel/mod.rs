@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use futures_util::task::AtomicWaker;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
 use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
@@ -226,7 +226,6 @@ impl ChannelBuilder {
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
     {
-        let (closed_tx, _) = watch::channel(None);
         // Only a channel without a handler queues requests for `recv`: an RPC connection does
         // not pay for the queue (a block of 32 slots, most of an idle connection's memory).
         let queue = self.handler.is_none().then(|| {
@@ -256,7 +255,7 @@ impl ChannelBuilder {
             writer_wake: Notify::new(),
             handler: self.handler,
             queue,
-            closed: closed_tx,
+            closed: Arc::default(),
             tasks: Mutex::new(None),
             handle: OnceLock::new(),
         });
@@ -362,7 +361,9 @@ pub(crate) struct Shared {
         mpsc::UnboundedSender<IncomingRequest>,
         tokio::sync::Mutex<mpsc::UnboundedReceiver<IncomingRequest>>,
     )>,
-    closed: watch::Sender<Option<Error>>,
+    /// Why the channel ended, once it has. Apart from the rest, so that waiting for it does not
+    /// keep the connection's state alive.
+    closed: Arc<Closed>,
     tasks: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
     handle: OnceLock<Weak<Handle>>,
 }
@@ -492,21 +493,39 @@ impl Channel {
 
     /// Whether the connection has ended (or is closing).
     pub fn is_closed(&self) -> bool {
-        self.shared.closed.borrow().is_some()
+        self.shared.closed.why.get().is_some()
     }
 
     /// Waits until the connection has ended and returns why.
     pub fn closed(&self) -> impl Future<Output = Error> + Send + 'static {
-        let mut rx = self.shared.closed.subscribe();
+        let closed = self.shared.closed.clone();
         async move {
             loop {
-                if let Some(e) = rx.borrow_and_update().clone() {
-                    return e;
+                let notified = closed.notify.notified();
+                tokio::pin!(notified);
+                // Listening before looking, so that an end in between is not missed.
+                notified.as_mut().enable();
+                if let Some(e) = closed.why.get() {
+                    return e.clone();
                 }
-                if rx.changed().await.is_err() {
-                    return Error::Closed(Cow::Borrowed("connection closed"));
-                }
+                notified.await;
             }
+        }
+    }
+
+    /// Runs `hook` once the connection has ended (at once if it has), on the thread that ends it:
+    /// it must be quick and must not block.
+    pub(crate) fn on_closed(&self, hook: impl FnOnce(&Error) + Send + 'static) {
+        let closed = &self.shared.closed;
+        {
+            let mut hooks = lock(&closed.hooks);
+            if closed.why.get().is_none() {
+                hooks.push(Box::new(hook));
+                return;
+            }
+        }
+        if let Some(e) = closed.why.get() {
+            hook(e);
         }
     }
 
@@ -577,13 +596,28 @@ impl Shared {
         self.resume_reading();
         self.close_outbox(&err);
         self.pending.fail_all(&err);
-        self.closed.send_if_modified(|c| {
-            if c.is_none() {
-                *c = Some(err);
-                true
-            } else {
-                false
+        let hooks = {
+            let mut hooks = lock(&self.closed.hooks);
+            if self.closed.why.set(err).is_err() {
+                return;
             }
-        });
+            std::mem::take(&mut *hooks)
+        };
+        self.closed.notify.notify_waiters();
+        if let Some(why) = self.closed.why.get() {
+            for hook in hooks {
+                hook(why);
+            }
+        }
     }
 }
+
+/// How a channel ended, and who waits for it.
+#[derive(Default)]
+struct Closed {
+    why: OnceLock<Error>,
+    notify: Notify,
+    hooks: Mutex<Vec<CloseHook>>,
+}
+
+type CloseHook = Box<dyn FnOnce(&Error) + Send>;

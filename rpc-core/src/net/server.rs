@@ -338,16 +338,17 @@ async fn accept_loop<L: Accept>(
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(id, connection.clone());
-            let closed = connection.closed();
+            // Forgotten as it ends: a hook, not a task per connection waiting for that.
             let weak = Arc::downgrade(&shared);
-            tokio::spawn(async move {
-                closed.await;
+            connection.channel().on_closed(move |_| {
                 if let Some(shared) = weak.upgrade() {
-                    shared
+                    let gone = shared
                         .conns
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .remove(&id);
+                    // Its last handle may be this one: dropped outside the lock.
+                    drop(gone);
                 }
             });
             if let Some(cb) = &on_connect {
