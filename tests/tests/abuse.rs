@@ -561,3 +561,49 @@ async fn a_served_connection_costs_its_reader_and_writer_tasks_and_no_other() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_does_not_read_large_replies_is_stopped_within_the_pause_mark() {
+    let service =
+        ServiceDict::new().function("echo", |c: DynCall| c.arg::<rpc_core::ByteBuf>(0, "data"));
+    let (ours, peer) = tokio::io::duplex(64 * 1024);
+    let conn = Connection::builder()
+        .serve(Router::new(service))
+        .open(ours, "flooder");
+    let (_peer_rx, mut peer_tx) = tokio::io::split(peer);
+    // 8 MiB of 64 KiB echo requests: the replies of one turn of the reader (32 frames) alone
+    // are 2 MiB.
+    let request = echo_request(1, &[7; 64 * 1024]);
+    let flood = tokio::spawn(async move {
+        for _ in 0..128 {
+            peer_tx.write_all(&request).await.unwrap();
+        }
+        peer_tx
+    });
+    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    assert!(!flood.is_finished(), "the server read every request");
+    let held = conn.channel().buffer_capacity();
+    assert!(
+        held <= 1 << 20,
+        "a stalled connection holds {held} bytes of buffers"
+    );
+    flood.abort();
+    conn.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_gives_up_flushing_in_time_when_the_peer_stops_reading_in_the_middle_of_a_write() {
+    let (ours, _peer) = tokio::io::duplex(1024);
+    let channel = rpc_core::Channel::builder().open(ours);
+    // Larger than the pipe: the writer is in the middle of it, waiting for room, when the
+    // channel is closed.
+    let _reply = channel
+        .request(&rpc_core::ByteBuf::from(vec![1u8; 64 * 1024]))
+        .unwrap();
+    tokio::task::yield_now().await;
+    let start = tokio::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(3600), channel.close())
+        .await
+        .expect("close() returns although the peer never reads");
+    assert!(start.elapsed() <= rpc_core::channel::CLOSE_FLUSH_TIMEOUT);
+}

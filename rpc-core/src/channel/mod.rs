@@ -339,7 +339,7 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     /// Set when the channel is shut: the reader takes no further frame of the peer.
     stopping: AtomicBool,
-    /// Set while the writer task waits for the socket to take more bytes.
+    /// Set when the socket last refused bytes, until a batch is written whole.
     write_blocked: AtomicBool,
     /// Set while the reader waits for the queue to drain ([`PAUSE_READING_QUEUED`]).
     read_paused: AtomicBool,
@@ -488,7 +488,8 @@ impl Channel {
     /// The bytes this connection holds in its read and write buffers now (for watching memory).
     /// Both grow with bursts and large messages and shrink back once the connection is quiet.
     pub fn buffer_capacity(&self) -> usize {
-        self.shared.read_capacity.load(Ordering::Relaxed) + lock(&self.shared.out).buf.capacity()
+        let out = lock(&self.shared.out);
+        self.shared.read_capacity.load(Ordering::Relaxed) + out.buf.capacity() + out.in_write
     }
 
     /// Whether the connection has ended (or is closing).

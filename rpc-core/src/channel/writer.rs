@@ -32,7 +32,7 @@ pub(super) struct Outbox {
     /// Whether somebody (the writer task or a sender writing directly) owns the socket now.
     writing: bool,
     /// The bytes of the batch being written now (taken out of `buf`).
-    in_write: usize,
+    pub(super) in_write: usize,
     closed: Option<Error>,
 }
 
@@ -172,6 +172,8 @@ impl Shared {
             out.in_write = 0;
             if written < batch.len() {
                 // The socket is full: the rest goes first, and the writer task waits for room.
+                // Marked at once, so that the reader sees the queue grow before that task runs.
+                self.write_blocked.store(true, Ordering::Relaxed);
                 let mut rest = batch.split_off(written);
                 rest.extend_from_slice(&out.buf);
                 out.buf = rest;
@@ -274,7 +276,7 @@ impl Shared {
 /// The writer task: writes what is queued, in bursts, until the channel is closed and flushed.
 pub(super) async fn writer_loop(shared: Arc<Shared>) {
     let mut flush_deadline = None;
-    loop {
+    'run: loop {
         let batch = {
             let mut out = lock(&shared.out);
             if out.writing || out.buf.is_empty() {
@@ -297,11 +299,6 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             tokio::task::yield_now().await;
             continue;
         };
-        // Once the channel is closed, what is queued gets CLOSE_FLUSH_TIMEOUT to go out: a peer
-        // that does not read cannot hold the socket and the queue forever.
-        let closed = lock(&shared.out).closed.is_some();
-        let deadline = closed
-            .then(|| *flush_deadline.get_or_insert_with(|| Instant::now() + CLOSE_FLUSH_TIMEOUT));
         let mut off = 0;
         let write = std::future::poll_fn(|cx| {
             let mut sock = lock(&shared.sock);
@@ -323,15 +320,28 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             }
             Poll::Ready(Ok(()))
         });
-        let res = match deadline {
-            None => write.await,
-            Some(deadline) => match tokio::time::timeout_at(deadline, write).await {
-                Ok(res) => res,
-                Err(_) => {
-                    tracing::warn!(peer = %shared.peer, "the peer did not read; closing without flushing");
-                    break;
+        let mut write = std::pin::pin!(write);
+        let res = loop {
+            // Once the channel is closed, what is queued gets CLOSE_FLUSH_TIMEOUT to go out, also
+            // when it closes in the middle of a write: a peer that does not read cannot hold the
+            // socket and the queue forever.
+            if lock(&shared.out).closed.is_some() {
+                let deadline =
+                    *flush_deadline.get_or_insert_with(|| Instant::now() + CLOSE_FLUSH_TIMEOUT);
+                match tokio::time::timeout_at(deadline, write.as_mut()).await {
+                    Ok(res) => break res,
+                    Err(_) => {
+                        tracing::warn!(peer = %shared.peer, "the peer did not read; closing without flushing");
+                        break 'run;
+                    }
                 }
-            },
+            }
+            tokio::select! {
+                biased;
+                res = write.as_mut() => break res,
+                // Closing wakes the writer: look again.
+                () = shared.writer_wake.notified() => {}
+            }
         };
         shared.write_blocked.store(false, Ordering::Relaxed);
         let mut out = lock(&shared.out);
