@@ -214,11 +214,18 @@ pub fn proxy_arg<T, A: IntoArg<T>>(value: A) -> A {
 
 /// Calls a method with only required parameters through a typed proxy: the arguments are a
 /// tuple of references (the same bytes as [`proxy_call`] sends for them).
-pub async fn proxy_call_args<R>(proxy: &Proxy, name: &str, args: impl Args) -> Result<R, Error>
+///
+/// Returns the call's own future rather than wrapping it in another: a generated method's future
+/// holds one call state, not one per layer.
+pub fn proxy_call_args<'a, R>(
+    proxy: &'a Proxy,
+    name: &'a str,
+    args: impl Args + 'a,
+) -> impl Future<Output = Result<R, Error>> + 'a
 where
-    R: serde::de::DeserializeOwned,
+    R: serde::de::DeserializeOwned + 'a,
 {
-    proxy.call_method(name, args, NoKwargs).await
+    proxy.call_path(name, args, NoKwargs)
 }
 
 /// Calls a method through a typed proxy; the reply type comes first, so that generated code can
@@ -228,6 +235,6 @@ where
     R: serde::de::DeserializeOwned,
 {
     proxy
-        .call_method(name, args.positional(), args.keyword())
+        .call_path(name, args.positional(), args.keyword())
         .await
 }

@@ -82,7 +82,7 @@ impl Proxy {
 
     /// Calls the function at this path with positional arguments (a tuple, array or `Vec`).
     pub async fn call<R: DeserializeOwned>(&self, args: impl Args) -> Result<R, Error> {
-        self.call_kw(args, NoKwargs).await
+        self.call_path("", args, NoKwargs).await
     }
 
     /// Calls the function at this path with positional and keyword arguments. `kwargs` is
@@ -105,7 +105,8 @@ impl Proxy {
         self.call_path(name, args, kwargs).await
     }
 
-    async fn call_path<R: DeserializeOwned>(
+    /// Calls the function `name` below this path: what every call comes to.
+    pub(crate) async fn call_path<R: DeserializeOwned>(
         &self,
         name: &str,
         args: impl Args,
@@ -114,21 +115,27 @@ impl Proxy {
         if self.path.is_empty() && name.is_empty() {
             return Err(Error::NoFunctionName);
         }
-        let span = trace::outgoing(&self.channel, &self.path, name);
-        let content = RequestContent {
-            prefix: &self.path,
-            name,
-            args: ArgsSer(&args),
-            kwargs: &kwargs,
+        let fut = {
+            let span = trace::outgoing(&self.channel, &self.path, name);
+            let content = RequestContent {
+                prefix: &self.path,
+                name,
+                args: ArgsSer(&args),
+                kwargs: &kwargs,
+            };
+            if !span.is_off() {
+                // Boxed, so that the untraced calls' futures stay as small as they were.
+                return Box::pin(self.traced(span, &content)).await;
+            }
+            self.channel.request(&content)?
         };
-        if !span.is_off() {
-            // Boxed, so that the untraced calls' futures stay as small as they were.
-            return Box::pin(self.traced(span, &content)).await;
-        }
-        let fut = self.channel.request(&content)?;
+        // Sent: dropped before the wait, so that the call's future does not keep them.
+        drop(kwargs);
+        drop(args);
         let reply = match self.timeout {
             None => fut.await?,
-            Some(t) => tokio::time::timeout(t, fut)
+            // Boxed: a timer is large, and would make every call's future larger.
+            Some(t) => Box::pin(tokio::time::timeout(t, fut))
                 .await
                 .map_err(|_| Error::Timeout(t))??,
         };
