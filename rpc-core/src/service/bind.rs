@@ -105,14 +105,15 @@ pub(crate) fn bind<'a>(
             }
         }
     }
-    let missing: Vec<&str> = sig
-        .params
-        .iter()
-        .zip(slots.iter())
-        .filter(|(p, s)| !p.optional && s.is_none())
-        .map(|(p, _)| p.name)
-        .collect();
-    if !missing.is_empty() {
+    let is_missing = |(p, s): &(&Param, &Option<&[u8]>)| !p.optional && s.is_none();
+    if sig.params.iter().zip(slots.iter()).any(|ps| is_missing(&ps)) {
+        let missing: Vec<&str> = sig
+            .params
+            .iter()
+            .zip(slots.iter())
+            .filter(is_missing)
+            .map(|(p, _)| p.name)
+            .collect();
         let names: Vec<String> = missing.iter().map(|m| format!("'{m}'")).collect();
         let list = match names.len() {
             1 => names[0].clone(),

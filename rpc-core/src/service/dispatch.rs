@@ -91,8 +91,10 @@ impl RequestHandler for Serve {
                 }
             },
         };
-        let token = self.tracker.token();
         let fut = dispatch(&self.router, request)?;
+        // Only a call still in progress counts for draining: one answered already needs no
+        // token (two atomic updates on a shared counter saved per call).
+        let token = self.tracker.token();
         Some(Box::pin(async move {
             fut.await;
             drop((token, share));

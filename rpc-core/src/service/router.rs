@@ -165,7 +165,12 @@ pub(crate) fn resolve<'a, 'p>(
     root: &'a dyn Service,
     path: &'p str,
 ) -> Result<(&'a dyn Service, &'p str, &'p str), CallError> {
-    let (node_path, method) = path.rsplit_once('/').unwrap_or(("", path));
+    // A byte search: `rsplit_once('/')` goes through the general pattern machinery and
+    // `memrchr`, over a hundred instructions for a path like "add".
+    let (node_path, method) = match path.bytes().rposition(|b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    };
     let mut node = root;
     if !node_path.is_empty() {
         let mut consumed = 0;
