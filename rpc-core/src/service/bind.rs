@@ -106,7 +106,12 @@ pub(crate) fn bind<'a>(
         }
     }
     let is_missing = |(p, s): &(&Param, &Option<&[u8]>)| !p.optional && s.is_none();
-    if sig.params.iter().zip(slots.iter()).any(|ps| is_missing(&ps)) {
+    if sig
+        .params
+        .iter()
+        .zip(slots.iter())
+        .any(|ps| is_missing(&ps))
+    {
         let missing: Vec<&str> = sig
             .params
             .iter()
