@@ -518,3 +518,63 @@ async fn a_connection_holds_no_read_buffer_until_the_peer_sends() {
     reply.await.unwrap();
     assert!(chan.buffer_capacity() > 0);
 }
+
+/// Counts the reads that bring bytes.
+struct CountingReader {
+    inner: DuplexStream,
+    reads: Arc<AtomicUsize>,
+}
+
+impl AsyncRead for CountingReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+#[tokio::test]
+async fn a_burst_is_read_in_large_reads_although_reads_end_inside_frames() {
+    let (a, b) = tokio::io::duplex(1 << 20);
+    let reads = Arc::new(AtomicUsize::new(0));
+    let reader = CountingReader {
+        inner: a,
+        reads: reads.clone(),
+    };
+    let (w_inner, w_outer) = tokio::io::duplex(1 << 20);
+    let service =
+        rpc_core::ServiceDict::new().function("id", |c: rpc_core::DynCall| c.arg::<i64>(0, "x"));
+    let _conn = Connection::builder()
+        .serve(rpc_core::Router::new(service))
+        .open(tokio::io::join(reader, w_inner), "scripted");
+    // 4 000 requests of 14 bytes (56 000 bytes) waiting at once: reads of a few KiB end inside
+    // a frame almost every time.
+    let mut requests = Vec::new();
+    for i in 0..4000u32 {
+        let x = (i % 100) as u8;
+        // [0, x, ["id", [x], {}]]
+        let payload = [0x93, 0x00, x, 0x93, 0xa2, b'i', b'd', 0x91, x, 0x80];
+        requests.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        requests.extend_from_slice(&payload);
+    }
+    let mut peer = Peer { io: b };
+    peer.io.write_all(&requests).await.unwrap();
+    let mut replies = Peer { io: w_outer };
+    for i in 0..4000u32 {
+        let x = i64::from(i % 100);
+        assert_eq!(
+            replies.recv_value().await,
+            msg(1, Value::Int(x), Value::Int(x))
+        );
+    }
+    // A read buffer of 16 KiB takes them in 4; small reads after a frame cut in two took ~100.
+    let n = reads.load(Ordering::Relaxed);
+    assert!(n <= 12, "56 000 bytes came in {n} reads");
+}

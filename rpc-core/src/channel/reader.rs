@@ -45,19 +45,26 @@ thread_local! {
 /// buffer starts anew if such a frame is still alive.
 const SCRATCH_LEN: usize = 16 * 1024;
 
-/// Reads into this thread's read buffer; takes it if bytes came (`None` at the end of the
-/// stream).
+/// The start of a frame up to which a connection still reads through its thread's buffer (the
+/// part held is copied in front of the read); past it, into its own buffer.
+const SMALL_PARTIAL: usize = SCRATCH_LEN / 4;
+
+/// Reads into this thread's read buffer, behind `partial` (the start of a frame the connection
+/// holds); takes the buffer if bytes came (`None` at the end of the stream).
 fn poll_read_scratch<R: AsyncRead + Unpin>(
     reader: &mut R,
     cx: &mut std::task::Context<'_>,
+    partial: &[u8],
 ) -> Poll<std::io::Result<Option<BytesMut>>> {
     let mut buf = SCRATCH.take().unwrap_or_default();
-    if buf.capacity() < SCRATCH_LEN / 4 {
-        buf.reserve(SCRATCH_LEN);
+    if buf.capacity() < partial.len() + SCRATCH_LEN / 4 {
+        buf.reserve(partial.len() + SCRATCH_LEN);
     }
+    buf.extend_from_slice(partial);
     match tokio_util::io::poll_read_buf(Pin::new(reader), cx, &mut buf) {
         Poll::Ready(Ok(n)) if n > 0 => Poll::Ready(Ok(Some(buf))),
         other => {
+            buf.clear();
             SCRATCH.set(Some(buf));
             other.map_ok(|_| None)
         }
@@ -155,13 +162,20 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             // The read ended inside a frame: the connection keeps just that part, in a buffer of
             // its own, and the thread gets its buffer back.
             on_scratch = false;
-            let mut own = BytesMut::with_capacity(buf.len() + buf.len().clamp(256, READ_GROWTH));
+            // A small part goes in front of the next read into the thread's buffer; a large one
+            // is read onto in its own buffer, which gets room to grow.
+            let room = if buf.len() > SMALL_PARTIAL {
+                buf.len().clamp(256, READ_GROWTH)
+            } else {
+                0
+            };
+            let mut own = BytesMut::with_capacity(buf.len() + room);
             own.extend_from_slice(&buf);
             buf.clear();
             give_back_scratch(std::mem::replace(&mut buf, own));
             shared.note_read_capacity(buf.capacity());
-        } else if buf.capacity() - buf.len() < 1024 {
-            // Still inside a frame: grow with what arrived (a header announcing 16 MiB followed
+        } else if buf.len() > SMALL_PARTIAL && buf.capacity() - buf.len() < 1024 {
+            // Still inside a large frame: grow with what arrived (a header announcing 16 MiB followed
             // by a trickle costs a few hundred bytes, not a buffer of growth size).
             buf.reserve(buf.len().clamp(256, READ_GROWTH));
             shared.note_read_capacity(buf.capacity());
@@ -181,16 +195,23 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 // block) until the queue drains.
                 return Poll::Pending;
             }
-            if !buf.is_empty() {
+            if buf.len() > SMALL_PARTIAL {
+                // Well into a large frame: its own buffer, grown with what arrived.
                 return tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf);
             }
-            // Nothing pending: read into this thread's buffer, and hold it only if bytes came.
+            // Read into this thread's buffer, behind the start of a frame if one is held (a
+            // small copy: reading into the connection's own small buffer would make small
+            // reads of a busy stream), and hold it only if bytes came.
             Poll::Ready(
-                match std::task::ready!(poll_read_scratch(&mut reader, cx)) {
+                match std::task::ready!(poll_read_scratch(&mut reader, cx, &buf)) {
                     Ok(Some(scratch)) => {
+                        let new = scratch.len() - buf.len();
+                        if buf.capacity() > 0 {
+                            shared.note_read_capacity(0);
+                        }
                         buf = scratch;
                         on_scratch = true;
-                        Ok(buf.len())
+                        Ok(new)
                     }
                     Ok(None) => Ok(0),
                     Err(e) => Err(e),
