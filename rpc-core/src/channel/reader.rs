@@ -81,9 +81,10 @@ fn give_back_scratch(buf: BytesMut) {
 /// burst must not hold a thread for thousands of requests while other connections wait.
 ///
 /// Measured with `scripts/soak.sh --only e` (a client's sequential calls while 8 peers flood
-/// the server): turns of 256 frames made that client's p99 5-6x its unloaded p99, turns of 32
-/// 1.2-2x. Turns of 16 cost a quarter of the throughput of one connection with 1 000 calls in
-/// flight; 32 cost none measurable (the replies of a read still go out in one write).
+/// the server, which stops reading them once their replies pile up): turns of 256 frames made
+/// that client's p99 5-6x its unloaded p99, turns of 32 1.0-3.5x over eleven runs. Turns of 16
+/// cost a quarter of the throughput of one connection with 1 000 calls in flight; 32 cost none
+/// measurable (the replies of a read still go out in one write).
 const FRAMES_PER_TURN: usize = 32;
 
 /// The most a connection's own read buffer grows by at a time, while it holds an incomplete
