@@ -113,22 +113,20 @@ async fn a_panic_while_encoding_a_request_leaves_the_connection_sound() {
     server.shutdown().await;
 }
 
+/// The raw frame (length prefix and msgpack payload) of the request `[0, id, content]`.
+fn request_frame(id: u64, content: &impl Serialize) -> Vec<u8> {
+    let payload = rpc_core::Codec::msgpack()
+        .encode_message(rpc_core::wire::codec::MessageKind::Request, id, content)
+        .unwrap();
+    let mut frame = (payload.len() as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&payload);
+    frame
+}
+
 /// The raw frame of `[0, id, ["echo", [payload], {}]]` in msgpack.
 fn echo_request(id: u8, payload: &[u8]) -> Vec<u8> {
-    let content = rpc_core::Codec::msgpack()
-        .encode_message(
-            rpc_core::wire::codec::MessageKind::Request,
-            u64::from(id),
-            &(
-                "echo",
-                (rpc_core::ByteBuf::from(payload.to_vec()),),
-                rpc_core::NoKwargs,
-            ),
-        )
-        .unwrap();
-    let mut frame = (content.len() as u32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&content);
-    frame
+    let data = rpc_core::ByteBuf::from(payload.to_vec());
+    request_frame(u64::from(id), &("echo", (data,), rpc_core::NoKwargs))
 }
 
 #[tokio::test(start_paused = true)]
@@ -223,20 +221,23 @@ async fn a_quiet_connection_gives_back_the_buffers_a_large_message_grew() {
     server.close().await;
 }
 
-/// A service whose `wait` holds its call until released.
+/// A service with `add(a, b)`.
+fn adder() -> ServiceDict {
+    ServiceDict::new().function("add", |c: DynCall| {
+        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
+    })
+}
+
+/// A service whose `wait` holds its call until released, beside `add`.
 fn gate(started: Arc<tokio::sync::Semaphore>, release: Arc<tokio::sync::Semaphore>) -> ServiceDict {
-    ServiceDict::new()
-        .function("add", |c: DynCall| {
-            Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-        })
-        .async_function("wait", move |_: DynCall| {
-            let (started, release) = (started.clone(), release.clone());
-            async move {
-                started.add_permits(1);
-                release.acquire().await.unwrap().forget();
-                Ok(1)
-            }
-        })
+    adder().async_function("wait", move |_: DynCall| {
+        let (started, release) = (started.clone(), release.clone());
+        async move {
+            started.add_permits(1);
+            release.acquire().await.unwrap().forget();
+            Ok(1)
+        }
+    })
 }
 
 #[tokio::test]
@@ -368,19 +369,9 @@ async fn one_connections_burst_does_not_hold_up_another_connection() {
     let calm_server = Connection::builder().serve(router).open(calm_ours, "calm");
     let calm = Connection::builder().open(calm_peer, "server");
     // 20 000 requests are waiting on one connection before anything runs...
-    let codec = rpc_core::Codec::msgpack();
-    let mut burst = Vec::new();
-    for id in 0..20_000u64 {
-        let msg = codec
-            .encode_message(
-                rpc_core::wire::codec::MessageKind::Request,
-                id,
-                &("ticket", [0i64; 0], rpc_core::NoKwargs),
-            )
-            .unwrap();
-        burst.extend_from_slice(&(msg.len() as u32).to_be_bytes());
-        burst.extend_from_slice(&msg);
-    }
+    let burst: Vec<u8> = (0..20_000u64)
+        .flat_map(|id| request_frame(id, &("ticket", [0i64; 0], rpc_core::NoKwargs)))
+        .collect();
     flood_peer.write_all(&burst).await.unwrap();
     // ... and one on the other.
     let ticket: usize = calm.remote().get("ticket").call(()).await.unwrap();
@@ -396,20 +387,9 @@ async fn one_connections_burst_does_not_hold_up_another_connection() {
 
 /// The raw frames of `n` `add(id, 1)` requests in msgpack, ids from 0.
 fn add_requests(n: u64) -> Vec<u8> {
-    let codec = rpc_core::Codec::msgpack();
-    let mut frames = Vec::new();
-    for id in 0..n {
-        let msg = codec
-            .encode_message(
-                rpc_core::wire::codec::MessageKind::Request,
-                id,
-                &("add", (id, 1), rpc_core::NoKwargs),
-            )
-            .unwrap();
-        frames.extend_from_slice(&(msg.len() as u32).to_be_bytes());
-        frames.extend_from_slice(&msg);
-    }
-    frames
+    (0..n)
+        .flat_map(|id| request_frame(id, &("add", (id, 1), rpc_core::NoKwargs)))
+        .collect()
 }
 
 #[tokio::test(start_paused = true)]
@@ -508,9 +488,7 @@ async fn two_peers_that_flood_each_other_both_get_every_reply() {
 
 #[tokio::test]
 async fn an_idle_connection_holds_no_read_buffer() {
-    let service = ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    });
+    let service = adder();
     let (x, y) = tokio::io::duplex(64 * 1024);
     let server = Connection::builder()
         .serve(Router::new(service))
@@ -536,9 +514,7 @@ async fn an_idle_connection_holds_no_read_buffer() {
 #[tokio::test]
 async fn a_served_connection_costs_its_reader_and_writer_tasks_and_no_other() {
     let metrics = tokio::runtime::Handle::current().metrics();
-    let service = ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    });
+    let service = adder();
     let server = start_server("127.0.0.1:0", Router::new(service))
         .await
         .unwrap();

@@ -414,6 +414,13 @@ async fn dropping_every_handle_closes_the_connection() {
     assert!(rest.is_empty(), "the stream ends after what was queued");
 }
 
+/// The raw frame of `[0, x, ["id", [x], {}]]` in msgpack (`x` below 128: a positive fixint).
+fn id_request(x: u8) -> [u8; 14] {
+    [
+        0, 0, 0, 10, 0x93, 0x00, x, 0x93, 0xa2, b'i', b'd', 0x91, x, 0x80,
+    ]
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn replies_to_one_read_of_requests_go_out_in_one_write() {
     // Requests come in on one stream, replies go out on another, through a counting writer.
@@ -431,13 +438,7 @@ async fn replies_to_one_read_of_requests_go_out_in_one_write() {
         .open(tokio::io::join(a, writer), "scripted");
     // Fewer than the reader handles in one turn (32): a longer read may be written in parts,
     // when the writer task runs while the reader lets the other tasks have their turn.
-    let mut requests = Vec::new();
-    for i in 0..30u8 {
-        // [0, i, ["id", [i], {}]]
-        let payload = [0x93, 0x00, i, 0x93, 0xa2, b'i', b'd', 0x91, i, 0x80];
-        requests.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        requests.extend_from_slice(&payload);
-    }
+    let requests: Vec<u8> = (0..30u8).flat_map(id_request).collect();
     let mut peer = Peer { io: b };
     peer.io.write_all(&requests).await.unwrap();
     let mut replies = Peer { io: w_outer };
@@ -556,14 +557,9 @@ async fn a_burst_is_read_in_large_reads_although_reads_end_inside_frames() {
         .open(tokio::io::join(reader, w_inner), "scripted");
     // 4 000 requests of 14 bytes (56 000 bytes) waiting at once: reads of a few KiB end inside
     // a frame almost every time.
-    let mut requests = Vec::new();
-    for i in 0..4000u32 {
-        let x = (i % 100) as u8;
-        // [0, x, ["id", [x], {}]]
-        let payload = [0x93, 0x00, x, 0x93, 0xa2, b'i', b'd', 0x91, x, 0x80];
-        requests.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        requests.extend_from_slice(&payload);
-    }
+    let requests: Vec<u8> = (0..4000u32)
+        .flat_map(|i| id_request((i % 100) as u8))
+        .collect();
     let mut peer = Peer { io: b };
     peer.io.write_all(&requests).await.unwrap();
     let mut replies = Peer { io: w_outer };
