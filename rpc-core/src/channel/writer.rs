@@ -36,6 +36,21 @@ pub(super) struct Outbox {
     closed: Option<Error>,
 }
 
+impl Outbox {
+    /// Takes everything queued as the batch to write, and the socket with it.
+    fn take_batch(&mut self) -> BytesMut {
+        self.writing = true;
+        self.in_write = self.buf.len();
+        std::mem::take(&mut self.buf)
+    }
+
+    /// The batch is written (or given up): the socket is free.
+    fn end_write(&mut self) {
+        self.writing = false;
+        self.in_write = 0;
+    }
+}
+
 /// The most capacity the outgoing buffer keeps between writes.
 const KEPT_WRITE_CAPACITY: usize = 4 * 1024;
 
@@ -152,24 +167,18 @@ impl Shared {
                 if out.writing || out.buf.is_empty() {
                     return;
                 }
-                out.writing = true;
-                out.in_write = out.buf.len();
-                std::mem::take(&mut out.buf)
+                out.take_batch()
             };
             let written = match self.try_write(&batch) {
                 Ok(n) => n,
                 Err(e) => {
-                    let mut out = lock(&self.out);
-                    out.writing = false;
-                    out.in_write = 0;
-                    drop(out);
+                    lock(&self.out).end_write();
                     self.shut(e.into());
                     return;
                 }
             };
             let mut out = lock(&self.out);
-            out.writing = false;
-            out.in_write = 0;
+            out.end_write();
             if written < batch.len() {
                 // The socket is full: the rest goes first, and the writer task waits for room.
                 // Marked at once, so that the reader sees the queue grow before that task runs.
@@ -285,9 +294,7 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                 }
                 None
             } else {
-                out.writing = true;
-                out.in_write = out.buf.len();
-                Some(std::mem::take(&mut out.buf))
+                Some(out.take_batch())
             }
         };
         let Some(mut batch) = batch else {
@@ -345,8 +352,7 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
         };
         shared.write_blocked.store(false, Ordering::Relaxed);
         let mut out = lock(&shared.out);
-        out.writing = false;
-        out.in_write = 0;
+        out.end_write();
         if let Err(e) = res {
             drop(out);
             shared.shut(e.into());
