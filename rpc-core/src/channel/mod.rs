@@ -452,9 +452,9 @@ impl Channel {
     }
 
     /// Decodes bytes of this channel's codec with service references bound to this channel.
-    pub(crate) fn decode_in_scope<T: serde::de::DeserializeOwned>(
+    pub(crate) fn decode_in_scope<'de, T: serde::Deserialize<'de>>(
         &self,
-        bytes: &[u8],
+        bytes: &'de [u8],
     ) -> Result<T, crate::wire::CodecError> {
         let scope = &self.shared.scope;
         scope.enter(|| scope.codec.decode_slice(bytes))

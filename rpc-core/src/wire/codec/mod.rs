@@ -34,7 +34,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
@@ -70,10 +70,17 @@ pub(crate) trait Format {
     const NIL: &'static [u8];
     /// Serializes `value` at the end of `buf`.
     fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<(), CodecError>;
-    /// Deserializes a `T` from exactly the bytes of one value, already cut.
-    fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, CodecError>;
+    /// Deserializes a `T` from exactly the bytes of one value, already cut, borrowing from them
+    /// where `T` borrows.
+    fn decode<'de, T: Deserialize<'de>>(
+        bytes: &'de [u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError>;
     /// Deserializes a `T` from bytes that should hold one value and nothing after it.
-    fn decode_whole<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, CodecError>;
+    fn decode_whole<'de, T: Deserialize<'de>>(
+        bytes: &'de [u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError>;
     /// Writes `[type, id, content]`.
     fn write_message<C: Serialize + ?Sized>(
         buf: &mut BytesMut,
@@ -272,8 +279,9 @@ impl Codec {
         Ok(buf.to_vec())
     }
 
-    /// Decodes one value; bytes after it are an error.
-    pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
+    /// Decodes one value; bytes after it are an error. `T` may borrow from `bytes` (a `&str`, a
+    /// `&[u8]`).
+    pub fn decode<'de, T: Deserialize<'de>>(&self, bytes: &'de [u8]) -> Result<T, CodecError> {
         let scope = Scope::detached(self.clone());
         scope.enter(|| with_format!(self, F => F::decode_whole(bytes, self.max_depth)))
     }
@@ -353,7 +361,10 @@ impl Codec {
     }
 
     /// Decodes the bytes of exactly one value (as cut by [`parse_message`](Self::parse_message)).
-    pub(crate) fn decode_slice<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
+    pub(crate) fn decode_slice<'de, T: Deserialize<'de>>(
+        &self,
+        bytes: &'de [u8],
+    ) -> Result<T, CodecError> {
         with_format!(self, F => F::decode(bytes, self.max_depth))
     }
 
@@ -511,43 +522,10 @@ pub(crate) fn check_envelope(inner: &Value) -> Result<(), CodecError> {
     })
 }
 
-thread_local! {
-    /// The buffer of the conversions below, kept between calls (a `ServiceDict` converts every
-    /// argument and result).
-    static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
-}
-
-/// The most a conversion's buffer keeps between calls.
-const KEPT_SCRATCH: usize = 4 * 1024;
-
-/// Encodes `value` as MsgPack into a reused buffer and decodes that as `T`. A conversion nested
-/// in another (a `Deserialize` impl that converts) gets a fresh buffer.
-fn convert<T: DeserializeOwned, V: Serialize + ?Sized>(value: &V) -> Result<T, CodecError> {
-    let run = |buf: &mut BytesMut| {
-        msgpack::MsgPack::encode_into(buf, value)?;
-        msgpack::MsgPack::decode(buf, usize::from(u16::MAX))
-    };
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            buf.clear();
-            let r = run(&mut buf);
-            if buf.capacity() > KEPT_SCRATCH {
-                *buf = BytesMut::new();
-            }
-            r
-        }
-        Err(_) => run(&mut BytesMut::new()),
-    })
-}
-
-/// Converts any serializable value into a [`Value`].
-pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, CodecError> {
-    convert(value)
-}
-
-/// Converts a [`Value`] into any deserializable type.
-pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, CodecError> {
-    convert(value)
+/// Whether values are human-readable where they are converted now: under a JSON codec's scope,
+/// as `serde_json` says of itself; elsewhere not, as MsgPack says.
+pub(crate) fn is_human_readable_here() -> bool {
+    Scope::with_current(|scope| scope.is_some_and(|s| s.codec.kind == CodecKind::Json))
 }
 
 /// A value of a registered custom type, sent as `{"__type__": [typeid, value]}`.
