@@ -286,6 +286,34 @@ impl Codec {
         scope.enter(|| with_format!(self, F => F::decode_whole(bytes, self.max_depth)))
     }
 
+    /// Converts `value` into a [`Value`] as this codec sees it: its registered types travel in
+    /// their envelopes ([`Custom`]), and types that ask whether the format is human-readable
+    /// (`IpAddr`, ...) get this codec's answer. Encoding the result with this codec gives the
+    /// bytes that encoding `value` gives.
+    ///
+    /// ```
+    /// use rpc_core::{Codec, Value};
+    /// let addr: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    /// assert_eq!(Codec::json().to_value(&addr).unwrap(), Value::from("10.0.0.1"));
+    /// let packed = Codec::msgpack().to_value(&addr).unwrap(); // {"V4": [10, 0, 0, 1]}
+    /// assert_eq!(Codec::msgpack().encode(&packed).unwrap(), Codec::msgpack().encode(&addr).unwrap());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Value::from_serialize`].
+    pub fn to_value<T: Serialize + ?Sized>(&self, value: &T) -> Result<Value, CodecError> {
+        Scope::detached(self.clone()).enter(|| Value::from_serialize(value))
+    }
+
+    /// Converts a [`Value`] into `T` as this codec would decode its bytes (registered types,
+    /// human-readable or not); `T` may borrow from `value`.
+    ///
+    /// # Errors
+    /// As [`Value::deserialize_into`].
+    pub fn from_value<'de, T: Deserialize<'de>>(&self, value: &'de Value) -> Result<T, CodecError> {
+        Scope::detached(self.clone()).enter(|| value.deserialize_into())
+    }
+
     /// Encodes a whole message `[kind, id, content]`, without the frame header.
     ///
     /// ```
