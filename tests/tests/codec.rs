@@ -606,8 +606,18 @@ mod value_mirrors_the_codecs {
     }
 
     fn text(rng: &mut fastrand::Rng) -> String {
-        let pool = ["", "a", "grüße", "日本語", "quote\"back\\slash", "\u{1F600}", "\u{7f}\n\t"];
-        (0..rng.usize(0..4)).map(|_| pool[rng.usize(..pool.len())]).collect()
+        let pool = [
+            "",
+            "a",
+            "grüße",
+            "日本語",
+            "quote\"back\\slash",
+            "\u{1F600}",
+            "\u{7f}\n\t",
+        ];
+        (0..rng.usize(0..4))
+            .map(|_| pool[rng.usize(..pool.len())])
+            .collect()
     }
 
     fn int128(rng: &mut fastrand::Rng) -> i128 {
@@ -645,7 +655,10 @@ mod value_mirrors_the_codecs {
                 .map(|i| {
                     let v = match rng.u8(0..3) {
                         0 => Internal::A { x: rng.i64(..) },
-                        1 => Internal::B { s: text(rng), f: float(rng) },
+                        1 => Internal::B {
+                            s: text(rng),
+                            f: float(rng),
+                        },
                         _ => Internal::C,
                     };
                     (format!("k{i}"), v)
@@ -724,7 +737,11 @@ mod value_mirrors_the_codecs {
                 let Ok(bytes) = direct else { continue };
                 compared[c] += 1;
                 let back: Record = codec.from_value(&v).unwrap();
-                assert_eq!(encoded(&codec, &back), Ok(bytes.clone()), "{codec:?}: {t:#?}");
+                assert_eq!(
+                    encoded(&codec, &back),
+                    Ok(bytes.clone()),
+                    "{codec:?}: {t:#?}"
+                );
                 // ... and the Value decoded from the bytes is the same Value.
                 let decoded: Value = codec.decode(&bytes).unwrap();
                 assert_eq!(
@@ -768,9 +785,20 @@ mod value_mirrors_the_codecs {
         );
         // JSON: every digit, both ways.
         let json = Codec::json();
-        assert_eq!(json.encode(&(1i128 << 100)).unwrap(), b"1267650600228229401496703205376");
-        assert_eq!(json.decode::<i128>(b"-1267650600228229401496703205376").unwrap(), -(1 << 100));
-        assert_eq!(json.decode::<u128>(b"340282366920938463463374607431768211455").unwrap(), u128::MAX);
+        assert_eq!(
+            json.encode(&(1i128 << 100)).unwrap(),
+            b"1267650600228229401496703205376"
+        );
+        assert_eq!(
+            json.decode::<i128>(b"-1267650600228229401496703205376")
+                .unwrap(),
+            -(1 << 100)
+        );
+        assert_eq!(
+            json.decode::<u128>(b"340282366920938463463374607431768211455")
+                .unwrap(),
+            u128::MAX
+        );
     }
 
     #[test]
@@ -778,15 +806,28 @@ mod value_mirrors_the_codecs {
         let big = Value::from_serialize(&(1i128 << 100)).unwrap();
         assert_eq!(big, Value::BigInt(1 << 100));
         assert_eq!(big.deserialize_into::<i128>().unwrap(), 1 << 100);
-        assert_eq!(Value::BigInt(-(1 << 100)).deserialize_into::<i128>().unwrap(), -(1 << 100));
+        assert_eq!(
+            Value::BigInt(-(1 << 100))
+                .deserialize_into::<i128>()
+                .unwrap(),
+            -(1 << 100)
+        );
         assert_eq!(Value::from_serialize(&5i128).unwrap(), Value::Int(5));
-        assert_eq!(Value::from_serialize(&u128::from(u64::MAX)).unwrap(), Value::UInt(u64::MAX));
-        assert_eq!(Value::UInt(u64::MAX).deserialize_into::<u128>().unwrap(), u128::from(u64::MAX));
+        assert_eq!(
+            Value::from_serialize(&u128::from(u64::MAX)).unwrap(),
+            Value::UInt(u64::MAX)
+        );
+        assert_eq!(
+            Value::UInt(u64::MAX).deserialize_into::<u128>().unwrap(),
+            u128::from(u64::MAX)
+        );
         // Above i128::MAX a Value cannot hold it and says so; a u128 can.
         let err = Value::from_serialize(&u128::MAX).unwrap_err();
         assert!(matches!(err, CodecError::IntTooLarge(_)), "{err}");
         // Too big for the target type: serde's words.
-        let err = Value::BigInt(1 << 100).deserialize_into::<i64>().unwrap_err();
+        let err = Value::BigInt(1 << 100)
+            .deserialize_into::<i64>()
+            .unwrap_err();
         assert!(err.to_string().contains("expected i64"), "{err}");
         let err = Value::Int(-1).deserialize_into::<u128>().unwrap_err();
         assert!(err.to_string().contains("expected u128"), "{err}");
@@ -797,7 +838,10 @@ mod value_mirrors_the_codecs {
         let v = Value::Array(vec![Value::from("eggs"), Value::Bin(vec![1, 2, 3])]);
         let (s, b): (&str, &[u8]) = v.deserialize_into().unwrap();
         assert_eq!((s, b), ("eggs", &[1u8, 2, 3][..]));
-        assert!(std::ptr::eq(s.as_ptr(), v.as_array().unwrap()[0].as_str().unwrap().as_ptr()));
+        assert!(std::ptr::eq(
+            s.as_ptr(),
+            v.as_array().unwrap()[0].as_str().unwrap().as_ptr()
+        ));
     }
 
     #[test]
@@ -817,7 +861,10 @@ mod value_mirrors_the_codecs {
             cases[4].0.deserialize_into::<External>().unwrap_err(),
         ];
         for ((_, want), got) in cases.iter().zip(errors) {
-            assert!(matches!(&got, CodecError::Decode(m) if m.contains(want)), "{got} should say {want}");
+            assert!(
+                matches!(&got, CodecError::Decode(m) if m.contains(want)),
+                "{got} should say {want}"
+            );
         }
     }
 

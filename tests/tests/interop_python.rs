@@ -1489,7 +1489,10 @@ async fn python_client_int128(kind: Kind) {
     let addr = server.local_addr().to_string();
     let proc = Proc::python(&py, "int128_client.py", &[&addr, kind.name()]);
     let (lines, status) = proc.finish_within(WHOLE).await;
-    let failed: Vec<&String> = lines.iter().filter(|l| l.contains("\"ok\": false")).collect();
+    let failed: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("\"ok\": false"))
+        .collect();
     assert!(failed.is_empty(), "failed Python checks: {failed:#?}");
     let passed = lines.iter().filter(|l| l.contains("\"ok\": true")).count();
     let want = if kind == Kind::Json { 12 } else { 9 };
@@ -1509,7 +1512,11 @@ async fn rust_client_int128(kind: Kind) {
     // Python echoes what it decoded: an int comes back as an int, a bin would come back as one.
     for x in [5i128, -5, i128::from(i64::MIN), i128::from(u64::MAX)] {
         let back: Value = echo.call((x,)).await.unwrap();
-        assert_eq!(back.as_i128(), Some(x), "{kind:?}: {x} came back as {back:?}");
+        assert_eq!(
+            back.as_i128(),
+            Some(x),
+            "{kind:?}: {x} came back as {back:?}"
+        );
         let typed: i128 = echo.call((x,)).await.unwrap();
         assert_eq!(typed, x);
     }

@@ -183,7 +183,8 @@ impl<'a> Bound<'a> {
     }
 }
 
-fn describe(e: CodecError) -> String {
+/// The words of a decoding error, without the "cannot decode: " that every one of them has.
+pub(crate) fn describe(e: CodecError) -> String {
     match e {
         CodecError::Decode(m) | CodecError::Encode(m) => m,
         other => other.to_string(),

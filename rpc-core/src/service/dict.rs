@@ -10,6 +10,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde::Serialize;
 
+use super::bind::describe;
 use super::{Call, CallContext, Outcome, Responder, Router, Service};
 use crate::channel::{Channel, HandlerFuture};
 use crate::error::CallError;
@@ -315,7 +316,9 @@ impl DynCall {
     ) -> Result<T, CallError> {
         self.channel
             .decode_in_scope(&self.payload[at.clone()])
-            .map_err(|e| CallError::type_error(format!("{}() argument {what}: {e}", self.name)))
+            .map_err(|e| {
+                CallError::type_error(format!("{}() argument {what}: {}", self.name, describe(e)))
+            })
     }
 
     /// The argument at position `index`, or else the keyword argument `name`, decoded as `T`
@@ -349,7 +352,11 @@ impl DynCall {
                     self.name
                 ))
             } else {
-                CallError::type_error(format!("{}() argument '{name}': {e}", self.name))
+                CallError::type_error(format!(
+                    "{}() argument '{name}': {}",
+                    self.name,
+                    describe(e)
+                ))
             }
         })
     }
