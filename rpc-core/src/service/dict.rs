@@ -315,7 +315,7 @@ impl DynCall {
         what: &dyn fmt::Display,
     ) -> Result<T, CallError> {
         self.channel
-            .decode_in_scope(&self.payload[at.clone()])
+            .decode_framed(&self.payload, at.clone())
             .map_err(|e| {
                 CallError::type_error(format!("{}() argument {what}: {}", self.name, describe(e)))
             })
@@ -335,17 +335,19 @@ impl DynCall {
             .iter()
             .find(|(k, _)| self.keyword(k) == name)
             .map(|(_, v)| v);
-        let bytes = match (positional, keyword) {
+        let decoded = match (positional, keyword) {
             (Some(_), Some(_)) => {
                 return Err(CallError::type_error(format!(
                     "{}() got multiple values for argument '{name}'",
                     self.name
                 )))
             }
-            (Some(r), None) | (None, Some(r)) => &self.payload[r.clone()],
-            (None, None) => self.channel.codec().nil(),
+            (Some(r), None) | (None, Some(r)) => {
+                self.channel.decode_framed(&self.payload, r.clone())
+            }
+            (None, None) => self.channel.decode_in_scope(self.channel.codec().nil()),
         };
-        self.channel.decode_in_scope(bytes).map_err(|e| {
+        decoded.map_err(|e| {
             if positional.is_none() && keyword.is_none() {
                 CallError::type_error(format!(
                     "{}() missing 1 required positional argument: '{name}'",

@@ -33,7 +33,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
@@ -496,6 +496,7 @@ pub(crate) struct Scope {
 }
 
 scoped_tls::scoped_thread_local!(static CURRENT: Scope);
+scoped_tls::scoped_thread_local!(static FRAME: Bytes);
 
 impl Scope {
     pub(crate) fn detached(codec: Codec) -> Self {
@@ -508,6 +509,12 @@ impl Scope {
     /// Runs `f` with this scope as the current one.
     pub(crate) fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         CURRENT.set(self, f)
+    }
+
+    /// Runs `f` with this scope as the current one, decoding from `frame`: a
+    /// [`Blob`](crate::Blob) decoded from its bytes shares them instead of copying.
+    pub(crate) fn enter_framed<R>(&self, frame: &Bytes, f: impl FnOnce() -> R) -> R {
+        CURRENT.set(self, || FRAME.set(frame, f))
     }
 
     /// The context, if it is a `T`.
@@ -523,6 +530,17 @@ impl Scope {
             f(None)
         }
     }
+}
+
+/// `part` as a view into the frame being decoded, if it lies in it.
+pub(crate) fn share_from_frame(part: &[u8]) -> Option<Bytes> {
+    if !FRAME.is_set() {
+        return None;
+    }
+    FRAME.with(|frame| {
+        let (f, p) = (frame.as_ptr() as usize, part.as_ptr() as usize);
+        (p >= f && p + part.len() <= f + frame.len()).then(|| frame.slice_ref(part))
+    })
 }
 
 /// Checks the `[typeid, value]` of a `__type__` envelope met while decoding a dynamic value.
