@@ -336,6 +336,17 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
             let name: String = proxy.get("get_name").call(()).await?;
             Ok(format!("hello {name}"))
         })
+        // The same reference read as a Value first, then converted: the Value keeps the
+        // envelope, and converting it binds it to the caller's connection.
+        .async_function("call_me_back_by_value", |c: DynCall| async move {
+            let value = c.args()?.remove(0);
+            assert!(value.get("__type__").is_some(), "{value}");
+            let proxy: Proxy = c
+                .convert(&value)
+                .map_err(|e| rpc_core::CallError::type_error(e.to_string()))?;
+            let name: String = proxy.get("get_name").call(()).await?;
+            Ok(format!("hello again {name}"))
+        })
         .function("give_child", |_: DynCall| Ok(ServiceRef::at("child")))
         .sub_router(
             "child",
@@ -366,6 +377,12 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
         .await
         .unwrap();
     assert_eq!(r, "hello client-child");
+    let r: String = remote
+        .get("call_me_back_by_value")
+        .call((ServiceRef::at("child"),))
+        .await
+        .unwrap();
+    assert_eq!(r, "hello again client-child");
     let child: Proxy = remote.get("give_child").call(()).await.unwrap();
     assert_eq!(child.path(), "child");
     assert_eq!(

@@ -557,7 +557,10 @@ fn run(f: &Flags) -> Result<(), String> {
             let names: Vec<&str> = list.split(',').collect();
             if let Some(bad) = names.iter().find(|n| !MODES.iter().any(|m| m.name == **n)) {
                 let known: Vec<&str> = MODES.iter().map(|m| m.name).collect();
-                return Err(format!("unknown mode {bad:?}: the modes are {}", known.join(", ")));
+                return Err(format!(
+                    "unknown mode {bad:?}: the modes are {}",
+                    known.join(", ")
+                ));
             }
             (0..MODES.len())
                 .filter(|&i| names.contains(&MODES[i].name))
