@@ -51,9 +51,23 @@ pub(crate) fn write_str_len(buf: &mut BytesMut, len: usize) -> Result<()> {
 
 /// Writes a str.
 pub(crate) fn write_str(buf: &mut BytesMut, s: &str) -> Result<()> {
+    reserve_for(buf, s.len());
     write_str_len(buf, s.len())?;
     buf.extend_from_slice(s.as_bytes());
     Ok(())
+}
+
+/// Room left after a long str or bin for what usually follows it in a message (the rest of the
+/// request: a kwargs map, a few small values).
+const ROOM_AFTER_LONG: usize = 256;
+
+/// Makes room for the head and body of a str or bin of `len` bytes in one go. Without it, a
+/// 1 MiB bin grows the buffer to exactly its end, and the next byte written (the `{}` of a
+/// request's kwargs) makes the allocator copy the whole megabyte again.
+fn reserve_for(buf: &mut BytesMut, len: usize) {
+    if len >= 1024 {
+        buf.reserve(len + 5 + ROOM_AFTER_LONG);
+    }
 }
 
 /// Writes the head of an array of `len` items.
@@ -266,6 +280,7 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         let len = v.len();
+        reserve_for(self.buf, len);
         match len {
             0..=0xff => {
                 self.buf.put_u8(0xc4);
