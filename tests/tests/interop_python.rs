@@ -1529,7 +1529,6 @@ async fn msgpack_blosc_payloads_both_ways() {
         assert_eq!(lines.len(), frames.len() + 1, "{lines:.200?}");
         assert_eq!(lines.last().map(String::as_str), Some("done"));
         let le = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
-        let mut identical = 0;
         for (i, ((ours, (kind, id, content)), line)) in
             frames.iter().zip(&messages).zip(&lines).enumerate()
         {

@@ -118,10 +118,12 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                         turn += 1;
                         // The message itself, decompressed for a compressing codec (one that
                         // does not decompress, or claims too much, ends the connection).
-                        let frame = shared
-                            .scope
-                            .codec
-                            .open_payload(frame, shared.max_frame_len)?;
+                        let codec = &shared.scope.codec;
+                        let frame = if codec.compresses() {
+                            codec.open_payload(frame, shared.max_frame_len)?
+                        } else {
+                            frame
+                        };
                         if let Some(fut) = shared.dispatch(&owner, frame) {
                             running.push(fut);
                         }

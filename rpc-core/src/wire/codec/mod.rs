@@ -443,6 +443,13 @@ impl Codec {
         res
     }
 
+    /// Whether this codec compresses whole messages (then frames go through
+    /// [`open_payload`](Self::open_payload) before they are cut).
+    #[inline]
+    pub(crate) fn compresses(&self) -> bool {
+        with_format!(self, F => F::COMPRESSED)
+    }
+
     /// A received frame's payload as the message the other methods read: the payload itself,
     /// or, for a compressing codec, its decompressed bytes (at most `max_len` of them, refused
     /// by the length the payload claims before anything is allocated).
