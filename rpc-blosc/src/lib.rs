@@ -285,6 +285,14 @@ mod tests {
     }
 
     #[test]
+    fn the_version_named_is_the_one_compiled_in() {
+        assert_eq!(
+            format!("{C_VERSION}\0").as_bytes(),
+            blosc_src::BLOSC_VERSION_STRING
+        );
+    }
+
+    #[test]
     fn round_trips_empty_small_and_large_inputs() {
         let big: Vec<u8> = (0..300_000u32)
             .flat_map(|i| (i % 251).to_le_bytes())
