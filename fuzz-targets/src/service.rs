@@ -198,7 +198,10 @@ pub(crate) fn router() -> Router {
         .function("add", |c: DynCall| {
             Ok(c.arg::<i64>(0, "a")?.wrapping_add(c.arg::<i64>(1, "b")?))
         })
-        .function("count", |c: DynCall| Ok(c.args().len() + c.kwargs().len()));
+        .function(
+            "count",
+            |c: DynCall| Ok(c.args()?.len() + c.kwargs()?.len()),
+        );
     Router::new(Target::default().with_sub_router("dict", dict))
 }
 

@@ -165,7 +165,7 @@ pub use crate::service::{
     TypedService, WithSubRouters,
 };
 pub use crate::wire::codec::{Codec, CodecKind, Custom};
-pub use crate::wire::{CodecError, Value};
+pub use crate::wire::{Blob, CodecError, Value};
 
 /// `serde_bytes::ByteBuf`: a `Vec<u8>` that travels as msgpack `bin` (Python `bytes`).
 pub use serde_bytes::ByteBuf;

@@ -87,15 +87,15 @@ fn router<S: Simulator>(shared: Arc<Shared<S>>, extra: Vec<String>) -> Router {
             let sid: String = c.arg(0, "sid")?;
             let mut params = Params::new();
             let mut time_resolution = 1.0;
-            for (k, v) in c.kwargs() {
+            for (k, v) in c.kwargs()? {
                 if k == "time_resolution" {
-                    time_resolution = c.convert(v).map_err(|e| {
+                    time_resolution = c.convert(&v).map_err(|e| {
                         CallError::type_error(format!(
                             "init() argument 'time_resolution': expected a number: {e}"
                         ))
                     })?;
                 } else {
-                    params.insert(k.clone(), v.clone());
+                    params.insert(k, v);
                 }
             }
             let mut meta = sh
@@ -199,16 +199,12 @@ fn router<S: Simulator>(shared: Arc<Shared<S>>, extra: Vec<String>) -> Router {
             let sh = sh.clone();
             let name = n.clone();
             async move {
-                let params = c
-                    .kwargs()
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let params = c.kwargs()?.into_iter().collect();
                 let mosaik = Mosaik::new(c.context().remote());
                 sh.sim
                     .lock()
                     .await
-                    .extra_method(&name, c.args().to_vec(), params, &mosaik)
+                    .extra_method(&name, c.args()?, params, &mosaik)
                     .await
                     .map_err(sim_error)
             }
@@ -220,11 +216,11 @@ fn router<S: Simulator>(shared: Arc<Shared<S>>, extra: Vec<String>) -> Router {
 /// The keyword arguments of `c`, refusing those that repeat a positional parameter.
 fn kwargs(c: &DynCall, positional: &[&str]) -> Result<Params, CallError> {
     let mut params = Params::new();
-    for (k, v) in c.kwargs() {
+    for (k, v) in c.kwargs()? {
         if positional.contains(&k.as_str()) {
             continue; // already read by `arg`, which refuses a value given twice
         }
-        params.insert(k.clone(), v.clone());
+        params.insert(k, v);
     }
     Ok(params)
 }

@@ -205,7 +205,7 @@ fn target_router() -> Router {
         .function("add", |c: DynCall| {
             Ok(c.arg::<i64>(0, "a")?.wrapping_add(c.arg::<i64>(1, "b")?))
         })
-        .function("echo", |c: DynCall| Ok(c.args().len() + c.kwargs().len()));
+        .function("echo", |c: DynCall| Ok(c.args()?.len() + c.kwargs()?.len()));
     Router::new(Target::default().with_sub_router("dict", dict))
 }
 

@@ -1463,6 +1463,102 @@ async fn python_client_of_rust_trait_service(kind: Kind) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 128-bit integers, exactly, both ways
+
+/// Doubles 128-bit integers, for the Python client's checks.
+#[rpc_core::service]
+struct Wide;
+
+#[rpc_core::service]
+impl Wide {
+    #[expose]
+    fn double(&self, x: i128) -> Result<i128, rpc_core::CallError> {
+        x.checked_mul(2).ok_or_else(|| {
+            rpc_core::CallError::new("OverflowError", format!("{x} * 2 overflows 128 bits"))
+        })
+    }
+
+    #[expose]
+    fn double_u(&self, x: u128) -> Result<u128, rpc_core::CallError> {
+        x.checked_mul(2).ok_or_else(|| {
+            rpc_core::CallError::new("OverflowError", format!("{x} * 2 overflows 128 bits"))
+        })
+    }
+}
+
+/// A Python aiomas client sends and receives 128-bit integers through a typed service and a
+/// `ServiceDict`: plain ints in both codecs (never the 16 bytes of a `bin`), every digit in
+/// JSON, and an error that says why for one beyond 64 bits in MsgPack.
+async fn python_client_int128(kind: Kind) {
+    let Some(py) = python() else { return };
+    let root = ServiceDict::new()
+        .function("double_dyn", |c: DynCall| {
+            let x: i128 = c.arg(0, "x")?;
+            x.checked_mul(2)
+                .ok_or_else(|| rpc_core::CallError::new("OverflowError", "overflow"))
+        })
+        .sub_router("typed", Wide);
+    let server = Server::builder(Router::new(root))
+        .codec(kind.codec())
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let addr = server.local_addr().to_string();
+    let proc = Proc::python(&py, "int128_client.py", &[&addr, kind.name()]);
+    let (lines, status) = proc.finish_within(WHOLE).await;
+    let failed: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("\"ok\": false"))
+        .collect();
+    assert!(failed.is_empty(), "failed Python checks: {failed:#?}");
+    let passed = lines.iter().filter(|l| l.contains("\"ok\": true")).count();
+    let want = if kind == Kind::Json { 12 } else { 9 };
+    assert_eq!(passed, want, "{lines:#?}");
+    assert!(status.success(), "{status}: {lines:#?}");
+    server.shutdown().await;
+}
+
+/// A Rust client sends 128-bit integers to Python aiomas as the ints Python's msgpack and json
+/// write, and reads Python's ints back into `i128`/`u128` and `Value`.
+async fn rust_client_int128(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new("interop");
+    let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
+    let client = connect(&addr, kind).await;
+    let echo = client.remote().get("echo");
+    // Python echoes what it decoded: an int comes back as an int, a bin would come back as one.
+    for x in [5i128, -5, i128::from(i64::MIN), i128::from(u64::MAX)] {
+        let back: Value = echo.call((x,)).await.unwrap();
+        assert_eq!(
+            back.as_i128(),
+            Some(x),
+            "{kind:?}: {x} came back as {back:?}"
+        );
+        let typed: i128 = echo.call((x,)).await.unwrap();
+        assert_eq!(typed, x);
+    }
+    let typed: u128 = echo.call((u128::from(u64::MAX),)).await.unwrap();
+    assert_eq!(typed, u128::from(u64::MAX));
+    let wide = 1i128 << 100;
+    match kind {
+        Kind::Json => {
+            let back: Value = echo.call((wide,)).await.unwrap();
+            assert_eq!(back, Value::BigInt(wide));
+            let typed: u128 = echo.call((u128::MAX >> 1,)).await.unwrap();
+            assert_eq!(typed, u128::MAX >> 1);
+        }
+        Kind::MsgPack | Kind::MsgPackBlosc => {
+            let err = echo.call::<Value>((wide,)).await.unwrap_err();
+            assert!(matches!(err, Error::Encode(_)), "{err:?}");
+            assert!(err.to_string().contains("beyond 64 bits"), "{err}");
+        }
+    }
+    client.close().await;
+}
+
+each_codec!(python_client_int128, rust_client_int128);
+
+// ---------------------------------------------------------------------------------------------
 // MsgPackBlosc frames, byte for byte
 
 /// aiomas's MsgPackBlosc, both ways at the level of payloads: Python (aiomas 2.0.1 with

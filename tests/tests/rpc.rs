@@ -336,6 +336,17 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
             let name: String = proxy.get("get_name").call(()).await?;
             Ok(format!("hello {name}"))
         })
+        // The same reference read as a Value first, then converted: the Value keeps the
+        // envelope, and converting it binds it to the caller's connection.
+        .async_function("call_me_back_by_value", |c: DynCall| async move {
+            let value = c.args()?.remove(0);
+            assert!(value.get("__type__").is_some(), "{value}");
+            let proxy: Proxy = c
+                .convert(&value)
+                .map_err(|e| rpc_core::CallError::type_error(e.to_string()))?;
+            let name: String = proxy.get("get_name").call(()).await?;
+            Ok(format!("hello again {name}"))
+        })
         .function("give_child", |_: DynCall| Ok(ServiceRef::at("child")))
         .sub_router(
             "child",
@@ -366,6 +377,12 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
         .await
         .unwrap();
     assert_eq!(r, "hello client-child");
+    let r: String = remote
+        .get("call_me_back_by_value")
+        .call((ServiceRef::at("child"),))
+        .await
+        .unwrap();
+    assert_eq!(r, "hello again client-child");
     let child: Proxy = remote.get("give_child").call(()).await.unwrap();
     assert_eq!(child.path(), "child");
     assert_eq!(
@@ -786,4 +803,229 @@ async fn a_peer_that_asks_without_reading_replies_is_disconnected() {
     }
     assert!(err.is_connection_reset());
     drop(writer.await.unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A ServiceDict function and a typed method of the same function answer byte for byte alike
+
+mod dict_and_typed_answer_alike {
+    use rpc_core::{
+        service, ByteBuf, CallError, Codec, DynCall, Router, Server, ServiceDict, ServiceRef,
+    };
+    use serde::{Deserialize, Serialize};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[derive(Serialize, Deserialize)]
+    struct Reading {
+        name: String,
+        values: Vec<f64>,
+        at: Option<i128>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    enum Status {
+        Idle,
+        Busy { jobs: u32 },
+        Failed(String),
+    }
+
+    fn reading(name: String, scale: Option<f64>) -> Reading {
+        let s = scale.unwrap_or(1.0);
+        Reading {
+            values: vec![s, s * 0.5, f64::NAN, f64::INFINITY],
+            at: (name.len() > 3).then_some(1i128 << 62),
+            name,
+        }
+    }
+
+    fn status(n: u32) -> Status {
+        match n {
+            0 => Status::Idle,
+            1..=9 => Status::Busy { jobs: n },
+            _ => Status::Failed(format!("{n} jobs")),
+        }
+    }
+
+    fn check(n: i64) -> Result<i64, CallError> {
+        if n < 0 {
+            Err(CallError::value_error(format!("{n} is negative")))
+        } else {
+            Ok(n)
+        }
+    }
+
+    #[service]
+    struct Twin;
+
+    #[service]
+    impl Twin {
+        #[expose]
+        fn reading(&self, name: String, scale: Option<f64>) -> Reading {
+            reading(name, scale)
+        }
+        #[expose]
+        fn status(&self, n: u32) -> Status {
+            status(n)
+        }
+        #[expose]
+        fn blob(&self, data: ByteBuf) -> ByteBuf {
+            data
+        }
+        #[expose]
+        fn wide(&self, x: i128) -> i128 {
+            x * 3
+        }
+        #[expose]
+        fn check(&self, n: i64) -> Result<i64, CallError> {
+            check(n)
+        }
+        #[expose]
+        fn me(&self) -> ServiceRef {
+            ServiceRef::root()
+        }
+    }
+
+    fn twin_dict() -> ServiceDict {
+        ServiceDict::new()
+            .function("reading", |c: DynCall| {
+                Ok(reading(c.arg(0, "name")?, c.arg(1, "scale")?))
+            })
+            .function("status", |c: DynCall| Ok(status(c.arg(0, "n")?)))
+            .function("blob", |c: DynCall| c.arg::<ByteBuf>(0, "data"))
+            .function("wide", |c: DynCall| Ok(c.arg::<i128>(0, "x")? * 3))
+            .function("check", |c: DynCall| check(c.arg(0, "n")?))
+            .function("me", |_: DynCall| Ok(ServiceRef::root()))
+    }
+
+    /// Sends each request as raw bytes and returns the raw reply frames.
+    async fn replies(server: &Server, requests: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut stream = tokio::net::TcpStream::connect(server.local_addr().to_string())
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for payload in requests {
+            let mut frame = (payload.len() as u32).to_be_bytes().to_vec();
+            frame.extend_from_slice(payload);
+            stream.write_all(&frame).await.unwrap();
+            let mut header = [0; 4];
+            stream.read_exact(&mut header).await.unwrap();
+            let mut reply = vec![0; u32::from_be_bytes(header) as usize];
+            stream.read_exact(&mut reply).await.unwrap();
+            out.push(reply);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn every_reply_is_the_same_bytes() {
+        use rpc_core::wire::codec::MessageKind::Request;
+        use rpc_core::Value;
+        let kw = |pairs: &[(&str, Value)]| {
+            Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (Value::from(*k), v.clone()))
+                    .collect(),
+            )
+        };
+        let none = kw(&[]);
+        for codec in [Codec::msgpack(), Codec::json()] {
+            let contents: Vec<(&str, Vec<Value>, Value)> = vec![
+                ("reading", vec![Value::from("temp")], none.clone()),
+                (
+                    "reading",
+                    vec![Value::from("t")],
+                    kw(&[("scale", Value::Float(2.5))]),
+                ),
+                (
+                    "reading",
+                    vec![],
+                    kw(&[("name", Value::from("by keyword"))]),
+                ),
+                ("reading", vec![], none.clone()),
+                ("reading", vec![Value::from(5)], none.clone()),
+                (
+                    "reading",
+                    vec![Value::from("a")],
+                    kw(&[("name", Value::from("b"))]),
+                ),
+                ("status", vec![Value::from(0)], none.clone()),
+                ("status", vec![Value::from(4)], none.clone()),
+                ("status", vec![Value::from(12)], none.clone()),
+                ("status", vec![Value::from(-1)], none.clone()),
+                ("wide", vec![Value::from(1i64 << 60)], none.clone()),
+                ("wide", vec![Value::from(5)], none.clone()),
+                ("check", vec![Value::from(7)], none.clone()),
+                ("check", vec![Value::from(-7)], none.clone()),
+                ("check", vec![Value::from("seven")], none.clone()),
+                ("me", vec![], none.clone()),
+            ];
+            let mut contents = contents;
+            if codec.kind() == rpc_core::CodecKind::MsgPack {
+                contents.push(("blob", vec![Value::Bin(vec![0, 1, 255])], none.clone()));
+            }
+            let requests: Vec<Vec<u8>> = contents
+                .iter()
+                .enumerate()
+                .map(|(id, (name, args, kwargs))| {
+                    codec
+                        .encode_message(Request, id as u64, &(name, args, kwargs))
+                        .unwrap()
+                })
+                .collect();
+            let serve = |router: Router| {
+                Server::builder(router)
+                    .codec(codec.clone())
+                    .bind("127.0.0.1:0")
+            };
+            let typed = serve(Router::new(Twin)).await.unwrap();
+            let dict = serve(Router::new(twin_dict())).await.unwrap();
+            let (a, b) = (
+                replies(&typed, &requests).await,
+                replies(&dict, &requests).await,
+            );
+            for ((want, got), content) in a.iter().zip(&b).zip(&contents) {
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} {content:?}:\n dict  {}\n typed {}",
+                    codec.kind(),
+                    String::from_utf8_lossy(got),
+                    String::from_utf8_lossy(want)
+                );
+            }
+            typed.shutdown().await;
+            dict.shutdown().await;
+        }
+    }
+
+    /// A `ServiceDict` function reads a `&str` argument borrowed from the request, not copied.
+    #[tokio::test]
+    async fn a_dict_function_borrows_str_arguments() {
+        let dict = ServiceDict::new().function("len", |c: DynCall| {
+            let s: &str = c.arg(0, "s")?;
+            let b: &[u8] = c.arg(1, "b")?;
+            Ok(s.len() + b.len())
+        });
+        let server = Server::builder(Router::new(dict))
+            .bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let client = rpc_core::open_connection(server.local_addr())
+            .await
+            .unwrap();
+        let n: usize = client
+            .remote()
+            .get("len")
+            .call(("grüße", serde_bytes_slice(&[1, 2, 3])))
+            .await
+            .unwrap();
+        assert_eq!(n, 7 + 3);
+        client.close().await;
+        server.shutdown().await;
+    }
+
+    fn serde_bytes_slice(b: &[u8]) -> ByteBuf {
+        ByteBuf::from(b.to_vec())
+    }
 }

@@ -872,11 +872,11 @@ impl Defaults {
 async fn serve_recorder() -> Running {
     fn record(c: DynCall) -> Result<Value, CallError> {
         Ok(Value::Array(vec![
-            Value::Array(c.args().to_vec()),
+            Value::Array(c.args()?),
             Value::Map(
-                c.kwargs()
-                    .iter()
-                    .map(|(k, v)| (Value::from(k.as_str()), v.clone()))
+                c.kwargs()?
+                    .into_iter()
+                    .map(|(k, v)| (Value::from(k), v))
                     .collect(),
             ),
         ]))

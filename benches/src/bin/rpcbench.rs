@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! rpcbench run [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--no-python]
-//!              [--python PATH] [--pin none|split|same] [--only TARGET,...] [--dict] [--out FILE]
+//!              [--python PATH] [--pin none|split|same] [--only TARGET,...] [--modes MODE,...]
+//!              [--dict] [--out FILE]
 //!              [--idle-conns N]
 //! rpcbench codecs [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--size N]
 //! rpcbench server --impl floor|ours|ours-dict|tarpc --tcp HOST:PORT [--unix PATH] [--codec C]
@@ -578,6 +579,22 @@ fn run(f: &Flags) -> Result<(), String> {
     let only: Option<Vec<String>> = f
         .get("only")
         .map(|s| s.split(',').map(str::to_owned).collect());
+    let modes: Vec<usize> = match f.get("modes") {
+        None => (0..MODES.len()).collect(),
+        Some(list) => {
+            let names: Vec<&str> = list.split(',').collect();
+            if let Some(bad) = names.iter().find(|n| !MODES.iter().any(|m| m.name == **n)) {
+                let known: Vec<&str> = MODES.iter().map(|m| m.name).collect();
+                return Err(format!(
+                    "unknown mode {bad:?}: the modes are {}",
+                    known.join(", ")
+                ));
+            }
+            (0..MODES.len())
+                .filter(|&i| names.contains(&MODES[i].name))
+                .collect()
+        }
+    };
     let out = PathBuf::from(f.get("out").map(str::to_owned).unwrap_or_else(|| {
         workspace_root()
             .join("target/bench/results.json")
@@ -657,14 +674,14 @@ fn run(f: &Flags) -> Result<(), String> {
     eprintln!(
         "rpcbench: {} rounds x {} modes x {} targets, {duration} s each (+{warmup} s warm-up), pin={pin}",
         rounds,
-        MODES.len(),
+        modes.len(),
         targets.len()
     );
     let timeout = Duration::from_secs_f64(duration + warmup + 60.0);
     let mut runs = Vec::new();
     let mut results: BTreeMap<(usize, usize), Vec<Measurement>> = BTreeMap::new();
     for round in 0..rounds {
-        for (mi, mode) in MODES.iter().enumerate() {
+        for (mi, mode) in MODES.iter().enumerate().filter(|(i, _)| modes.contains(i)) {
             for k in 0..targets.len() {
                 let ti = (k + round) % targets.len();
                 let t = &targets[ti];
@@ -795,7 +812,7 @@ fn run(f: &Flags) -> Result<(), String> {
         "cpu us/c",
         "x floor"
     );
-    for (mi, mode) in MODES.iter().enumerate() {
+    for (mi, mode) in MODES.iter().enumerate().filter(|(i, _)| modes.contains(i)) {
         for (ti, t) in targets.iter().enumerate() {
             let Some(m) = med(mi, ti) else {
                 println!("{:<15} {:<14} {:>11}", mode.name, t.name, "FAILED");

@@ -33,9 +33,11 @@ impl Reply {
         &self.payload[self.content.clone()]
     }
 
-    /// Decodes the content into `T`. Service references in it are bound to this channel.
+    /// Decodes the content into `T`. Service references in it are bound to this channel;
+    /// [`Blob`](crate::Blob)s in it share the frame.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, CodecError> {
-        self.channel.decode_in_scope(self.raw_content())
+        self.channel
+            .decode_framed(&self.payload, self.content.clone())
     }
 
     /// The content as a dynamic value.
@@ -80,9 +82,11 @@ impl IncomingRequest {
         &self.payload[self.id.clone()]
     }
 
-    /// Decodes the content into `T`. Service references in it are bound to this channel.
+    /// Decodes the content into `T`. Service references in it are bound to this channel;
+    /// [`Blob`](crate::Blob)s in it share the frame.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T, CodecError> {
-        self.channel.decode_in_scope(self.raw_content())
+        self.channel
+            .decode_framed(&self.payload, self.content.clone())
     }
 
     /// The content as a dynamic value.

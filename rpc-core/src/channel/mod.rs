@@ -453,10 +453,21 @@ impl Channel {
         Ok(ReplyFuture::new(id, self.shared.clone()))
     }
 
-    /// Decodes bytes of this channel's codec with service references bound to this channel.
-    pub(crate) fn decode_in_scope<T: serde::de::DeserializeOwned>(
+    /// Decodes `frame[at]` with this channel's codec, service references bound to this channel
+    /// and [`Blob`](crate::Blob)s sharing the frame.
+    pub(crate) fn decode_framed<'de, T: serde::Deserialize<'de>>(
         &self,
-        bytes: &[u8],
+        frame: &'de bytes::Bytes,
+        at: std::ops::Range<usize>,
+    ) -> Result<T, crate::wire::CodecError> {
+        let scope = &self.shared.scope;
+        scope.enter_framed(frame, || scope.codec.decode_slice(&frame[at]))
+    }
+
+    /// Decodes bytes of this channel's codec with service references bound to this channel.
+    pub(crate) fn decode_in_scope<'de, T: serde::Deserialize<'de>>(
+        &self,
+        bytes: &'de [u8],
     ) -> Result<T, crate::wire::CodecError> {
         let scope = &self.shared.scope;
         scope.enter(|| scope.codec.decode_slice(bytes))

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::service_ref::ServiceRef;
 use super::TypedProxy;
 use crate::error::Error;
-use crate::wire::{CodecError, Value};
+use crate::wire::{Blob, CodecError, Value};
+use serde_bytes::ByteBuf;
 
 /// Positional arguments: a tuple (up to 12 elements), `()`, an array, a slice or a `Vec`, each
 /// element anything `Serialize`. They travel as one array.
@@ -172,8 +173,10 @@ impl Serialize for Kwargs {
 
 /// What a typed proxy's parameter of type `T` accepts: a `T` itself; where `T` is a proxy (the
 /// service receives a reference to one of the caller's services), a [`ServiceRef`] to one of
-/// our own services, which the peer receives as that proxy; and where `T` is an `Option`,
-/// [`Null`], which sends `None` itself where `None` would be left out.
+/// our own services, which the peer receives as that proxy; where `T` is an `Option`,
+/// [`Null`], which sends `None` itself where `None` would be left out; and where `T` is a byte
+/// string ([`ByteBuf`](crate::ByteBuf) or [`Blob`]), any of the two or a borrowed
+/// `&serde_bytes::Bytes`, so that bytes the caller holds are sent without a copy of their own.
 ///
 /// ```
 /// fn takes<T>(_: impl rpc_core::IntoArg<T>) {}
@@ -181,10 +184,20 @@ impl Serialize for Kwargs {
 /// takes::<rpc_core::Proxy>(rpc_core::ServiceRef::root());
 /// takes::<Option<i64>>(None);
 /// takes::<Option<i64>>(rpc_core::Null);
+/// takes::<rpc_core::ByteBuf>(rpc_core::Blob::from(bytes::Bytes::from_static(b"shared")));
+/// takes::<rpc_core::ByteBuf>(serde_bytes::Bytes::new(b"borrowed"));
 /// ```
 pub trait IntoArg<T>: Serialize + Send + Sync {}
 
 impl<T: Serialize + Send + Sync> IntoArg<T> for T {}
+
+impl IntoArg<ByteBuf> for Blob {}
+
+impl IntoArg<Blob> for ByteBuf {}
+
+impl IntoArg<ByteBuf> for &serde_bytes::Bytes {}
+
+impl IntoArg<Blob> for &serde_bytes::Bytes {}
 
 impl<P: TypedProxy> IntoArg<P> for ServiceRef {}
 

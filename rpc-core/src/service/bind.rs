@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::channel::Channel;
@@ -39,6 +40,8 @@ pub struct Param {
 pub struct Bound<'a> {
     sig: &'static Signature,
     channel: &'a Channel,
+    /// The frame the arguments are slices of.
+    frame: &'a Bytes,
     slots: InlineVec<Option<&'a [u8]>>,
     rest_args: Vec<&'a [u8]>,
     rest_kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
@@ -56,6 +59,7 @@ pub(crate) fn bind<'a>(
     sig: &'static Signature,
     raw: &'a RawCall<'a>,
     channel: &'a Channel,
+    frame: &'a Bytes,
 ) -> Result<Bound<'a>, CallError> {
     let n = sig.params.len();
     let mut slots: InlineVec<Option<&'a [u8]>> = InlineVec::filled(None, n);
@@ -139,6 +143,7 @@ pub(crate) fn bind<'a>(
     Ok(Bound {
         sig,
         channel,
+        frame,
         slots,
         rest_args,
         rest_kwargs,
@@ -151,7 +156,15 @@ impl<'a> Bound<'a> {
         bytes: &[u8],
         what: &dyn fmt::Display,
     ) -> Result<T, CallError> {
-        self.channel.decode_in_scope::<T>(bytes).map_err(|e| {
+        // An argument cut from the frame is decoded as part of it, so that a `Blob` shares it.
+        let (f, b) = (self.frame.as_ptr() as usize, bytes.as_ptr() as usize);
+        let decoded = if b >= f && b + bytes.len() <= f + self.frame.len() {
+            self.channel
+                .decode_framed::<T>(self.frame, b - f..b - f + bytes.len())
+        } else {
+            self.channel.decode_in_scope::<T>(bytes)
+        };
+        decoded.map_err(|e| {
             CallError::type_error(format!(
                 "{}() argument {what}: {}",
                 self.sig.name,
@@ -183,7 +196,8 @@ impl<'a> Bound<'a> {
     }
 }
 
-fn describe(e: CodecError) -> String {
+/// The words of a decoding error, without the "cannot decode: " that every one of them has.
+pub(crate) fn describe(e: CodecError) -> String {
     match e {
         CodecError::Decode(m) | CodecError::Encode(m) => m,
         other => other.to_string(),

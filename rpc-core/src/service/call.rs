@@ -48,10 +48,7 @@ impl Call<'_> {
 
     /// The context of this call: the connection it came on and the router it reached.
     pub fn context(&self) -> CallContext {
-        CallContext {
-            channel: self.request.channel().clone(),
-            router: self.root.at(self.node_path),
-        }
+        CallContext::new(self.request.channel().clone(), self.root.at(self.node_path))
     }
 
     /// The connection's channel.
@@ -171,6 +168,10 @@ pub struct CallContext {
 }
 
 impl CallContext {
+    pub(crate) fn new(channel: Channel, router: Router) -> Self {
+        CallContext { channel, router }
+    }
+
     /// The root proxy of the caller's service (for calls back over the same connection).
     pub fn remote(&self) -> Proxy {
         Proxy::new(self.channel.clone(), "")

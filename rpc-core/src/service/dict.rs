@@ -3,24 +3,27 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
+use std::ops::Range;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
+use bytes::Bytes;
+use serde::Deserialize;
 use serde::Serialize;
 
-use super::{Call, CallContext, Outcome, Service};
-use crate::channel::Channel;
+use super::bind::describe;
+use super::{Call, CallContext, Outcome, Responder, Router, Service};
+use crate::channel::{Channel, HandlerFuture};
 use crate::error::CallError;
 use crate::wire::{CodecError, Value};
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-type SyncFn = dyn Fn(DynCall) -> Result<Value, CallError> + Send + Sync;
-type AsyncFn = dyn Fn(DynCall) -> BoxFuture<Result<Value, CallError>> + Send + Sync;
+/// A synchronous function: takes its arguments, answers the call with its result.
+type SyncFn = dyn for<'c> Fn(DynCall, Call<'c>) -> Outcome<'static> + Send + Sync;
+/// An asynchronous function: takes its arguments, returns the future that answers.
+type AsyncFn = dyn Fn(DynCall, Responder) -> HandlerFuture<'static> + Send + Sync;
 
 enum Entry {
-    Sync(Arc<SyncFn>),
-    Async(Arc<AsyncFn>),
+    Sync(Box<SyncFn>),
+    Async(Box<AsyncFn>),
     Service(Box<dyn Service>),
 }
 
@@ -39,7 +42,7 @@ enum Entry {
 /// ```
 #[derive(Default)]
 pub struct ServiceDict {
-    entries: Vec<(String, Entry)>,
+    entries: Vec<(Arc<str>, Entry)>,
 }
 
 impl fmt::Debug for ServiceDict {
@@ -58,7 +61,7 @@ impl ServiceDict {
 
     /// The bound names, in the order they were bound.
     pub fn names(&self) -> Vec<&str> {
-        self.entries.iter().map(|(n, _)| n.as_str()).collect()
+        self.entries.iter().map(|(n, _)| &**n).collect()
     }
 
     #[track_caller]
@@ -69,15 +72,16 @@ impl ServiceDict {
             "a ServiceDict name must be a non-empty path segment without '/', got {name:?}"
         );
         assert!(
-            !self.entries.iter().any(|(n, _)| *n == name),
+            !self.entries.iter().any(|(n, _)| **n == *name),
             "the name {name:?} is already bound in this ServiceDict"
         );
-        self.entries.push((name, entry));
+        self.entries.push((name.into(), entry));
         self
     }
 
     /// Binds `name` to a synchronous function. It runs on the connection's reader task, so it
-    /// must not block; use [`async_function`](Self::async_function) for anything slow.
+    /// must not block; use [`async_function`](Self::async_function) for anything slow. Its
+    /// result is encoded straight into the reply, as a typed method's is.
     ///
     /// # Panics
     /// If `name` is already bound, empty, or contains `/`.
@@ -88,11 +92,11 @@ impl ServiceDict {
         F: Fn(DynCall) -> Result<R, CallError> + Send + Sync + 'static,
         R: Serialize,
     {
-        let f = move |c: DynCall| {
-            let channel = c.channel.clone();
-            f(c).and_then(|r| channel.enter_scope(|| to_value(&r)))
+        let f = move |c: DynCall, call: Call<'_>| match f(c) {
+            Ok(r) => call.ok(&r),
+            Err(e) => call.err(&e),
         };
-        self.bind(name, Entry::Sync(Arc::new(f)))
+        self.bind(name, Entry::Sync(Box::new(f)))
     }
 
     /// Binds `name` to an asynchronous function.
@@ -107,12 +111,16 @@ impl ServiceDict {
         Fut: Future<Output = Result<R, CallError>> + Send + 'static,
         R: Serialize,
     {
-        let f = move |c: DynCall| -> BoxFuture<Result<Value, CallError>> {
-            let channel = c.channel.clone();
+        let f = move |c: DynCall, responder: Responder| -> HandlerFuture<'static> {
             let fut = f(c);
-            Box::pin(async move { fut.await.and_then(|r| channel.enter_scope(|| to_value(&r))) })
+            Box::pin(async move {
+                match fut.await {
+                    Ok(r) => responder.ok(&r),
+                    Err(e) => responder.err(&e),
+                }
+            })
         };
-        self.bind(name, Entry::Async(Arc::new(f)))
+        self.bind(name, Entry::Async(Box::new(f)))
     }
 
     /// Binds `name` to a child service (a `#[service]` type, another `ServiceDict`, ...).
@@ -125,19 +133,9 @@ impl ServiceDict {
         self.bind(name, Entry::Service(Box::new(service)))
     }
 
-    fn entry(&self, name: &str) -> Option<&Entry> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    fn entry(&self, name: &str) -> Option<&(Arc<str>, Entry)> {
+        self.entries.iter().find(|(n, _)| **n == *name)
     }
-}
-
-/// Converts a result (service references included: call it in the connection's scope).
-fn to_value<R: Serialize>(r: &R) -> Result<Value, CallError> {
-    Value::from_serialize(r).map_err(|e| {
-        CallError::new(
-            "SerializationError",
-            format!("cannot encode the result: {e}"),
-        )
-    })
 }
 
 impl Service for ServiceDict {
@@ -146,7 +144,7 @@ impl Service for ServiceDict {
     }
 
     fn sub_router(&self, name: &str) -> Option<&dyn Service> {
-        match self.entry(name)? {
+        match &self.entry(name)?.1 {
             Entry::Service(s) => Some(&**s),
             _ => None,
         }
@@ -156,7 +154,7 @@ impl Service for ServiceDict {
         self.entries
             .iter()
             .filter(|(_, e)| matches!(e, Entry::Service(_)))
-            .map(|(n, _)| Cow::Borrowed(n.as_str()))
+            .map(|(n, _)| Cow::Borrowed(&**n))
             .collect()
     }
 
@@ -168,126 +166,214 @@ impl Service for ServiceDict {
         self.entries
             .iter()
             .filter(|(_, e)| !matches!(e, Entry::Service(_)))
-            .map(|(n, _)| Cow::Borrowed(n.as_str()))
+            .map(|(n, _)| Cow::Borrowed(&**n))
             .collect()
     }
 
     fn call<'s>(&'s self, name: &str, call: Call<'_>) -> Option<Outcome<'s>> {
-        let entry = match self.entry(name)? {
-            Entry::Service(_) => return None,
-            e => e,
-        };
+        let (name, entry) = self.entry(name)?;
+        if let Entry::Service(_) = entry {
+            return None;
+        }
         let dyn_call = match DynCall::from_call(name, &call) {
             Ok(c) => c,
             Err(e) => return Some(call.err(&e)),
         };
         Some(match entry {
-            Entry::Sync(f) => match f(dyn_call) {
-                Ok(v) => call.ok(&v),
-                Err(e) => call.err(&e),
-            },
-            Entry::Async(f) => {
-                let fut = f(dyn_call);
-                let responder = call.reply_to();
-                Outcome::pending(async move {
-                    match fut.await {
-                        Ok(v) => responder.ok(&v),
-                        Err(e) => responder.err(&e),
-                    }
-                })
-            }
+            Entry::Sync(f) => f(dyn_call, call),
+            Entry::Async(f) => Outcome(Some(f(dyn_call, call.reply_to()))),
             Entry::Service(_) => return None,
         })
     }
 }
 
-/// The arguments of a call to a [`ServiceDict`] function, decoded as dynamic values.
+/// Where a keyword is in the request: its bytes in the payload, or its text when it had to be
+/// unescaped (JSON).
 #[derive(Debug, Clone)]
+enum Keyword {
+    At(Range<usize>),
+    Owned(Box<str>),
+}
+
+/// The arguments of a call to a [`ServiceDict`] function, still encoded: each is decoded
+/// straight from the received message when it is asked for, as a typed method's are.
+///
+/// It owns the request's bytes (shared, not copied), so an asynchronous function can keep it.
+#[derive(Clone)]
 pub struct DynCall {
-    name: String,
-    args: Vec<Value>,
-    kwargs: Vec<(String, Value)>,
-    context: CallContext,
+    name: Arc<str>,
+    payload: Bytes,
+    args: Vec<Range<usize>>,
+    kwargs: Vec<(Keyword, Range<usize>)>,
     channel: Channel,
+    root: Router,
+    node_path: Box<str>,
+}
+
+impl fmt::Debug for DynCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynCall")
+            .field("name", &self.name)
+            .field("args", &self.args.len())
+            .field("keywords", &self.keywords().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl DynCall {
-    fn from_call(name: &str, call: &Call<'_>) -> Result<Self, CallError> {
-        let decode = |bytes: &[u8], what: &dyn fmt::Display| {
-            call.channel()
-                .decode_in_scope::<Value>(bytes)
-                .map_err(|e| CallError::type_error(format!("{name}() argument {what}: {e}")))
+    fn from_call(name: &Arc<str>, call: &Call<'_>) -> Result<Self, CallError> {
+        let (payload, _) = call.request.payload();
+        let base = payload.as_ptr() as usize;
+        // Every argument is a slice of the payload: keep where it is, not a copy.
+        let at = |bytes: &[u8]| {
+            let start = bytes.as_ptr() as usize - base;
+            start..start + bytes.len()
         };
-        let args = call
-            .raw
-            .args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| decode(a, &i))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut kwargs: Vec<(String, Value)> = Vec::with_capacity(call.raw.kwargs.len());
-        for (k, v) in &call.raw.kwargs {
-            if kwargs.iter().any(|(have, _)| have == k) {
+        let args = call.raw.args.iter().map(|a| at(a)).collect();
+        let mut kwargs: Vec<(Keyword, Range<usize>)> = Vec::with_capacity(call.raw.kwargs.len());
+        for (i, (k, v)) in call.raw.kwargs.iter().enumerate() {
+            if call.raw.kwargs[..i].iter().any(|(have, _)| have == k) {
                 return Err(CallError::type_error(format!(
                     "{name}() got multiple values for keyword argument '{k}'"
                 )));
             }
-            kwargs.push((k.to_string(), decode(v, &format_args!("'{k}'"))?));
+            let key = match k {
+                Cow::Borrowed(s) if within(payload, s.as_bytes()) => Keyword::At(at(s.as_bytes())),
+                other => Keyword::Owned(other.as_ref().into()),
+            };
+            kwargs.push((key, at(v)));
         }
         Ok(DynCall {
-            name: name.to_owned(),
+            name: name.clone(),
+            payload: payload.clone(),
             args,
             kwargs,
-            context: call.context(),
             channel: call.channel().clone(),
+            root: call.root.clone(),
+            node_path: call.node_path.into(),
         })
     }
 
-    /// The positional arguments.
-    pub fn args(&self) -> &[Value] {
-        &self.args
+    /// The name of the function called.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
-    /// The keyword arguments, in wire order.
-    pub fn kwargs(&self) -> &[(String, Value)] {
-        &self.kwargs
+    /// How many positional arguments the caller gave.
+    pub fn arg_count(&self) -> usize {
+        self.args.len()
+    }
+
+    /// The keywords the caller gave, in wire order.
+    pub fn keywords(&self) -> impl Iterator<Item = &str> + '_ {
+        self.kwargs.iter().map(|(k, _)| self.keyword(k))
+    }
+
+    fn keyword<'a>(&'a self, k: &'a Keyword) -> &'a str {
+        match k {
+            // Checked to be UTF-8 when the request was cut.
+            Keyword::At(r) => std::str::from_utf8(&self.payload[r.clone()]).unwrap_or_default(),
+            Keyword::Owned(s) => s,
+        }
+    }
+
+    /// The positional arguments, each decoded as a dynamic value.
+    ///
+    /// # Errors
+    /// A `TypeError` naming the argument that is no valid value (for example an envelope of a
+    /// type nobody registered).
+    pub fn args(&self) -> Result<Vec<Value>, CallError> {
+        self.args
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.decode(r, &i))
+            .collect()
+    }
+
+    /// The keyword arguments, in wire order, each decoded as a dynamic value.
+    ///
+    /// # Errors
+    /// As [`args`](Self::args).
+    pub fn kwargs(&self) -> Result<Vec<(String, Value)>, CallError> {
+        self.kwargs
+            .iter()
+            .map(|(k, r)| {
+                let k = self.keyword(k);
+                Ok((k.to_owned(), self.decode(r, &format_args!("'{k}'"))?))
+            })
+            .collect()
     }
 
     /// The context of the call: the caller's connection and the router reached.
-    pub fn context(&self) -> &CallContext {
-        &self.context
+    pub fn context(&self) -> CallContext {
+        CallContext::new(self.channel.clone(), self.root.at(&self.node_path))
     }
 
-    /// The argument at position `index`, or else the keyword argument `name`, decoded as `T`.
-    /// A missing argument decodes from nil, so `Option<T>` gives `None`; any other `T` gives a
-    /// `TypeError` that names it.
-    pub fn arg<T: DeserializeOwned>(&self, index: usize, name: &str) -> Result<T, CallError> {
+    fn decode<'a, T: Deserialize<'a>>(
+        &'a self,
+        at: &Range<usize>,
+        what: &dyn fmt::Display,
+    ) -> Result<T, CallError> {
+        self.channel
+            .decode_framed(&self.payload, at.clone())
+            .map_err(|e| {
+                CallError::type_error(format!("{}() argument {what}: {}", self.name, describe(e)))
+            })
+    }
+
+    /// The argument at position `index`, or else the keyword argument `name`, decoded as `T`
+    /// straight from the request; `T` may borrow from it (`&str`, `&[u8]`). A missing argument
+    /// decodes from nil, so `Option<T>` gives `None`; any other `T` gives a `TypeError` that
+    /// names it, in Python's words.
+    ///
+    /// # Errors
+    /// A `TypeError`: the argument is given both ways, is missing, or does not fit `T`.
+    pub fn arg<'a, T: Deserialize<'a>>(&'a self, index: usize, name: &str) -> Result<T, CallError> {
         let positional = self.args.get(index);
-        let keyword = self.kwargs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        let value = match (positional, keyword) {
+        let keyword = self
+            .kwargs
+            .iter()
+            .find(|(k, _)| self.keyword(k) == name)
+            .map(|(_, v)| v);
+        let decoded = match (positional, keyword) {
             (Some(_), Some(_)) => {
                 return Err(CallError::type_error(format!(
                     "{}() got multiple values for argument '{name}'",
                     self.name
                 )))
             }
-            (Some(v), None) | (None, Some(v)) => v,
-            (None, None) => &Value::Nil,
+            (Some(r), None) | (None, Some(r)) => {
+                self.channel.decode_framed(&self.payload, r.clone())
+            }
+            (None, None) => self.channel.decode_in_scope(self.channel.codec().nil()),
         };
-        self.convert(value).map_err(|e| {
-            if value.is_nil() && positional.is_none() && keyword.is_none() {
+        decoded.map_err(|e| {
+            if positional.is_none() && keyword.is_none() {
                 CallError::type_error(format!(
                     "{}() missing 1 required positional argument: '{name}'",
                     self.name
                 ))
             } else {
-                CallError::type_error(format!("{}() argument '{name}': {e}", self.name))
+                CallError::type_error(format!(
+                    "{}() argument '{name}': {}",
+                    self.name,
+                    describe(e)
+                ))
             }
         })
     }
 
     /// Converts a value into `T`; service references become proxies on the caller's connection.
-    pub fn convert<T: DeserializeOwned>(&self, value: &Value) -> Result<T, CodecError> {
+    ///
+    /// # Errors
+    /// When the value does not fit `T`.
+    pub fn convert<'a, T: Deserialize<'a>>(&self, value: &'a Value) -> Result<T, CodecError> {
         self.channel.enter_scope(|| value.deserialize_into())
     }
+}
+
+/// Whether `part` lies inside `whole`'s memory.
+fn within(whole: &[u8], part: &[u8]) -> bool {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    p >= w && p + part.len() <= w + whole.len()
 }

@@ -72,3 +72,17 @@ pub enum CodecError {
         missing: usize,
     },
 }
+
+impl serde::ser::Error for CodecError {
+    /// A `Serialize` impl's own message.
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        CodecError::Encode(msg.to_string())
+    }
+}
+
+impl serde::de::Error for CodecError {
+    /// A `Deserialize` impl's or a visitor's own message.
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        CodecError::Decode(msg.to_string())
+    }
+}

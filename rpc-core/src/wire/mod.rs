@@ -11,12 +11,15 @@
 //! - [`frame`]: the length prefix, with a maximum checked before any allocation.
 //! - [`codec`]: `[type, id, content]` in either format, behind one [`Codec`](codec::Codec).
 //! - [`Value`]: any value a peer can send, unchanged.
+//! - [`Blob`]: bytes that share the frame they arrived in.
 
+mod blob;
 pub mod codec;
 mod error;
 pub mod frame;
 pub(crate) mod inline;
 mod value;
 
+pub use blob::Blob;
 pub use error::CodecError;
 pub use value::Value;

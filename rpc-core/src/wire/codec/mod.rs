@@ -36,7 +36,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
@@ -77,10 +77,17 @@ pub(crate) trait Format {
     const NIL: &'static [u8];
     /// Serializes `value` at the end of `buf`.
     fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<(), CodecError>;
-    /// Deserializes a `T` from exactly the bytes of one value, already cut.
-    fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, CodecError>;
+    /// Deserializes a `T` from exactly the bytes of one value, already cut, borrowing from them
+    /// where `T` borrows.
+    fn decode<'de, T: Deserialize<'de>>(
+        bytes: &'de [u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError>;
     /// Deserializes a `T` from bytes that should hold one value and nothing after it.
-    fn decode_whole<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, CodecError>;
+    fn decode_whole<'de, T: Deserialize<'de>>(
+        bytes: &'de [u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError>;
     /// Writes `[type, id, content]`.
     fn write_message<C: Serialize + ?Sized>(
         buf: &mut BytesMut,
@@ -119,6 +126,17 @@ pub(crate) trait Format {
     fn seal(plain: &[u8], out: &mut BytesMut) -> Result<(), CodecError> {
         out.extend_from_slice(plain);
         Ok(())
+    }
+    /// Deserializes a `T` from the whole of a decompressed payload, which `T` cannot borrow from
+    /// (it is dropped afterwards): only asked of formats that are
+    /// [`COMPRESSED`](Self::COMPRESSED).
+    fn decode_whole_detached<'de, T: Deserialize<'de>>(
+        _plain: &[u8],
+        _max_depth: usize,
+    ) -> Result<T, CodecError> {
+        Err(CodecError::Decode(
+            "this format does not compress; its payloads are decoded in place".to_owned(),
+        ))
     }
     /// The plain bytes of a received payload, or `None` when the payload is plain already. A
     /// payload that would decompress to more than `max_len` bytes is refused before anything is
@@ -253,7 +271,9 @@ impl Codec {
     /// then the whole packed message is compressed with blosc, with python-blosc 1.x's defaults
     /// (`blosclz`, level 9, byte shuffle) and aiomas's typesize of 8, byte for byte as aiomas
     /// 2.0.1 writes it. [`encode`](Self::encode) and [`decode`](Self::decode) compress and
-    /// decompress the one value too, as aiomas's `codec.encode` and `codec.decode` do.
+    /// decompress the one value too, as aiomas's `codec.encode` and `codec.decode` do (so what
+    /// `decode` returns cannot borrow from the compressed bytes: a `&str` is an error, a
+    /// `String` is fine).
     ///
     /// A received message that would decompress to more than the connection's maximum frame
     /// length ([`ConnectionBuilder::max_frame_len`](crate::ConnectionBuilder::max_frame_len),
@@ -344,15 +364,45 @@ impl Codec {
         Ok(buf.to_vec())
     }
 
-    /// Decodes one value; bytes after it are an error.
-    pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
+    /// Decodes one value; bytes after it are an error. `T` may borrow from `bytes` (a `&str`, a
+    /// `&[u8]`).
+    pub fn decode<'de, T: Deserialize<'de>>(&self, bytes: &'de [u8]) -> Result<T, CodecError> {
         let scope = Scope::detached(self.clone());
         scope.enter(|| {
-            with_format!(self, F => {
-                let plain = F::open(bytes, DEFAULT_MAX_FRAME_LEN)?;
-                F::decode_whole(plain.as_deref().unwrap_or(bytes), self.max_depth)
+            with_format!(self, F => match F::open(bytes, DEFAULT_MAX_FRAME_LEN)? {
+                // Decompressed into a buffer of its own: `T` cannot borrow from that.
+                Some(plain) => F::decode_whole_detached(&plain, self.max_depth),
+                None => F::decode_whole(bytes, self.max_depth),
             })
         })
+    }
+
+    /// Converts `value` into a [`Value`] as this codec sees it: its registered types travel in
+    /// their envelopes ([`Custom`]), and types that ask whether the format is human-readable
+    /// (`IpAddr`, ...) get this codec's answer. Encoding the result with this codec gives the
+    /// bytes that encoding `value` gives.
+    ///
+    /// ```
+    /// use rpc_core::{Codec, Value};
+    /// let addr: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+    /// assert_eq!(Codec::json().to_value(&addr).unwrap(), Value::from("10.0.0.1"));
+    /// let packed = Codec::msgpack().to_value(&addr).unwrap(); // {"V4": [10, 0, 0, 1]}
+    /// assert_eq!(Codec::msgpack().encode(&packed).unwrap(), Codec::msgpack().encode(&addr).unwrap());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Value::from_serialize`].
+    pub fn to_value<T: Serialize + ?Sized>(&self, value: &T) -> Result<Value, CodecError> {
+        Scope::detached(self.clone()).enter(|| Value::from_serialize(value))
+    }
+
+    /// Converts a [`Value`] into `T` as this codec would decode its bytes (registered types,
+    /// human-readable or not); `T` may borrow from `value`.
+    ///
+    /// # Errors
+    /// As [`Value::deserialize_into`].
+    pub fn from_value<'de, T: Deserialize<'de>>(&self, value: &'de Value) -> Result<T, CodecError> {
+        Scope::detached(self.clone()).enter(|| value.deserialize_into())
     }
 
     /// Encodes a whole message `[kind, id, content]`, without the frame header.
@@ -462,7 +512,10 @@ impl Codec {
     }
 
     /// Decodes the bytes of exactly one value (as cut by [`parse_message`](Self::parse_message)).
-    pub(crate) fn decode_slice<T: DeserializeOwned>(&self, bytes: &[u8]) -> Result<T, CodecError> {
+    pub(crate) fn decode_slice<'de, T: Deserialize<'de>>(
+        &self,
+        bytes: &'de [u8],
+    ) -> Result<T, CodecError> {
         with_format!(self, F => F::decode(bytes, self.max_depth))
     }
 
@@ -566,6 +619,7 @@ pub(crate) struct Scope {
 }
 
 scoped_tls::scoped_thread_local!(static CURRENT: Scope);
+scoped_tls::scoped_thread_local!(static FRAME: Bytes);
 
 impl Scope {
     pub(crate) fn detached(codec: Codec) -> Self {
@@ -578,6 +632,12 @@ impl Scope {
     /// Runs `f` with this scope as the current one.
     pub(crate) fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         CURRENT.set(self, f)
+    }
+
+    /// Runs `f` with this scope as the current one, decoding from `frame`: a
+    /// [`Blob`](crate::Blob) decoded from its bytes shares them instead of copying.
+    pub(crate) fn enter_framed<R>(&self, frame: &Bytes, f: impl FnOnce() -> R) -> R {
+        CURRENT.set(self, || FRAME.set(frame, f))
     }
 
     /// The context, if it is a `T`.
@@ -593,6 +653,17 @@ impl Scope {
             f(None)
         }
     }
+}
+
+/// `part` as a view into the frame being decoded, if it lies in it.
+pub(crate) fn share_from_frame(part: &[u8]) -> Option<Bytes> {
+    if !FRAME.is_set() {
+        return None;
+    }
+    FRAME.with(|frame| {
+        let (f, p) = (frame.as_ptr() as usize, part.as_ptr() as usize);
+        (p >= f && p + part.len() <= f + frame.len()).then(|| frame.slice_ref(part))
+    })
 }
 
 /// Checks the `[typeid, value]` of a `__type__` envelope met while decoding a dynamic value.
@@ -621,15 +692,6 @@ pub(crate) fn check_envelope(inner: &Value) -> Result<(), CodecError> {
 }
 
 thread_local! {
-    /// The buffer of the conversions below, kept between calls (a `ServiceDict` converts every
-    /// argument and result).
-    static SCRATCH: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
-}
-
-/// The most a conversion's buffer keeps between calls.
-const KEPT_SCRATCH: usize = 4 * 1024;
-
-thread_local! {
     /// The buffer a compressing codec packs a whole message into before compressing it.
     static PLAIN: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
 }
@@ -653,34 +715,10 @@ fn with_plain<R>(f: impl FnOnce(&mut BytesMut) -> R) -> R {
     })
 }
 
-/// Encodes `value` as MsgPack into a reused buffer and decodes that as `T`. A conversion nested
-/// in another (a `Deserialize` impl that converts) gets a fresh buffer.
-fn convert<T: DeserializeOwned, V: Serialize + ?Sized>(value: &V) -> Result<T, CodecError> {
-    let run = |buf: &mut BytesMut| {
-        msgpack::MsgPack::encode_into(buf, value)?;
-        msgpack::MsgPack::decode(buf, usize::from(u16::MAX))
-    };
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            buf.clear();
-            let r = run(&mut buf);
-            if buf.capacity() > KEPT_SCRATCH {
-                *buf = BytesMut::new();
-            }
-            r
-        }
-        Err(_) => run(&mut BytesMut::new()),
-    })
-}
-
-/// Converts any serializable value into a [`Value`].
-pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, CodecError> {
-    convert(value)
-}
-
-/// Converts a [`Value`] into any deserializable type.
-pub(crate) fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, CodecError> {
-    convert(value)
+/// Whether values are human-readable where they are converted now: under a JSON codec's scope,
+/// as `serde_json` says of itself; elsewhere not, as MsgPack says.
+pub(crate) fn is_human_readable_here() -> bool {
+    Scope::with_current(|scope| scope.is_some_and(|s| s.codec.kind == CodecKind::Json))
 }
 
 /// A value of a registered custom type, sent as `{"__type__": [typeid, value]}`.

@@ -40,10 +40,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::BytesMut;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::msgpack::MsgPack;
+use super::msgpack::{self, MsgPack};
 use super::{CodecError, Format, MsgId, RawCall, RawMessage};
 
 /// How aiomas compresses: python-blosc 1.x's defaults with aiomas's typesize.
@@ -61,12 +60,41 @@ impl Format for MsgPackBlosc {
         MsgPack::encode_into(buf, value)
     }
 
-    fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, CodecError> {
+    fn decode<'de, T: Deserialize<'de>>(
+        bytes: &'de [u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError> {
         MsgPack::decode(bytes, max_depth)
     }
 
-    fn decode_whole<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, CodecError> {
+    fn decode_whole<'de, T: Deserialize<'de>>(
+        bytes: &'de [u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError> {
         MsgPack::decode_whole(bytes, max_depth)
+    }
+
+    fn decode_whole_detached<'de, T: Deserialize<'de>>(
+        plain: &[u8],
+        max_depth: usize,
+    ) -> Result<T, CodecError> {
+        let end = msgpack::skip(plain, 0, max_depth)?;
+        if end != plain.len() {
+            return Err(CodecError::Decode(format!(
+                "{} trailing bytes after the value",
+                plain.len() - end
+            )));
+        }
+        // A reader that copies what it hands out, so that `T` borrows nothing from `plain`
+        // (a `T` that must borrow, such as `&str`, is an error that says so).
+        let mut de = rmp_serde::Deserializer::new(plain);
+        de.set_max_depth(max_depth);
+        T::deserialize(&mut de).map_err(|e| match e {
+            rmp_serde::decode::Error::DepthLimitExceeded => {
+                CodecError::TooDeep { limit: max_depth }
+            }
+            e => CodecError::Decode(e.to_string()),
+        })
     }
 
     fn write_message<C: Serialize + ?Sized>(
@@ -190,6 +218,32 @@ mod tests {
         let one = blosc.encode(&[1u8, 2, 3]).unwrap();
         assert_eq!(rpc_blosc::header(&one).unwrap().nbytes, 4);
         assert_eq!(blosc.decode::<Vec<u8>>(&one).unwrap(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_value_alone_decodes_owned_since_it_was_decompressed_into_a_buffer_of_its_own() {
+        let blosc = Codec::msgpack_blosc();
+        let packed = blosc.encode(&("text", [1u8, 2])).unwrap();
+        let owned: (String, Vec<u8>) = blosc.decode(&packed).unwrap();
+        assert_eq!(owned, ("text".to_owned(), vec![1, 2]));
+        // MsgPack lends a `&str` from the bytes given; here those are compressed.
+        let plain = Codec::msgpack().encode(&"text").unwrap();
+        assert_eq!(Codec::msgpack().decode::<&str>(&plain).unwrap(), "text");
+        match blosc.decode::<&str>(&blosc.encode(&"text").unwrap()) {
+            Err(CodecError::Decode(m)) => assert!(m.contains("borrowed"), "{m}"),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+        let trailing = {
+            let mut p = Codec::msgpack().encode(&1).unwrap();
+            p.push(0xc0);
+            let mut out = bytes::BytesMut::new();
+            <super::MsgPackBlosc as super::Format>::seal(&p, &mut out).unwrap();
+            out
+        };
+        match blosc.decode::<i64>(&trailing) {
+            Err(CodecError::Decode(m)) => assert!(m.contains("1 trailing bytes"), "{m}"),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::{BufMut, BytesMut};
-use serde::de::DeserializeOwned;
+use serde::de::Deserialize;
 use serde::Serialize;
 
 use super::{CodecError, Format, MsgId, RawCall, RawMessage};
@@ -241,7 +241,7 @@ fn split_request(buf: &[u8], content: Range<usize>, max_depth: usize) -> Result<
 }
 
 /// Deserializes a `T` from the bytes of one value, with Python's rules.
-fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
     read::from_slice(bytes, max_depth).map_err(read_error)
 }
 
@@ -256,11 +256,11 @@ impl Format for Json {
         encode_into(buf, value)
     }
 
-    fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+    fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
         decode(bytes, max_depth)
     }
 
-    fn decode_whole<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+    fn decode_whole<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
         decode(bytes, max_depth)
     }
 

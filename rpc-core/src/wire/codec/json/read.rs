@@ -779,8 +779,8 @@ pub(crate) fn kind_at(bytes: &[u8], pos: usize) -> &'static str {
 /// Deserializes exactly one JSON value from `bytes`: whitespace may surround it (and a UTF-8
 /// byte order mark may precede it), nothing else may follow. Arrays and objects nested deeper
 /// than `max_depth` fail with [`ReadError::TooDeep`].
-pub(crate) fn from_slice<T: de::DeserializeOwned>(
-    bytes: &[u8],
+pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(
+    bytes: &'de [u8],
     max_depth: usize,
 ) -> Result<T, ReadError> {
     let mut reader = Reader {

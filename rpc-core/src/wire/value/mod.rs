@@ -4,6 +4,9 @@
 //! builds a `Value`. `Value` is for [`Proxy`](crate::Proxy) calls by name, [`ServiceDict`](crate::ServiceDict)
 //! functions and anything that must carry whatever a peer sent, unchanged.
 
+mod deserializer;
+mod serializer;
+
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -145,14 +148,44 @@ impl Value {
         }
     }
 
-    /// Converts any serializable value into a `Value`.
+    /// Converts any serializable value into a `Value`, directly (no codec in between), with
+    /// the codecs' mapping: encoding the result gives the bytes that encoding `value` gives,
+    /// with either codec.
+    ///
+    /// ```
+    /// use rpc_core::{Codec, Value};
+    /// #[derive(serde::Serialize)]
+    /// enum Shape { Circle { r: f64 }, Dot }
+    ///
+    /// let v = Value::from_serialize(&(Shape::Circle { r: 1.5 }, Shape::Dot, 1u128 << 100)).unwrap();
+    /// assert_eq!(v.to_string(), "[{\"Circle\": {\"r\": 1.5}}, \"Dot\", 1267650600228229401496703205376]");
+    /// assert_eq!(Codec::json().encode(&v).unwrap(), br#"[{"Circle": {"r": 1.5}}, "Dot", 1267650600228229401496703205376]"#);
+    /// ```
+    ///
+    /// # Errors
+    /// A `u128` above `i128::MAX` ([`CodecError::IntTooLarge`](super::CodecError::IntTooLarge)),
+    /// and whatever `T`'s `Serialize` impl reports.
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Result<Value, super::CodecError> {
-        super::codec::to_value(value)
+        serializer::to_value(value)
     }
 
-    /// Converts this value into any deserializable type.
-    pub fn deserialize_into<T: de::DeserializeOwned>(&self) -> Result<T, super::CodecError> {
-        super::codec::from_value(self)
+    /// Converts this value into any deserializable type, directly, borrowing strings and bytes
+    /// from `self` where `T` borrows.
+    ///
+    /// ```
+    /// use rpc_core::Value;
+    /// let v = Value::from(vec![Value::from("eggs"), Value::from(1u64 << 40)]);
+    /// let (name, n): (&str, i128) = v.deserialize_into().unwrap();
+    /// assert_eq!((name, n), ("eggs", 1 << 40));
+    /// ```
+    ///
+    /// # Errors
+    /// [`CodecError::Decode`](super::CodecError::Decode) when the value does not fit `T`, with
+    /// serde's words for what was expected.
+    pub fn deserialize_into<'de, T: de::Deserialize<'de>>(
+        &'de self,
+    ) -> Result<T, super::CodecError> {
+        deserializer::from_value(self)
     }
 }
 
@@ -296,12 +329,9 @@ impl Serialize for Value {
             Value::Bool(b) => s.serialize_bool(*b),
             Value::Int(i) => s.serialize_i64(*i),
             Value::UInt(u) => s.serialize_u64(*u),
-            // Text formats write every digit; msgpack (a binary one) has no integer beyond 64
-            // bits, and rmp-serde would write the bytes of an i128 as `bin`.
-            Value::BigInt(i) if s.is_human_readable() => s.serialize_i128(*i),
-            Value::BigInt(i) => Err(serde::ser::Error::custom(format_args!(
-                "the integer {i} is beyond 64 bits, which msgpack cannot carry (Python's msgpack refuses it too): send it with the JSON codec, or as a string"
-            ))),
+            // JSON writes every digit; this crate's MsgPack refuses it, saying why (msgpack has
+            // no integer beyond 64 bits).
+            Value::BigInt(i) => s.serialize_i128(*i),
             Value::Float(f) => s.serialize_f64(*f),
             Value::Str(v) => s.serialize_str(v),
             Value::Bin(b) => s.serialize_bytes(b),

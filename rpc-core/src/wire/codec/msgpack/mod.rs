@@ -1,18 +1,21 @@
 //! The MsgPack codec, byte-compatible with `aiomas.codecs.MsgPack`.
 //!
-//! Encoding goes through rmp-serde with structs as maps: `str` as str, bytes as bin, `f64` as
-//! float64, integers in their smallest form, maps in insertion order, as Python's
-//! `msgpack.packb(use_bin_type=True)` writes them.
+//! Encoding goes through this crate's own serializer ([`ser`]), straight into the outgoing
+//! buffer: `str` as str, bytes as bin, every float as float64, integers in their smallest form
+//! (an `i128` too, and one beyond 64 bits is an error), structs as maps in field order, as
+//! Python's `msgpack.packb(use_bin_type=True)` writes them.
 //!
 //! Decoding first walks the message with [`skip`], a non-recursive scanner that finds where each
 //! value ends and checks its nesting depth, so that the typed path can decode each argument
 //! straight from its bytes and a hostile 100 000-level value is an error, never a stack overflow.
 
+pub(crate) mod ser;
+
 use std::borrow::Cow;
 use std::ops::Range;
 
 use bytes::{BufMut, BytesMut};
-use serde::de::DeserializeOwned;
+use serde::de::Deserialize;
 use serde::Serialize;
 
 use super::{CodecError, Format, MsgId, RawCall, RawMessage};
@@ -325,16 +328,8 @@ fn split_request(buf: &[u8], content: Range<usize>, max_depth: usize) -> Result<
     })
 }
 
-/// Serializes `value` at the end of `buf`, structs as maps.
-fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
-    let mut ser = rmp_serde::Serializer::new(buf.writer()).with_struct_map();
-    value
-        .serialize(&mut ser)
-        .map_err(|e| CodecError::Encode(e.to_string()))
-}
-
-/// Deserializes a `T` from exactly the bytes of one value.
-fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+/// Deserializes a `T` from exactly the bytes of one value, borrowing from them where `T` borrows.
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
     let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
     de.set_max_depth(max_depth);
     T::deserialize(&mut de).map_err(|e| match e {
@@ -343,37 +338,8 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
     })
 }
 
-/// Writes one of our request ids, an unsigned int in its smallest form.
-///
-/// By hand rather than with `rmp::encode::write_uint`: it runs twice per call, and through
-/// `BytesMut::writer()` rmp costs 30 more instructions per call (10 544 against 10 514, one
-/// call in flight), through a stack buffer 140 more (`scripts/callgrind.sh`).
-fn write_id(buf: &mut BytesMut, n: u64) {
-    match n {
-        0..=0x7f => buf.put_u8(n as u8),
-        0x80..=0xff => {
-            buf.put_u8(0xcc);
-            buf.put_u8(n as u8);
-        }
-        0x100..=0xffff => {
-            buf.put_u8(0xcd);
-            buf.put_u16(n as u16);
-        }
-        0x1_0000..=0xffff_ffff => {
-            buf.put_u8(0xce);
-            buf.put_u32(n as u32);
-        }
-        _ => {
-            buf.put_u8(0xcf);
-            buf.put_u64(n);
-        }
-    }
-}
-
-/// The other msgpack heads go through `rmp::encode`; writing to memory cannot fail.
-fn rmp_ok<T, E: std::fmt::Debug>(r: std::result::Result<T, E>) {
-    r.expect("writing to a growable buffer cannot fail");
-}
+/// Why joining values cut from one frame cannot overflow msgpack's 32-bit lengths.
+const FEWER_THAN_2_32: &str = "values cut from one frame are fewer and shorter than 2**32";
 
 /// The MsgPack format (`aiomas.codecs.MsgPack`).
 #[derive(Debug, Clone, Copy)]
@@ -383,14 +349,14 @@ impl Format for MsgPack {
     const NIL: &'static [u8] = b"\xc0";
 
     fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
-        encode_into(buf, value)
+        ser::encode_into(buf, value)
     }
 
-    fn decode<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+    fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
         decode(bytes, max_depth)
     }
 
-    fn decode_whole<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T> {
+    fn decode_whole<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
         let end = skip(bytes, 0, max_depth)?;
         if end != bytes.len() {
             return Err(CodecError::Decode(format!(
@@ -410,10 +376,10 @@ impl Format for MsgPack {
         buf.put_u8(0x93);
         buf.put_u8(kind);
         match id {
-            MsgId::Num(n) => write_id(buf, n),
+            MsgId::Num(n) => ser::write_uint(buf, n),
             MsgId::Raw(raw) => buf.extend_from_slice(raw),
         }
-        encode_into(buf, content)
+        ser::encode_into(buf, content)
     }
 
     fn parse_message(payload: &[u8], max_depth: usize, check_content: bool) -> Result<RawMessage> {
@@ -450,22 +416,16 @@ impl Format for MsgPack {
     }
 
     fn write_array(buf: &mut BytesMut, items: &[&[u8]]) {
-        rmp_ok(rmp::encode::write_array_len(
-            &mut buf.writer(),
-            items.len() as u32,
-        ));
+        ser::write_array_len(buf, items.len()).expect(FEWER_THAN_2_32);
         for item in items {
             buf.extend_from_slice(item);
         }
     }
 
     fn write_map(buf: &mut BytesMut, items: &[(Cow<'_, str>, &[u8])]) {
-        rmp_ok(rmp::encode::write_map_len(
-            &mut buf.writer(),
-            items.len() as u32,
-        ));
+        ser::write_map_len(buf, items.len()).expect(FEWER_THAN_2_32);
         for (k, v) in items {
-            rmp_ok(rmp::encode::write_str(&mut buf.writer(), k));
+            ser::write_str(buf, k).expect(FEWER_THAN_2_32);
             buf.extend_from_slice(v);
         }
     }

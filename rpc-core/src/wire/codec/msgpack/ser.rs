@@ -1,0 +1,475 @@
+//! The MsgPack serializer: serde's data model written straight into the outgoing buffer, as
+//! Python's `msgpack.packb(use_bin_type=True)` writes the same values.
+//!
+//! | serde | MsgPack |
+//! |---|---|
+//! | `()`, `None`, a unit struct | `nil` |
+//! | integers (up to 128 bits) | the smallest int format; beyond 64 bits an error, as in Python |
+//! | `f32`, `f64` | float64 (Python has no other float) |
+//! | `char`, `str` | str (fixstr, str8, str16, str32) |
+//! | bytes | bin |
+//! | sequence, tuple | array |
+//! | map, struct | map (struct fields by name) |
+//! | unit variant | `"Variant"` |
+//! | newtype, tuple, struct variant | `{"Variant": data}` |
+//!
+//! It is the [`Value`](crate::Value) mapping too (`wire/value/serializer.rs`), so that a value and its
+//! `Value` encode to the same bytes.
+
+use bytes::{BufMut, BytesMut};
+use serde::ser::{self, Serialize};
+
+use crate::wire::CodecError;
+
+type Result<T> = std::result::Result<T, CodecError>;
+
+/// Serializes `value` at the end of `buf`. On error, `buf` may hold part of it: the caller cuts
+/// it back.
+pub(crate) fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
+    value.serialize(&mut Writer { buf })
+}
+
+/// Writes the head of a str of `len` bytes.
+pub(crate) fn write_str_len(buf: &mut BytesMut, len: usize) -> Result<()> {
+    match len {
+        0..=31 => buf.put_u8(0xa0 | len as u8),
+        32..=0xff => {
+            buf.put_u8(0xd9);
+            buf.put_u8(len as u8);
+        }
+        0x100..=0xffff => {
+            buf.put_u8(0xda);
+            buf.put_u16(len as u16);
+        }
+        _ => {
+            buf.put_u8(0xdb);
+            buf.put_u32(too_long(len, "a str")?);
+        }
+    }
+    Ok(())
+}
+
+/// Writes a str.
+pub(crate) fn write_str(buf: &mut BytesMut, s: &str) -> Result<()> {
+    write_str_len(buf, s.len())?;
+    buf.extend_from_slice(s.as_bytes());
+    Ok(())
+}
+
+/// Writes the head of an array of `len` items.
+pub(crate) fn write_array_len(buf: &mut BytesMut, len: usize) -> Result<()> {
+    match len {
+        0..=15 => buf.put_u8(0x90 | len as u8),
+        16..=0xffff => {
+            buf.put_u8(0xdc);
+            buf.put_u16(len as u16);
+        }
+        _ => {
+            buf.put_u8(0xdd);
+            buf.put_u32(too_long(len, "an array")?);
+        }
+    }
+    Ok(())
+}
+
+/// Writes the head of a map of `len` entries.
+pub(crate) fn write_map_len(buf: &mut BytesMut, len: usize) -> Result<()> {
+    match len {
+        0..=15 => buf.put_u8(0x80 | len as u8),
+        16..=0xffff => {
+            buf.put_u8(0xde);
+            buf.put_u16(len as u16);
+        }
+        _ => {
+            buf.put_u8(0xdf);
+            buf.put_u32(too_long(len, "a map")?);
+        }
+    }
+    Ok(())
+}
+
+fn too_long(len: usize, what: &str) -> Result<u32> {
+    u32::try_from(len).map_err(|_| {
+        CodecError::Encode(format!(
+            "{what} of {len} items or bytes is longer than msgpack's limit of 2**32-1"
+        ))
+    })
+}
+
+/// Writes a non-negative integer in its smallest form.
+pub(crate) fn write_uint(buf: &mut BytesMut, n: u64) {
+    match n {
+        0..=0x7f => buf.put_u8(n as u8),
+        0x80..=0xff => {
+            buf.put_u8(0xcc);
+            buf.put_u8(n as u8);
+        }
+        0x100..=0xffff => {
+            buf.put_u8(0xcd);
+            buf.put_u16(n as u16);
+        }
+        0x1_0000..=0xffff_ffff => {
+            buf.put_u8(0xce);
+            buf.put_u32(n as u32);
+        }
+        _ => {
+            buf.put_u8(0xcf);
+            buf.put_u64(n);
+        }
+    }
+}
+
+/// Writes an integer in its smallest form: non-negative ones as unsigned, as Python does.
+pub(crate) fn write_int(buf: &mut BytesMut, n: i64) {
+    match n {
+        0.. => write_uint(buf, n as u64),
+        -32..=-1 => buf.put_u8(n as u8),
+        -0x80..=-33 => {
+            buf.put_u8(0xd0);
+            buf.put_i8(n as i8);
+        }
+        -0x8000..=-0x81 => {
+            buf.put_u8(0xd1);
+            buf.put_i16(n as i16);
+        }
+        -0x8000_0000..=-0x8001 => {
+            buf.put_u8(0xd2);
+            buf.put_i32(n as i32);
+        }
+        _ => {
+            buf.put_u8(0xd3);
+            buf.put_i64(n);
+        }
+    }
+}
+
+fn int_beyond_64_bits(n: &dyn std::fmt::Display) -> CodecError {
+    CodecError::Encode(format!(
+        "the integer {n} is beyond 64 bits, which msgpack cannot carry (Python's msgpack refuses it too): send it with the JSON codec, or as a string"
+    ))
+}
+
+/// The serializer: a cursor at the end of the outgoing buffer.
+pub(crate) struct Writer<'b> {
+    buf: &'b mut BytesMut,
+}
+
+/// A sequence or map being written; `counted` when its length was not known up front, so that
+/// its head is put in front of its items at the end.
+pub(crate) struct Compound<'w, 'b> {
+    w: &'w mut Writer<'b>,
+    counted: Option<(usize, usize)>,
+}
+
+impl<'w, 'b> Compound<'w, 'b> {
+    fn known(w: &'w mut Writer<'b>) -> Self {
+        Compound { w, counted: None }
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        if let Some((_, n)) = &mut self.counted {
+            *n += 1;
+        }
+        value.serialize(&mut *self.w)
+    }
+
+    /// Puts the head of a sequence or map whose length was counted in front of its items.
+    fn finish(self, head: fn(&mut BytesMut, usize) -> Result<()>, per_entry: usize) -> Result<()> {
+        if let Some((start, n)) = self.counted {
+            let buf = &mut *self.w.buf;
+            let end = buf.len();
+            head(buf, n / per_entry)?;
+            let head_len = buf.len() - end;
+            buf[start..].rotate_right(head_len);
+        }
+        Ok(())
+    }
+}
+
+impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
+    type Ok = ();
+    type Error = CodecError;
+    type SerializeSeq = Compound<'w, 'b>;
+    type SerializeTuple = Compound<'w, 'b>;
+    type SerializeTupleStruct = Compound<'w, 'b>;
+    type SerializeTupleVariant = Compound<'w, 'b>;
+    type SerializeMap = Compound<'w, 'b>;
+    type SerializeStruct = Compound<'w, 'b>;
+    type SerializeStructVariant = Compound<'w, 'b>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_bool(self, v: bool) -> Result<()> {
+        self.buf.put_u8(if v { 0xc3 } else { 0xc2 });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<()> {
+        self.serialize_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<()> {
+        write_int(self.buf, v);
+        Ok(())
+    }
+    fn serialize_i128(self, v: i128) -> Result<()> {
+        if let Ok(i) = i64::try_from(v) {
+            write_int(self.buf, i);
+        } else if let Ok(u) = u64::try_from(v) {
+            write_uint(self.buf, u);
+        } else {
+            return Err(int_beyond_64_bits(&v));
+        }
+        Ok(())
+    }
+    fn serialize_u8(self, v: u8) -> Result<()> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<()> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<()> {
+        self.serialize_u64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<()> {
+        write_uint(self.buf, v);
+        Ok(())
+    }
+    fn serialize_u128(self, v: u128) -> Result<()> {
+        match u64::try_from(v) {
+            Ok(u) => {
+                write_uint(self.buf, u);
+                Ok(())
+            }
+            Err(_) => Err(int_beyond_64_bits(&v)),
+        }
+    }
+    fn serialize_f32(self, v: f32) -> Result<()> {
+        self.serialize_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<()> {
+        self.buf.put_u8(0xcb);
+        self.buf.put_f64(v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<()> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<()> {
+        write_str(self.buf, v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        let len = v.len();
+        match len {
+            0..=0xff => {
+                self.buf.put_u8(0xc4);
+                self.buf.put_u8(len as u8);
+            }
+            0x100..=0xffff => {
+                self.buf.put_u8(0xc5);
+                self.buf.put_u16(len as u16);
+            }
+            _ => {
+                self.buf.put_u8(0xc6);
+                self.buf.put_u32(too_long(len, "a bin")?);
+            }
+        }
+        self.buf.extend_from_slice(v);
+        Ok(())
+    }
+    fn serialize_none(self) -> Result<()> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<()> {
+        self.buf.put_u8(0xc0);
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<()> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.buf.put_u8(0x81);
+        write_str(self.buf, variant)?;
+        value.serialize(self)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'w, 'b>> {
+        match len {
+            Some(n) => {
+                write_array_len(self.buf, n)?;
+                Ok(Compound::known(self))
+            }
+            None => {
+                let start = self.buf.len();
+                Ok(Compound {
+                    w: self,
+                    counted: Some((start, 0)),
+                })
+            }
+        }
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'w, 'b>> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'w, 'b>> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'w, 'b>> {
+        self.buf.put_u8(0x81);
+        write_str(self.buf, variant)?;
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'w, 'b>> {
+        match len {
+            Some(n) => {
+                write_map_len(self.buf, n)?;
+                Ok(Compound::known(self))
+            }
+            None => {
+                let start = self.buf.len();
+                Ok(Compound {
+                    w: self,
+                    counted: Some((start, 0)),
+                })
+            }
+        }
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'w, 'b>> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'w, 'b>> {
+        self.buf.put_u8(0x81);
+        write_str(self.buf, variant)?;
+        self.serialize_map(Some(len))
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.item(value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish(write_array_len, 1)
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.item(value)
+    }
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.item(value)
+    }
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.item(value)
+    }
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
+        self.item(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.item(value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish(write_map_len, 2)
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        write_str(self.w.buf, key)?;
+        value.serialize(&mut *self.w)
+    }
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = CodecError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+    fn end(self) -> Result<()> {
+        Ok(())
+    }
+}
