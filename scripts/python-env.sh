@@ -4,9 +4,11 @@
 #   scripts/python-env.sh        -> prints the venv's python path on stdout
 #
 # The venv lives in <workspace>/target/py-venv and holds aiomas 2.0.1 plus a
-# msgpack >= 1.0 from PyPI, and mosaik 3.6.0 (the last release for Python < 3.12,
-# with mosaik-api-v3) for the rpc-mosaik tests. When the venv already has them,
-# this returns at once; a venv that only lacks mosaik gets it added.
+# msgpack >= 1.0 from PyPI, python-blosc 1.11.4 (PyPI name `blosc`; the 1.x line aiomas's
+# MsgPackBlosc codec calls, with c-blosc 1.21 inside; a cp311 manylinux wheel, no build),
+# and mosaik 3.6.0 (the last release for Python < 3.12, with mosaik-api-v3) for the
+# rpc-mosaik tests. When the venv already has them, this returns at once; a venv that
+# only lacks blosc or mosaik gets them added.
 # Any failure exits non-zero with a message on stderr.
 set -euo pipefail
 
@@ -41,6 +43,20 @@ import mosaik, mosaik_api_v3  # noqa: F401
 PYEOF
 }
 
+check_blosc() {
+    "$PY" - <<'PYEOF' 2>/dev/null
+import importlib.metadata as md
+assert md.version("blosc") == "1.11.4", md.version("blosc")
+import blosc  # noqa: F401
+PYEOF
+}
+
+install_blosc() {
+    "$PY" -m pip install --disable-pip-version-check --quiet 'blosc==1.11.4' >&2 \
+        || die "pip could not install blosc==1.11.4 (python-blosc) into $VENV"
+    check_blosc || die "the venv at $VENV does not import blosc 1.11.4"
+}
+
 install_mosaik() {
     "$PY" -m pip install --disable-pip-version-check --quiet 'mosaik==3.6.0' >&2 \
         || die "pip could not install mosaik==3.6.0 into $VENV"
@@ -48,6 +64,10 @@ install_mosaik() {
 }
 
 if [ -x "$PY" ] && check; then
+    if ! check_blosc; then
+        echo "python-env.sh: adding blosc 1.11.4 to $VENV ..." >&2
+        install_blosc
+    fi
     if ! check_mosaik; then
         echo "python-env.sh: adding mosaik 3.6.0 to $VENV ..." >&2
         install_mosaik
@@ -68,6 +88,7 @@ mkdir -p "$(dirname "$VENV")"
     'aiomas==2.0.1' 'msgpack>=1.0' >&2 \
     || die "pip could not install aiomas==2.0.1 and msgpack>=1.0 into $VENV"
 check || die "the venv at $VENV was created but does not import aiomas 2.0.1 with msgpack >= 1.0"
+install_blosc
 install_mosaik
 
 echo "python-env.sh: ready" >&2

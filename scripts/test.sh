@@ -27,9 +27,9 @@ else
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
-    # Doctests first (rpc-core and rpc-mosaik have them), so that the run ends on nextest's
-    # summary.
-    cargo test --doc -p rpc-core -p rpc-mosaik
+    # Doctests first (rpc-core, rpc-mosaik and rpc-blosc have them), so that the run ends on
+    # nextest's summary; rpc-core's with the msgpack-blosc feature, as the tests crate builds it.
+    cargo test --doc -p rpc-core -p rpc-mosaik -p rpc-blosc --features rpc-core/msgpack-blosc
     cargo nextest run --workspace --no-fail-fast "$@"
 else
     cargo test --workspace --no-fail-fast "$@"

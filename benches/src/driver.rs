@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::cpu::process_cpu_seconds;
-use crate::{Measurement, Op, Workload};
+use crate::{Data, Measurement, Op, Workload};
 
 /// One connection of an RPC client under test. Clones share the connection.
 pub trait BenchClient: Clone + Send + Sync + 'static {
@@ -33,7 +33,42 @@ pub type TaskResult = (u64, Vec<u64>);
 
 /// The payload of an `echo` workload.
 pub fn payload(w: &Workload) -> Bytes {
-    Bytes::from((0..w.size).map(|i| i as u8).collect::<Vec<u8>>())
+    Bytes::from(payload_bytes(w.data, w.size))
+}
+
+/// `size` bytes of the given kind (the same bytes on every call, for a given size).
+pub fn payload_bytes(data: Data, size: usize) -> Vec<u8> {
+    match data {
+        Data::Pattern => (0..size).map(|i| i as u8).collect(),
+        Data::Text => {
+            let mut out = Vec::with_capacity(size + 128);
+            let mut i = 0u64;
+            while out.len() < size {
+                let line = format!(
+                    "{{\"t\": {}, \"sensor\": \"node-{:02}\", \"kind\": \"{}\", \"value\": {:.4}}}\n",
+                    1_700_000_000 + i * 15,
+                    i % 37,
+                    ["voltage", "current", "power"][(i % 3) as usize],
+                    (i as f64 * 0.37).sin() * 230.0
+                );
+                out.extend_from_slice(line.as_bytes());
+                i += 1;
+            }
+            out.truncate(size);
+            out
+        }
+        Data::Random => {
+            let mut x = 0x9e37_79b9_7f4a_7c15u64;
+            (0..size)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect()
+        }
+    }
 }
 
 /// Runs the window: waits out the warm-up, measures for the duration, then stops the tasks and

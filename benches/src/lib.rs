@@ -27,6 +27,34 @@ pub struct Workload {
     pub duration: f64,
     /// Time run before measuring, in seconds.
     pub warmup: f64,
+    /// What the `echo` payload holds.
+    #[serde(default)]
+    pub data: Data,
+}
+
+/// The bytes of an `echo` payload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Data {
+    /// `0, 1, ..., 255, 0, 1, ...`: what every `echo` mode of `rpcbench run` sends.
+    #[default]
+    Pattern,
+    /// Text-like records (JSON lines of sensor readings): compressible, as real payloads are.
+    Text,
+    /// Pseudo-random bytes: incompressible.
+    Random,
+}
+
+impl std::str::FromStr for Data {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pattern" => Ok(Data::Pattern),
+            "text" => Ok(Data::Text),
+            "random" => Ok(Data::Random),
+            _ => Err(format!("unknown --data {s:?}: pattern, text or random")),
+        }
+    }
 }
 
 /// The call a workload makes.

@@ -4,8 +4,8 @@
 
 use bytes::Bytes;
 use rpc_core::{
-    open_connection, service, start_server, Blob, Connection, DynCall, Proxy, Router, Server,
-    ServiceDict,
+    open_connection, service, start_server, Blob, Codec, Connection, DynCall, Proxy, Router,
+    Server, ServiceDict,
 };
 
 use crate::driver::BenchClient;
@@ -52,6 +52,27 @@ pub async fn serve(addr: &str, dict: bool) -> Result<Server, String> {
     start_server(addr, router).await.map_err(|e| e.to_string())
 }
 
+/// [`serve`] for the typed service with another codec than MsgPack.
+pub async fn serve_with(addr: &str, codec: Codec) -> Result<Server, String> {
+    Server::builder(router())
+        .codec(codec)
+        .bind(addr)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The codec named `msgpack`, `json` or `msgpack-blosc`.
+pub fn codec_by_name(name: &str) -> Result<Codec, String> {
+    match name {
+        "msgpack" => Ok(Codec::msgpack()),
+        "json" => Ok(Codec::json()),
+        "msgpack-blosc" => Ok(Codec::msgpack_blosc()),
+        other => Err(format!(
+            "unknown codec {other:?}: msgpack, json or msgpack-blosc"
+        )),
+    }
+}
+
 /// One connection, through the typed proxy that `#[service]` generates.
 #[derive(Debug, Clone)]
 pub struct OursClient(BenchProxy);
@@ -65,6 +86,16 @@ impl OursClient {
     /// Connects to `addr`.
     pub async fn connect(addr: &str) -> Result<Self, String> {
         let client = open_connection(addr).await.map_err(|e| e.to_string())?;
+        Ok(Self::new(&client))
+    }
+
+    /// Connects to `addr` with `codec`.
+    pub async fn connect_with(addr: &str, codec: Codec) -> Result<Self, String> {
+        let client = Connection::builder()
+            .codec(codec)
+            .connect(addr)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Self::new(&client))
     }
 }

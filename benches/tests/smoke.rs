@@ -51,3 +51,27 @@ fn harness_runs_every_mode_and_target() {
     assert_eq!(json["medians"].as_array().map(Vec::len), Some(35));
     let _ = std::fs::remove_file(&out_file);
 }
+
+#[test]
+fn codecs_mode_prints_both_codecs_for_both_payloads() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rpcbench"))
+        .args(["codecs", "--smoke", "--size", "65536"])
+        .output()
+        .expect("run rpcbench codecs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "rpcbench codecs failed\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for data in ["text", "random"] {
+        for codec in ["msgpack ", "msgpack-blosc "] {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.starts_with(data) && l.contains(codec)),
+                "no {data} {codec}row:\n{stdout}"
+            );
+        }
+    }
+}

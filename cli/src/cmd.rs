@@ -41,6 +41,8 @@ pub(crate) enum CodecArg {
     Json,
     /// MsgPack.
     Msgpack,
+    /// MsgPack, each message compressed with blosc (aiomas's MsgPackBlosc).
+    MsgpackBlosc,
 }
 
 impl CodecArg {
@@ -48,6 +50,7 @@ impl CodecArg {
         match self {
             CodecArg::Json => Codec::json(),
             CodecArg::Msgpack => Codec::msgpack(),
+            CodecArg::MsgpackBlosc => Codec::msgpack_blosc(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! for gRPC). It talks to any aiomas 2.0.1 peer: Python aiomas, mosaik simulators, rpc-core.
 //!
 //! ```text
-//! aiomas call  ADDR PATH [ARGS...] [--kw NAME=JSON]... [--codec json|msgpack] [--tls] [--ca FILE] [--timeout SECS]
+//! aiomas call  ADDR PATH [ARGS...] [--kw NAME=JSON]... [--codec json|msgpack|msgpack-blosc] [--tls] [--ca FILE] [--timeout SECS]
 //! aiomas bench ADDR PATH [ARGS...] [--connections N] [--in-flight M] [--duration SECS] [--calls N]
 //! aiomas serve [--addr ADDR] [--codec ...] [--cert FILE --key FILE [--client-ca FILE]]
 //! ```

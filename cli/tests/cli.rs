@@ -59,8 +59,12 @@ async fn interop_server(codec: Codec) -> Server {
 }
 
 #[tokio::test]
-async fn call_prints_the_result_as_json_with_both_codecs() {
-    for (codec, name) in [(Codec::msgpack(), "msgpack"), (Codec::json(), "json")] {
+async fn call_prints_the_result_as_json_with_each_codec() {
+    for (codec, name) in [
+        (Codec::msgpack(), "msgpack"),
+        (Codec::json(), "json"),
+        (Codec::msgpack_blosc(), "msgpack-blosc"),
+    ] {
         let server = interop_server(codec).await;
         let addr = server.local_addr().to_string();
         let c = ["--codec", name];
@@ -259,7 +263,7 @@ async fn bench_prints_throughput_percentiles_and_a_histogram() {
 #[tokio::test]
 async fn call_and_bench_against_a_python_aiomas_server() {
     let Some(py) = python() else { return };
-    for codec in ["json", "msgpack"] {
+    for codec in ["json", "msgpack", "msgpack-blosc"] {
         let mut server = Proc::python(&py, "aiomas_server.py", &["127.0.0.1:0", codec]);
         let addr = server.expect_line("listening on ").await;
         let c = ["--codec", codec];
@@ -455,4 +459,39 @@ async fn serve_and_call_over_tls() {
     let v: String = conn.remote().get("echo").call(("over TLS",)).await.unwrap();
     assert_eq!(v, "over TLS");
     conn.close().await;
+}
+
+#[tokio::test]
+async fn serve_call_and_bench_speak_msgpack_blosc() {
+    let (_server, addr) = serve(&["--addr", "127.0.0.1:0", "--codec", "msgpack-blosc"]).await;
+    let c = ["--codec", "msgpack-blosc"];
+    expect(
+        &aiomas(&["call", &addr, "add", "1", "2", c[0], c[1]]).await,
+        0,
+        "3\n",
+        "",
+    );
+    let long = format!("\"{}\"", "ab".repeat(5000));
+    let o = aiomas(&["call", &addr, "echo", &long, c[0], c[1]]).await;
+    expect(&o, 0, &format!("{long}\n"), "");
+    let o = aiomas(&[
+        "bench", &addr, "add", "1", "2", c[0], c[1], "-m", "2", "-n", "20",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("20 ok, 0 failed"), "{}", stdout(&o));
+    // The wrong codec against this server: the call fails, it does not hang.
+    let o = aiomas(&[
+        "call",
+        &addr,
+        "add",
+        "1",
+        "2",
+        "--codec",
+        "msgpack",
+        "--timeout",
+        "5",
+    ])
+    .await;
+    assert_ne!(o.status.code(), Some(0), "{}", stdout(&o));
 }

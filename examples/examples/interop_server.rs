@@ -4,12 +4,16 @@
 //! cargo run --release -p examples --example interop_server -- --addr 127.0.0.1:0 --codec msgpack
 //! ```
 //!
+//! `--codec` is `msgpack`, `json` or `msgpack-blosc` (aiomas's MsgPackBlosc; the examples crate
+//! turns on rpc-core's `msgpack-blosc` feature).
+//!
 //! Prints `listening on <addr>` (with the real port) once it accepts connections, then serves
 //! [`examples::interop::router`] until Ctrl-C.
 
 use rpc_core::{Codec, Server};
 
-const USAGE: &str = "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json";
+const USAGE: &str =
+    "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json|msgpack-blosc";
 
 fn parse_args() -> Result<(String, Codec), String> {
     let mut addr = None;
@@ -32,6 +36,7 @@ fn parse_args() -> Result<(String, Codec), String> {
                 codec = match value()?.as_str() {
                     "msgpack" => Codec::msgpack(),
                     "json" => Codec::json(),
+                    "msgpack-blosc" => Codec::msgpack_blosc(),
                     other => return Err(format!("unknown codec {other:?}")),
                 }
             }

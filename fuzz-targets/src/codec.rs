@@ -1,16 +1,20 @@
-//! Both codecs' decoding of a message and of a value.
+//! Every codec's decoding of a message and of a value.
 //!
-//! Input: `[options, payload...]`. `options` picks the codec (bit 0: MsgPack or JSON), whether a
-//! custom type is registered (bit 1, so that `{"__type__": [0, ...]}` envelopes are known) and
-//! the maximum depth (bits 2 and 3). Decoding may fail; it must not panic, and what decodes must
-//! encode again into bytes that decode and encode to the same bytes.
+//! Input: `[options, payload...]`. `options` picks the codec (bit 0: MsgPack or JSON; bit 4:
+//! MsgPackBlosc, whatever bit 0 says, so that its payloads are blosc buffers that decompress,
+//! through c-blosc, before MsgPack reads them), whether a custom type is registered (bit 1, so
+//! that `{"__type__": [0, ...]}` envelopes are known) and the maximum depth (bits 2 and 3).
+//! Decoding may fail; it must not panic, and what decodes must encode again into bytes that
+//! decode and encode to the same bytes.
 
 use rpc_core::wire::codec::DEFAULT_MAX_DEPTH;
 use rpc_core::{Codec, Value};
 
 /// The codec that option byte `b` selects.
 pub fn codec(b: u8) -> Codec {
-    let codec = if b & 1 == 0 {
+    let codec = if b & 0x10 != 0 {
+        Codec::msgpack_blosc()
+    } else if b & 1 == 0 {
         Codec::msgpack()
     } else {
         Codec::json()

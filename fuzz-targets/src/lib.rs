@@ -11,7 +11,7 @@
 //! | target | what it drives | what must hold |
 //! |---|---|---|
 //! | [`frame`] | [`FrameDecoder`](rpc_core::wire::frame::FrameDecoder), fed the input in arbitrary chunks | the same frames as when fed at once; nothing over the limit |
-//! | [`codec`] | [`Codec::decode_message`](rpc_core::Codec::decode_message) and [`Codec::decode`](rpc_core::Codec::decode)`::<Value>`, MsgPack and JSON | no panic; what decodes encodes again to bytes that decode to the same bytes |
+//! | [`codec`] | [`Codec::decode_message`](rpc_core::Codec::decode_message) and [`Codec::decode`](rpc_core::Codec::decode)`::<Value>`, MsgPack, JSON and MsgPackBlosc (c-blosc's decompression with it) | no panic; what decodes encodes again to bytes that decode to the same bytes |
 //! | [`channel`] | a served [`Connection`](rpc_core::Connection) over `tokio::io::duplex`, the input written raw and split | it answers a good request afterwards, or it has closed; it never hangs |
 //! | [`dispatch`] | requests built from the input, into a `#[service]` with many signatures | exactly one well-formed reply per request, the right one where it is known |
 //!

@@ -206,6 +206,40 @@ fn codecs() -> Vec<Seed> {
         data.extend_from_slice(bytes);
         out.push(seed("codec", name, data));
     }
+    // MsgPackBlosc (option bit 4): stored (too short to compress), compressed, several KiB of
+    // pseudo-random bytes, and a block that is mostly one byte.
+    let blosc = Codec::msgpack_blosc().register::<()>();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..4000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let contents = [
+        ("blosc-stored", Value::Int(3)),
+        (
+            "blosc-request",
+            Value::Array(vec![
+                "sub/mul".into(),
+                Value::Array(vec![Value::Str("ab".repeat(300))]),
+                Value::Map(vec![("b".into(), Value::Float(0.5))]),
+            ]),
+        ),
+        ("blosc-noise", Value::Bin(noise)),
+        ("blosc-runs", Value::Bin(vec![7; 5000])),
+    ];
+    for (name, content) in contents {
+        let mut data = vec![0x10 | 2];
+        data.extend(
+            blosc
+                .encode_message(MessageKind::Result, 9, &content)
+                .expect("encodes"),
+        );
+        out.push(seed("codec", name, data));
+    }
     out
 }
 

@@ -83,6 +83,9 @@
 //! - TLS (feature `tls`, off by default: it builds rustls and ring's C code for every user):
 //!   `tls::ServerTls` and `tls::ClientTls`, given to [`ServerBuilder`]`::tls` and
 //!   [`ConnectionBuilder`]`::tls`; see the `tls` module.
+//! - MsgPackBlosc (feature `msgpack-blosc`, off by default: it compiles c-blosc, which is C,
+//!   for every user): `Codec::msgpack_blosc()`, aiomas's third codec, whole messages compressed
+//!   with blosc as python-blosc 1.x does it.
 //! - Tracing: each call gets a `DEBUG` span of the target `rpc_core::calls`, `rpc.call` on the
 //!   calling side and `rpc.serve` on the serving side, with the fields `path`, `peer`, `id`,
 //!   `codec`, `outcome` (`ok` or `error`) and `error.kind`; a call made while serving another is
@@ -129,6 +132,7 @@
 //! | `Proxy(channel, path)`, `proxy.name`, `proxy(*args, **kwargs)` | [`Proxy::new`], [`Proxy::get`], [`Proxy::call`] / [`Proxy::call_kw`]; typed proxies from `#[service]` |
 //! | `RemoteException(origin, remote_traceback)` | [`RemoteError`] ([`origin`](RemoteError::origin), [`text`](RemoteError::text), plus [`kind`](RemoteError::kind) and [`message`](RemoteError::message)), inside [`Error::Remote`] |
 //! | `channel.Channel`, `codecs.JSON`, `codecs.MsgPack` | [`Channel`], [`Codec::json`], [`Codec::msgpack`] |
+//! | `codecs.MsgPackBlosc` | `Codec::msgpack_blosc` (feature `msgpack-blosc`) |
 
 mod error;
 

@@ -1,6 +1,6 @@
 """An aiomas 2.0.1 RPC client that checks a server of the interop tree.
 
-    python aiomas_client.py HOST:PORT|unix:PATH msgpack|json
+    python aiomas_client.py HOST:PORT|unix:PATH msgpack|json|msgpack-blosc
 
 Prints one JSON object per check, {"check": name, "ok": bool, "detail": str},
 then {"summary": {"passed": n, "failed": m}}; exits 1 if any check failed.
@@ -55,14 +55,14 @@ def echo_values(codec_name):
         [None, True, 1.5, "s", {"x": [-1]}],
         list(range(20)), {str(i): i for i in range(20)},
     ]
-    if codec_name == "msgpack":
+    if codec_name.startswith("msgpack"):
         values += [b"", b"\x00\x01\xff", bytes(range(256)), [b"in", {"bin": b"\x00"}], "z" * 70000]
     return values
 
 
 def canonical(codec_name, value):
     """The bytes the codec writes for a value (tuples and lists write alike)."""
-    if codec_name == "msgpack":
+    if codec_name.startswith("msgpack"):
         return msgpack.packb(value, use_bin_type=True)
     return json.dumps(value).encode()
 

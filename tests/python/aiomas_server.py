@@ -1,6 +1,6 @@
 """An aiomas 2.0.1 RPC server for the interop tests.
 
-    python aiomas_server.py HOST:PORT|unix:PATH msgpack|json [points]
+    python aiomas_server.py HOST:PORT|unix:PATH msgpack|json|msgpack-blosc [points]
 
 With "points", the connection registers the Point serializer first (extra_serializers),
 so that Points travel as {"__type__": [0, [x, y]]} and service references take typeid 1.

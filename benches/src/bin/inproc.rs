@@ -118,6 +118,7 @@ async fn floor_calls(calls: u64, window: usize) -> Result<u64, String> {
         inflight: window,
         duration: 0.0,
         warmup: 0.0,
+        data: Default::default(),
     };
     let win = Arc::new(Window::default());
     win.measuring.store(true, Ordering::Release);

@@ -5,10 +5,20 @@
 //!              [--python PATH] [--pin none|split|same] [--only TARGET,...] [--modes MODE,...]
 //!              [--dict] [--out FILE]
 //!              [--idle-conns N]
-//! rpcbench server --impl floor|ours|ours-dict|tarpc --tcp HOST:PORT [--unix PATH]
+//! rpcbench codecs [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--size N]
+//! rpcbench server --impl floor|ours|ours-dict|tarpc --tcp HOST:PORT [--unix PATH] [--codec C]
 //! rpcbench client --impl floor|ours|ours-dict|tarpc --addr ADDR --op add|echo [--size N] [--conns N]
 //!                 [--inflight N] [--duration S] [--warmup S] [--server-pid PID] [--idle N]
+//!                 [--codec msgpack|json|msgpack-blosc] [--data pattern|text|random]
 //! ```
+//!
+//! `codecs` compares MsgPack with MsgPackBlosc (aiomas's compressed codec) on `ours` over TCP:
+//! a 1 MiB `bytes` argument echoed back, one call at a time, once text-like (compressible) and
+//! once pseudo-random; the two servers run in their own processes, a client process per
+//! measurement, the codecs alternating in order each round. It prints calls/s, MiB/s, p50,
+//! CPU per call (client + server) and the bytes of one message on the wire, with ratios to
+//! MsgPack. `--codec` picks the codec of `ours` (server and client; MsgPack by default),
+//! `--data` what an `echo` payload holds.
 //!
 //! `--idle N` opens N connections that send nothing and reports the growth of the server's
 //! resident set per connection (mode `idle-10000`). In mode `light+200x10` the driver starts a
@@ -34,7 +44,7 @@ use std::time::{Duration, Instant};
 use benches::driver::{drive, measure, rss_kib, Window};
 use benches::ours::{DictClient, OursClient};
 use benches::tarpc_impl::TarpcClient;
-use benches::{floor, Measurement, Op, Workload};
+use benches::{floor, Data, Measurement, Op, Workload};
 use serde_json::json;
 
 fn main() {
@@ -45,6 +55,7 @@ fn main() {
     let flags = Flags::parse(rest);
     let result = match cmd.as_str() {
         "run" => run(&flags),
+        "codecs" => codecs(&flags),
         "server" => server(&flags),
         "client" => client(&flags),
         _ => usage(),
@@ -57,7 +68,7 @@ fn main() {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: rpcbench run|server|client [flags]  (see the top of benches/src/bin/rpcbench.rs)"
+        "usage: rpcbench run|codecs|server|client [flags]  (see the top of benches/src/bin/rpcbench.rs)"
     );
     std::process::exit(2);
 }
@@ -128,6 +139,12 @@ fn server(f: &Flags) -> Result<(), String> {
         let mut line = String::from("LISTEN");
         let mut keep = Vec::new();
         match imp.as_str() {
+            "ours" if f.has("codec") => {
+                let codec = benches::ours::codec_by_name(f.get("codec").unwrap_or_default())?;
+                let s = benches::ours::serve_with(&tcp, codec).await?;
+                line += &format!(" tcp={}", s.local_addr());
+                keep.push(s);
+            }
             "ours" | "ours-dict" => {
                 let dict = imp == "ours-dict";
                 let s = benches::ours::serve(&tcp, dict).await?;
@@ -197,12 +214,23 @@ fn client(f: &Flags) -> Result<(), String> {
         inflight: f.num("inflight", 1),
         duration: f.num("duration", 1.0),
         warmup: f.num("warmup", 0.2),
+        data: f.get("data").unwrap_or("pattern").parse()?,
     };
     let server_pid: u32 = f.num("server-pid", 0);
     let idle: usize = f.num("idle", 0);
+    let codec = f
+        .get("codec")
+        .map(benches::ours::codec_by_name)
+        .transpose()?;
     let m = runtime().block_on(async {
         if idle > 0 {
             idle_conns(&addr, idle, server_pid).await
+        } else if let (Some(codec), "ours") = (codec, imp.as_str()) {
+            let mut clients = Vec::new();
+            for _ in 0..w.conns {
+                clients.push(OursClient::connect_with(&addr, codec.clone()).await?);
+            }
+            drive(clients, &w, server_pid).await
         } else {
             run_client(&imp, &addr, &w, server_pid).await
         }
@@ -863,5 +891,130 @@ fn run(f: &Flags) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     println!("results: {}", out.display());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// codecs
+
+/// `rpcbench codecs`: MsgPack against MsgPackBlosc, echoing a compressible and an incompressible
+/// payload over TCP (see the top of this file).
+fn codecs(f: &Flags) -> Result<(), String> {
+    let (mut duration, mut warmup, mut rounds) = (1.0, 0.2, 3usize);
+    if f.has("quick") {
+        (duration, warmup, rounds) = (0.3, 0.1, 1);
+    }
+    if f.has("smoke") {
+        (duration, warmup, rounds) = (0.05, 0.02, 1);
+    }
+    let duration: f64 = f.num("duration", duration);
+    let warmup: f64 = f.num("warmup", warmup);
+    let rounds: usize = f.num("rounds", rounds);
+    let size: usize = f.num("size", 1 << 20);
+    let me = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .to_string_lossy()
+        .into_owned();
+    let codecs = ["msgpack", "msgpack-blosc"];
+    let datas = [("text", Data::Text), ("random", Data::Random)];
+    let mut servers = Vec::new();
+    for codec in codecs {
+        let cmd = vec![
+            me.clone(),
+            "server".into(),
+            "--impl".into(),
+            "ours".into(),
+            "--codec".into(),
+            codec.into(),
+            "--tcp".into(),
+            "127.0.0.1:0".into(),
+        ];
+        let (proc, addrs) = start_server(cmd)?;
+        let addr = addrs
+            .get("tcp")
+            .cloned()
+            .ok_or("the server gave no address")?;
+        servers.push((codec, proc.child.id(), addr, proc));
+    }
+    let mut results: BTreeMap<(&str, &str), Vec<Measurement>> = BTreeMap::new();
+    for round in 0..rounds {
+        for (data_name, _) in datas {
+            for i in 0..codecs.len() {
+                let (codec, pid, addr, _) = &servers[(i + round) % servers.len()];
+                let cmd = vec![
+                    me.clone(),
+                    "client".into(),
+                    "--impl".into(),
+                    "ours".into(),
+                    "--codec".into(),
+                    codec.to_string(),
+                    "--addr".into(),
+                    addr.clone(),
+                    "--op".into(),
+                    "echo".into(),
+                    "--size".into(),
+                    size.to_string(),
+                    "--data".into(),
+                    data_name.into(),
+                    "--duration".into(),
+                    duration.to_string(),
+                    "--warmup".into(),
+                    warmup.to_string(),
+                    "--server-pid".into(),
+                    pid.to_string(),
+                ];
+                let timeout = Duration::from_secs_f64(duration + warmup + 30.0);
+                let m = run_client_proc(cmd, timeout)?;
+                results.entry((data_name, codec)).or_default().push(m);
+            }
+        }
+    }
+    drop(servers);
+    println!(
+        "\n{:<8} {:<14} {:>10} {:>9} {:>9} {:>12} {:>11} {:>10} {:>10}",
+        "payload",
+        "codec",
+        "calls/s",
+        "MiB/s",
+        "p50 ms",
+        "CPU us/call",
+        "wire bytes",
+        "x calls/s",
+        "x CPU"
+    );
+    for (data_name, data) in datas {
+        let wire = |codec: &str| -> Result<usize, String> {
+            let value = rpc_core::ByteBuf::from(benches::driver::payload_bytes(data, size));
+            benches::ours::codec_by_name(codec)?
+                .encode_message(rpc_core::wire::codec::MessageKind::Result, 1, &value)
+                .map(|b| b.len())
+                .map_err(|e| e.to_string())
+        };
+        let stat = |codec: &str, pick: fn(&Measurement) -> f64| {
+            median(results[&(data_name, codec)].iter().map(pick).collect())
+        };
+        let base_calls = stat("msgpack", |m| m.calls_per_sec);
+        let base_cpu = stat("msgpack", |m| m.cpu_us_per_call);
+        for codec in codecs {
+            let calls = stat(codec, |m| m.calls_per_sec);
+            let cpu = stat(codec, |m| m.cpu_us_per_call);
+            println!(
+                "{:<8} {:<14} {:>10.1} {:>9.1} {:>9.3} {:>12.0} {:>11} {:>9.2}x {:>9.2}x",
+                data_name,
+                codec,
+                calls,
+                stat(codec, |m| m.mib_per_sec),
+                stat(codec, |m| m.p50_us) / 1000.0,
+                cpu,
+                wire(codec)?,
+                calls / base_calls,
+                cpu / base_cpu,
+            );
+        }
+    }
+    println!(
+        "\n(medians of {rounds} round(s) of {duration} s; {size} bytes echoed, one call at a time, \
+         over loopback TCP; CPU = client + server process; x = against msgpack in this run)"
+    );
     Ok(())
 }

@@ -28,7 +28,7 @@ impl Reply {
         self.is_error
     }
 
-    /// The encoded content.
+    /// The encoded content (with MsgPackBlosc: MsgPack, cut from the decompressed message).
     pub fn raw_content(&self) -> &[u8] {
         &self.payload[self.content.clone()]
     }
@@ -67,7 +67,7 @@ impl Drop for IncomingRequest {
 }
 
 impl IncomingRequest {
-    /// The encoded content.
+    /// The encoded content (with MsgPackBlosc: MsgPack, cut from the decompressed message).
     pub fn raw_content(&self) -> &[u8] {
         &self.payload[self.content.clone()]
     }

@@ -144,7 +144,9 @@ impl ChannelBuilder {
     }
 
     /// Sets the maximum payload length of a frame, in both directions
-    /// ([`DEFAULT_MAX_FRAME_LEN`] by default).
+    /// ([`DEFAULT_MAX_FRAME_LEN`] by default). With a compressing codec (MsgPackBlosc) it also
+    /// bounds a message once decompressed, checked against the length a received frame's
+    /// header claims before anything is allocated for it.
     pub fn max_frame_len(mut self, len: usize) -> Self {
         self.max_frame_len = len;
         self

@@ -116,6 +116,14 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 match decoder.decode(&mut buf)? {
                     Some(frame) => {
                         turn += 1;
+                        // The message itself, decompressed for a compressing codec (one that
+                        // does not decompress, or claims too much, ends the connection).
+                        let codec = &shared.scope.codec;
+                        let frame = if codec.compresses() {
+                            codec.open_payload(frame, shared.max_frame_len)?
+                        } else {
+                            frame
+                        };
                         if let Some(fut) = shared.dispatch(&owner, frame) {
                             running.push(fut);
                         }
@@ -319,6 +327,11 @@ impl Shared {
 #[cfg(feature = "__bench")]
 pub(super) fn handle_one(owner: &Arc<Shared>, payload: Bytes) {
     let shared: &Shared = owner;
+    let payload = shared
+        .scope
+        .codec
+        .open_payload(payload, shared.max_frame_len)
+        .expect("__handle_payload takes payloads that open");
     in_batch(shared, || {
         if let Some(mut fut) = shared.dispatch(owner, payload) {
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

@@ -85,21 +85,26 @@ impl Channel {
             buf: Some(&mut out.buf),
             start,
         };
-        if let Err(e) = shared.scope.enter(|| {
-            shared
-                .scope
-                .codec
-                .write_message(partial.buf(), kind, id, content)
-        }) {
-            return Err(Error::Encode(e));
-        }
+        let too_large = |e| match e {
+            CodecError::FrameTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
+            other => Error::Encode(other),
+        };
+        // A compressing codec checks the plain message against the limit here (the peer would
+        // refuse to decompress more), the others when the frame is finished.
+        shared
+            .scope
+            .enter(|| {
+                shared.scope.codec.write_message(
+                    partial.buf(),
+                    kind,
+                    id,
+                    content,
+                    shared.max_frame_len,
+                )
+            })
+            .map_err(too_large)?;
         let buf = partial.whole();
-        if let Err(e) = frame::finish_frame(buf, start, shared.max_frame_len) {
-            return Err(match e {
-                CodecError::FrameTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
-                other => Error::Encode(other),
-            });
-        }
+        frame::finish_frame(buf, start, shared.max_frame_len).map_err(too_large)?;
         if out.buf.len() > shared.max_queued {
             let queued = out.buf.len();
             out.buf.truncate(start);

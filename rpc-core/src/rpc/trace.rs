@@ -71,6 +71,8 @@ pub(crate) fn codec_name(channel: &Channel) -> &'static str {
     match channel.codec().kind() {
         CodecKind::MsgPack => "msgpack",
         CodecKind::Json => "json",
+        #[cfg(feature = "msgpack-blosc")]
+        CodecKind::MsgPackBlosc => "msgpack-blosc",
     }
 }
 

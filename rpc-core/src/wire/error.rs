@@ -42,6 +42,19 @@ pub enum CodecError {
     /// A message was not `[type, id, content]`, or a request's content not `[path, args, kwargs]`.
     #[error("invalid message: {0}")]
     InvalidMessage(String),
+    /// A compressed payload (MsgPackBlosc) claims, in its blosc header, to decompress to more
+    /// than the maximum message length: refused before anything is allocated for it.
+    #[error("a compressed message claims to decompress to {len} bytes, over the maximum message length of {limit} bytes")]
+    DecompressedTooLarge {
+        /// The decompressed length the blosc header claims.
+        len: usize,
+        /// The maximum (the connection's maximum frame length).
+        limit: usize,
+    },
+    /// A payload could not be decompressed (MsgPackBlosc): not a blosc 1 buffer, one whose
+    /// header does not match the frame, or corrupt data.
+    #[error("cannot decompress a MsgPackBlosc message: {0}")]
+    Decompress(String),
     /// A frame header announced a payload longer than the maximum.
     #[error("frame of {len} bytes exceeds the maximum frame length of {limit} bytes")]
     FrameTooLarge {

@@ -26,6 +26,8 @@
 
 pub(crate) mod json;
 pub(crate) mod msgpack;
+#[cfg(feature = "msgpack-blosc")]
+pub(crate) mod msgpack_blosc;
 
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
@@ -38,6 +40,7 @@ use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use super::frame::DEFAULT_MAX_FRAME_LEN;
 use super::{CodecError, Value};
 
 /// The key of the custom-type envelope `{"__type__": [typeid, value]}`.
@@ -61,6 +64,10 @@ pub enum CodecKind {
     MsgPack,
     /// `aiomas.codecs.JSON`: aiomas's own default; cannot carry bytes.
     Json,
+    /// `aiomas.codecs.MsgPackBlosc`: each whole message packed as MsgPack, then compressed with
+    /// blosc (feature `msgpack-blosc`; see [`Codec::msgpack_blosc`]).
+    #[cfg(feature = "msgpack-blosc")]
+    MsgPackBlosc,
 }
 
 /// What one format knows: everything above this module goes through [`Codec`], which picks the
@@ -108,6 +115,35 @@ pub(crate) trait Format {
     fn write_array(buf: &mut BytesMut, items: &[&[u8]]);
     /// Writes already-encoded values under string keys as one map.
     fn write_map(buf: &mut BytesMut, items: &[(Cow<'_, str>, &[u8])]);
+
+    /// Whether whole payloads (a message, or a value encoded alone) are compressed, as by
+    /// aiomas's `MsgPackBlosc`. The methods above then read and write the plain bytes, and
+    /// [`seal`](Self::seal) and [`open`](Self::open) compress and decompress a whole payload.
+    /// A constant, so that the formats that do not compress pay nothing for it.
+    const COMPRESSED: bool = false;
+    /// Compresses a whole plain payload onto the end of `out` (a copy for formats that do not
+    /// compress; [`Codec`] calls it only when [`COMPRESSED`](Self::COMPRESSED)).
+    fn seal(plain: &[u8], out: &mut BytesMut) -> Result<(), CodecError> {
+        out.extend_from_slice(plain);
+        Ok(())
+    }
+    /// Deserializes a `T` from the whole of a decompressed payload, which `T` cannot borrow from
+    /// (it is dropped afterwards): only asked of formats that are
+    /// [`COMPRESSED`](Self::COMPRESSED).
+    fn decode_whole_detached<'de, T: Deserialize<'de>>(
+        _plain: &[u8],
+        _max_depth: usize,
+    ) -> Result<T, CodecError> {
+        Err(CodecError::Decode(
+            "this format does not compress; its payloads are decoded in place".to_owned(),
+        ))
+    }
+    /// The plain bytes of a received payload, or `None` when the payload is plain already. A
+    /// payload that would decompress to more than `max_len` bytes is refused before anything is
+    /// allocated for it.
+    fn open(_payload: &[u8], _max_len: usize) -> Result<Option<Vec<u8>>, CodecError> {
+        Ok(None)
+    }
 }
 
 /// Runs `$body` with `$F` naming the [`Format`] of `$codec`: the one place that matches on the
@@ -121,6 +157,11 @@ macro_rules! with_format {
             }
             CodecKind::Json => {
                 type $F = json::Json;
+                $body
+            }
+            #[cfg(feature = "msgpack-blosc")]
+            CodecKind::MsgPackBlosc => {
+                type $F = msgpack_blosc::MsgPackBlosc;
                 $body
             }
         }
@@ -226,6 +267,41 @@ impl Codec {
         Self::new(CodecKind::Json)
     }
 
+    /// The MsgPackBlosc codec (`aiomas.codecs.MsgPackBlosc`): every message is packed as MsgPack,
+    /// then the whole packed message is compressed with blosc, with python-blosc 1.x's defaults
+    /// (`blosclz`, level 9, byte shuffle) and aiomas's typesize of 8, byte for byte as aiomas
+    /// 2.0.1 writes it. [`encode`](Self::encode) and [`decode`](Self::decode) compress and
+    /// decompress the one value too, as aiomas's `codec.encode` and `codec.decode` do (so what
+    /// `decode` returns cannot borrow from the compressed bytes: a `&str` is an error, a
+    /// `String` is fine).
+    ///
+    /// A received message that would decompress to more than the connection's maximum frame
+    /// length ([`ConnectionBuilder::max_frame_len`](crate::ConnectionBuilder::max_frame_len),
+    /// [`DEFAULT_MAX_FRAME_LEN`] by default, which also bounds
+    /// [`decode`](Self::decode) and [`decode_message`](Self::decode_message)) is refused by the
+    /// size its blosc header claims, before anything is allocated for it:
+    /// [`CodecError::DecompressedTooLarge`], and the connection closes with it, as it does on
+    /// any payload that is not a blosc buffer ([`CodecError::Decompress`]). A message to send
+    /// whose packed form is over that length is [`Error::MessageTooLarge`](crate::Error::MessageTooLarge),
+    /// as with the other codecs.
+    ///
+    /// Feature `msgpack-blosc` (off by default: it compiles c-blosc, which is C). A Python peer
+    /// needs the `blosc` package 1.x (python-blosc) and, with msgpack >= 1.0, the same decode
+    /// patch as its MsgPack codec (see `docs/aiomas-compatibility.md`).
+    ///
+    /// ```
+    /// use rpc_core::wire::codec::{Codec, MessageKind};
+    /// let codec = Codec::msgpack_blosc();
+    /// let frame = codec.encode_message(MessageKind::Request, 0, &("add", [1, 2], ())).unwrap();
+    /// assert_eq!((frame[0], frame[3]), (2, 8), "a blosc 1 buffer (format 2), typesize 8");
+    /// let msg = codec.decode_message(&frame).unwrap();
+    /// assert_eq!(msg.kind, MessageKind::Request);
+    /// ```
+    #[cfg(feature = "msgpack-blosc")]
+    pub fn msgpack_blosc() -> Self {
+        Self::new(CodecKind::MsgPackBlosc)
+    }
+
     /// Which format this codec writes.
     pub fn kind(&self) -> CodecKind {
         self.kind
@@ -275,7 +351,16 @@ impl Codec {
     pub fn encode<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>, CodecError> {
         let scope = Scope::detached(self.clone());
         let mut buf = BytesMut::new();
-        scope.enter(|| self.encode_into(&mut buf, value))?;
+        scope.enter(|| {
+            with_format!(self, F => if F::COMPRESSED {
+                with_plain(|plain| {
+                    F::encode_into(plain, value)?;
+                    F::seal(plain, &mut buf)
+                })
+            } else {
+                F::encode_into(&mut buf, value)
+            })
+        })?;
         Ok(buf.to_vec())
     }
 
@@ -283,7 +368,13 @@ impl Codec {
     /// `&[u8]`).
     pub fn decode<'de, T: Deserialize<'de>>(&self, bytes: &'de [u8]) -> Result<T, CodecError> {
         let scope = Scope::detached(self.clone());
-        scope.enter(|| with_format!(self, F => F::decode_whole(bytes, self.max_depth)))
+        scope.enter(|| {
+            with_format!(self, F => match F::open(bytes, DEFAULT_MAX_FRAME_LEN)? {
+                // Decompressed into a buffer of its own: `T` cannot borrow from that.
+                Some(plain) => F::decode_whole_detached(&plain, self.max_depth),
+                None => F::decode_whole(bytes, self.max_depth),
+            })
+        })
     }
 
     /// Converts `value` into a [`Value`] as this codec sees it: its registered types travel in
@@ -329,7 +420,9 @@ impl Codec {
     ) -> Result<Vec<u8>, CodecError> {
         let scope = Scope::detached(self.clone());
         let mut buf = BytesMut::new();
-        scope.enter(|| self.write_message(&mut buf, kind.code(), MsgId::Num(id), content))?;
+        scope.enter(|| {
+            self.write_message(&mut buf, kind.code(), MsgId::Num(id), content, usize::MAX)
+        })?;
         Ok(buf.to_vec())
     }
 
@@ -342,6 +435,8 @@ impl Codec {
     /// assert_eq!(msg.id.as_i64(), Some(1));
     /// ```
     pub fn decode_message(&self, payload: &[u8]) -> Result<Message, CodecError> {
+        let opened = with_format!(self, F => F::open(payload, DEFAULT_MAX_FRAME_LEN))?;
+        let payload = opened.as_deref().unwrap_or(payload);
         let raw = self.parse_message(payload)?;
         let kind = match raw.kind {
             0 => MessageKind::Request,
@@ -365,27 +460,55 @@ impl Codec {
 
     /// Writes a whole message `[kind, id, content]` (without the frame header) into `buf`.
     /// On error `buf` is left as it was.
+    ///
+    /// A compressing codec refuses a plain message over `max_len` bytes with
+    /// [`CodecError::FrameTooLarge`] (the peer would refuse to decompress it); for the others the
+    /// frame's length is checked when the frame is finished.
     pub(crate) fn write_message<C: Serialize + ?Sized>(
         &self,
         buf: &mut BytesMut,
         kind: u8,
         id: MsgId<'_>,
         content: &C,
+        max_len: usize,
     ) -> Result<(), CodecError> {
         let start = buf.len();
-        let res = with_format!(self, F => F::write_message(buf, kind, id, content));
+        let res = with_format!(self, F => if F::COMPRESSED {
+            with_plain(|plain| {
+                F::write_message(plain, kind, id, content)?;
+                if plain.len() > max_len {
+                    return Err(CodecError::FrameTooLarge {
+                        len: plain.len(),
+                        limit: max_len,
+                    });
+                }
+                F::seal(plain, buf)
+            })
+        } else {
+            F::write_message(buf, kind, id, content)
+        });
         if res.is_err() {
             buf.truncate(start);
         }
         res
     }
 
-    pub(crate) fn encode_into<T: Serialize + ?Sized>(
-        &self,
-        buf: &mut BytesMut,
-        value: &T,
-    ) -> Result<(), CodecError> {
-        with_format!(self, F => F::encode_into(buf, value))
+    /// Whether this codec compresses whole messages (then frames go through
+    /// [`open_payload`](Self::open_payload) before they are cut).
+    #[inline]
+    pub(crate) fn compresses(&self) -> bool {
+        with_format!(self, F => F::COMPRESSED)
+    }
+
+    /// A received frame's payload as the message the other methods read: the payload itself,
+    /// or, for a compressing codec, its decompressed bytes (at most `max_len` of them, refused
+    /// by the length the payload claims before anything is allocated).
+    pub(crate) fn open_payload(&self, payload: Bytes, max_len: usize) -> Result<Bytes, CodecError> {
+        with_format!(self, F => if F::COMPRESSED {
+            Ok(F::open(&payload, max_len)?.map_or(payload, Bytes::from))
+        } else {
+            Ok(payload)
+        })
     }
 
     /// Decodes the bytes of exactly one value (as cut by [`parse_message`](Self::parse_message)).
@@ -565,6 +688,30 @@ pub(crate) fn check_envelope(inner: &Value) -> Result<(), CodecError> {
                 known: known + usize::from(proxies),
             })
         }
+    })
+}
+
+thread_local! {
+    /// The buffer a compressing codec packs a whole message into before compressing it.
+    static PLAIN: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
+}
+
+/// The most the plain-message buffer keeps between messages.
+const KEPT_PLAIN: usize = 64 * 1024;
+
+/// Runs `f` with an empty buffer for a plain message, reused between calls on one thread; a
+/// nested use (a `Serialize` impl that encodes with a compressing codec) gets a fresh one.
+fn with_plain<R>(f: impl FnOnce(&mut BytesMut) -> R) -> R {
+    PLAIN.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.clear();
+            let r = f(&mut buf);
+            if buf.capacity() > KEPT_PLAIN {
+                *buf = BytesMut::new();
+            }
+            r
+        }
+        Err(_) => f(&mut BytesMut::new()),
     })
 }
 
