@@ -98,6 +98,8 @@ pub struct ConnectionBuilder {
     wrap: Option<WrapStream>,
     /// Shared by the connections of one server: its limit of requests in progress.
     budget: Option<Arc<Budget>>,
+    /// Whether to install the library's panic hook for handler panics.
+    quiet_panics: bool,
 }
 
 impl fmt::Debug for ConnectionBuilder {
@@ -107,6 +109,7 @@ impl fmt::Debug for ConnectionBuilder {
             .field("service", &self.service)
             .field("retry_for", &self.retry_for)
             .field("wraps_stream", &self.wrap.is_some())
+            .field("quiet_handler_panics", &self.quiet_panics)
             .finish()
     }
 }
@@ -150,6 +153,21 @@ impl ConnectionBuilder {
         S: Stream,
     {
         self.wrap = Some(WrapStream::new(wrap));
+        self
+    }
+
+    /// Keeps the panics of this side's handlers off stderr: installs, once per process, a panic
+    /// hook that reports a handler's panic through `tracing` (at most one `ERROR` event a
+    /// second, with a count of the others) instead of passing it to the program's hook. Panics
+    /// anywhere else, in any thread, still go to the hook that was set before.
+    ///
+    /// Off by default, because a panic hook is process-wide: without it the library changes
+    /// nothing outside its own tasks, and a handler's panic is caught and answered
+    /// (`Panic: <message>`) all the same, but is also printed by the program's hook (the
+    /// default one writes a line, and with `RUST_BACKTRACE` a backtrace, to stderr per panic).
+    /// Turn it on for a service open to peers that might make it panic on purpose.
+    pub fn quiet_handler_panics(mut self) -> Self {
+        self.quiet_panics = true;
         self
     }
 
@@ -212,6 +230,9 @@ impl ConnectionBuilder {
         W: AsyncWrite + Send + Unpin + 'static,
     {
         let tracker = TaskTracker::new();
+        if self.quiet_panics && self.service.is_some() {
+            crate::service::dispatch::install_panic_hook();
+        }
         let handler: Arc<dyn RequestHandler> = match &self.service {
             Some(router) => Arc::new(Serve::new(
                 router.clone(),

@@ -97,6 +97,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Keeps handler panics off stderr with a process-wide panic hook, installed once, that
+    /// reports them through `tracing` at most once a second; see
+    /// [`ConnectionBuilder::quiet_handler_panics`]. Off by default.
+    pub fn quiet_handler_panics(mut self) -> Self {
+        self.conn = self.conn.quiet_handler_panics();
+        self
+    }
+
     /// Sets how many connections the system queues before they are accepted
     /// ([`DEFAULT_BACKLOG`] by default; the system may cap it, e.g. Linux at
     /// `net.core.somaxconn`).
@@ -161,6 +169,15 @@ struct ServerShared {
 
 /// A running server. Dropping the handle leaves it running; call [`shutdown`](Self::shutdown) or
 /// [`drain`](Self::drain) to stop it.
+///
+/// # Process-wide state
+///
+/// A server changes nothing outside its own tasks unless asked to. A handler that panics is
+/// caught on the connection's task and answered with `Panic: <message>`; the panic is also
+/// reported by the program's panic hook, as any panic is (the default hook prints it to
+/// stderr). [`ServerBuilder::quiet_handler_panics`] opts in to the library's own hook,
+/// installed once per process, which reports handler panics through `tracing` at most once a
+/// second and passes every other panic to the hook that was set before it.
 pub struct Server {
     local_addr: Addr,
     shared: Arc<ServerShared>,
