@@ -5,15 +5,27 @@
 //! ```
 //!
 //! Prints `listening on <addr>` (with the real port) once it accepts connections, then serves
-//! [`examples::interop::router`] until Ctrl-C.
+//! [`examples::interop::router`] until Ctrl-C. `--max-connections N` refuses connections over
+//! `N` (closed at once, with a warning at most once a second). Its `panic` function panics on
+//! purpose, so it reports handler panics through `tracing` (`quiet_handler_panics`) rather than
+//! one stderr line each.
 
-use rpc_core::{Codec, Server};
+use rpc_core::{Codec, Server, DEFAULT_MAX_CONNECTIONS};
 
-const USAGE: &str = "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json";
+const USAGE: &str =
+    "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json [--max-connections N]";
 
-fn parse_args() -> Result<(String, Codec), String> {
+/// What the command line asks for.
+struct Args {
+    addr: String,
+    codec: Codec,
+    max_connections: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
     let mut addr = None;
     let mut codec = Codec::msgpack();
+    let mut max_connections = DEFAULT_MAX_CONNECTIONS;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let (key, inline) = match arg.split_once('=') {
@@ -35,16 +47,31 @@ fn parse_args() -> Result<(String, Codec), String> {
                     other => return Err(format!("unknown codec {other:?}")),
                 }
             }
+            "--max-connections" => {
+                let v = value()?;
+                max_connections = match v.parse::<usize>() {
+                    Ok(n) if n > 0 => n,
+                    _ => {
+                        return Err(format!(
+                            "--max-connections needs a positive integer, got {v:?}"
+                        ))
+                    }
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok((addr.ok_or("--addr is required")?, codec))
+    Ok(Args {
+        addr: addr.ok_or("--addr is required")?,
+        codec,
+        max_connections,
+    })
 }
 
 #[tokio::main]
 async fn main() {
-    let (addr, codec) = match parse_args() {
+    let args = match parse_args() {
         Ok(parsed) => parsed,
         Err(e) => {
             if !e.is_empty() {
@@ -55,8 +82,10 @@ async fn main() {
         }
     };
     let server = match Server::builder(examples::interop::router())
-        .codec(codec)
-        .bind(&*addr)
+        .codec(args.codec)
+        .max_connections(args.max_connections)
+        .quiet_handler_panics()
+        .bind(&*args.addr)
         .await
     {
         Ok(s) => s,

@@ -49,6 +49,19 @@ pub enum Error {
         /// Bytes that never arrived.
         missing: usize,
     },
+    /// The peer sent a frame that is not a message of this connection's codec, and no request
+    /// id could be read from it to answer: the connection was closed, after the replies already
+    /// queued were sent. Most often the two ends use different codecs, which `hint` then says.
+    #[error("the peer sent a frame that is not a {codec} message ({reason}){}; the connection was closed", hint_text(.hint))]
+    Undecodable {
+        /// The codec of this end: `"MsgPack"` or `"JSON"`.
+        codec: &'static str,
+        /// What was wrong with the frame.
+        reason: String,
+        /// Set when the bytes look like the other codec, e.g. "this looks like JSON; this end
+        /// speaks MsgPack".
+        hint: Option<&'static str>,
+    },
     /// A message to send was over the maximum frame length. Nothing was sent; the connection is
     /// fine.
     #[error("the message is {len} bytes, over the maximum frame length of {limit} bytes; nothing was sent")]
@@ -116,7 +129,11 @@ impl Error {
     pub fn is_connection_reset(&self) -> bool {
         matches!(
             self,
-            Error::Closed(_) | Error::Io(_) | Error::FrameTooLarge { .. } | Error::Truncated { .. }
+            Error::Closed(_)
+                | Error::Io(_)
+                | Error::FrameTooLarge { .. }
+                | Error::Truncated { .. }
+                | Error::Undecodable { .. }
         )
     }
 
@@ -136,6 +153,11 @@ impl Error {
             other => Error::Decode(other),
         }
     }
+}
+
+/// `": <hint>"`, or nothing.
+fn hint_text(hint: &Option<&'static str>) -> String {
+    hint.map_or_else(String::new, |h| format!(": {h}"))
 }
 
 impl From<RemoteError> for Error {

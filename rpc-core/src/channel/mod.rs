@@ -15,12 +15,13 @@
 //! - the writer (`writer.rs`) owns the socket's write half: senders encode their message straight
 //!   into a shared buffer, and everything queued since the last write goes out in one `write`.
 //!
-//! Bad input never ends the connection unless the stream itself is broken:
+//! Bad input ends the connection only when the stream is broken or a frame cannot be answered:
 //!
 //! | input | what happens |
 //! |---|---|
 //! | reply to an unknown id (say, after the caller gave up) | dropped, with a log line |
-//! | payload that does not decode, or is not `[type, id, content]` | skipped, with a log line; if it was a request whose id can be read, the sender gets an error reply saying what was wrong |
+//! | payload that does not decode, or is not `[type, id, content]`, but is a request whose id can be read | the sender gets an error reply saying what was wrong; the connection lives |
+//! | payload that does not decode, with no request id to read (most often: the peer speaks the other codec) | the connection ends, as in aiomas, once the replies already queued are written: [`Error::Undecodable`], logged once at `WARN` with the peer, the codec and, when the bytes are a message of the other codec, a hint saying so; the peer's pending calls fail at once, the connection closed under them |
 //! | unknown message type | skipped, with a log line |
 //! | value nested deeper than the codec's limit | treated as a payload that does not decode |
 //! | frame over the maximum length | the connection ends; pending requests fail with [`Error::FrameTooLarge`] |

@@ -16,7 +16,7 @@ use tokio::io::AsyncRead;
 use super::writer::IN_READER_BATCH;
 use super::{Channel, HandlerFuture, IncomingRequest, Reply, Shared};
 use crate::error::{CallError, Error};
-use crate::wire::codec::{MsgId, ERROR};
+use crate::wire::codec::{Codec, CodecKind, MsgId, ERROR};
 use crate::wire::frame::FrameDecoder;
 use crate::wire::CodecError;
 
@@ -301,17 +301,52 @@ impl Shared {
         }
     }
 
-    /// Logs a payload that is not a valid message and answers it if it was a request.
+    /// Answers a payload that is not a valid message: with an error reply if it was a request
+    /// whose id can be read (the connection lives), else by ending the connection once the
+    /// replies already queued are written, as aiomas does: a peer that sends what this end
+    /// cannot read (most often, a peer of the other codec) learns at once instead of waiting.
     fn reject(&self, owner: &Arc<Shared>, payload: &[u8], err: CodecError) {
-        tracing::warn!(peer = %self.peer, error = %err, "skipped an invalid message");
-        if let Some(id) = self.scope.codec.salvage_request_id(payload) {
-            let error = CallError::new("ValueError", format!("invalid request: {err}"));
-            let chan = Channel::from_shared(owner.clone());
-            let content = chan.error_content(&error);
-            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &content, false) {
-                tracing::debug!(error = %e, "could not answer an invalid request");
-            }
+        let Some(id) = self.scope.codec.salvage_request_id(payload) else {
+            let err = Error::Undecodable {
+                codec: codec_label(self.scope.codec.kind()),
+                reason: err.to_string(),
+                hint: other_codec_hint(self.scope.codec.kind(), payload),
+            };
+            // Logged once: nothing more is read from this peer.
+            tracing::warn!(peer = %self.peer, codec = codec_label(self.scope.codec.kind()), error = %err, "closing the connection");
+            self.shut(err);
+            return;
+        };
+        tracing::warn!(peer = %self.peer, error = %err, "answered an invalid request with an error");
+        let error = CallError::new("ValueError", format!("invalid request: {err}"));
+        let chan = Channel::from_shared(owner.clone());
+        let content = chan.error_content(&error);
+        if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &content, false) {
+            tracing::debug!(error = %e, "could not answer an invalid request");
         }
+    }
+}
+
+/// How errors and logs name a codec.
+fn codec_label(kind: CodecKind) -> &'static str {
+    match kind {
+        CodecKind::MsgPack => "MsgPack",
+        _ => "JSON",
+    }
+}
+
+/// Says so when `payload`, which this end's codec (`ours`) cannot read, is a whole message of
+/// the other codec: the most common misconfiguration there is.
+fn other_codec_hint(ours: CodecKind, payload: &[u8]) -> Option<&'static str> {
+    match ours {
+        CodecKind::MsgPack => Codec::json()
+            .decode_message(payload)
+            .is_ok()
+            .then_some("this looks like JSON; this end speaks MsgPack"),
+        _ => Codec::msgpack()
+            .decode_message(payload)
+            .is_ok()
+            .then_some("this looks like MsgPack; this end speaks JSON"),
     }
 }
 
