@@ -167,3 +167,249 @@ async fn a_bad_request_with_a_readable_id_is_answered_and_the_connection_lives()
     client.close().await;
     server.shutdown().await;
 }
+
+/// What the test's slow handler went through.
+#[derive(Debug, Default)]
+struct Trace {
+    /// The handler started.
+    started: Option<oneshot::Sender<()>>,
+    /// What its call back to the gone peer gave.
+    call_back: Option<Result<i64, Error>>,
+    /// It ran to its end.
+    finished: bool,
+    /// Its future was dropped before its end.
+    cancelled: bool,
+}
+
+/// Sets `cancelled` when dropped before `finished` is set.
+struct DropWatch(Arc<Mutex<Trace>>);
+
+impl Drop for DropWatch {
+    fn drop(&mut self) {
+        let mut t = self.0.lock().unwrap();
+        if !t.finished {
+            t.cancelled = true;
+        }
+    }
+}
+
+/// A service whose `slow` says it started, waits for `go`, calls the peer back, and returns.
+fn slow_service(trace: Arc<Mutex<Trace>>, go: Arc<tokio::sync::Notify>) -> Router {
+    Router::new(
+        ServiceDict::new().async_function("slow", move |c: DynCall| {
+            let (trace, go) = (trace.clone(), go.clone());
+            async move {
+                let watch = DropWatch(trace.clone());
+                let started = trace.lock().unwrap().started.take();
+                if let Some(tx) = started {
+                    let _ = tx.send(());
+                }
+                go.notified().await;
+                let back = c.context().remote().get("add").call::<i64>((1, 2)).await;
+                let mut t = watch.0.lock().unwrap();
+                t.call_back = Some(back);
+                t.finished = true;
+                Ok(7)
+            }
+        }),
+    )
+}
+
+/// A server connection serving `slow` over an in-memory stream, the client at the other end,
+/// and the signal that the handler started.
+fn slow_pair(
+    builder: rpc_core::ConnectionBuilder,
+    trace: &Arc<Mutex<Trace>>,
+    go: &Arc<tokio::sync::Notify>,
+) -> (Connection, Connection, oneshot::Receiver<()>) {
+    let (started_tx, started) = oneshot::channel();
+    trace.lock().unwrap().started = Some(started_tx);
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let server = builder
+        .serve(slow_service(trace.clone(), go.clone()))
+        .open(a, "client");
+    let client = Connection::builder().serve(adder()).open(b, "server");
+    (server, client, started)
+}
+
+/// Calls `slow` on a task of its own.
+fn spawn_slow(client: &Connection) -> tokio::task::JoinHandle<Result<i64, Error>> {
+    let proxy = client.remote().get("slow");
+    tokio::spawn(async move { proxy.call::<i64>(()).await })
+}
+
+/// By default, as in aiomas, a handler in progress when its connection ends runs on: its call
+/// back to the gone peer fails at once with a connection-reset error, and its reply is dropped
+/// with a DEBUG event.
+#[tokio::test(start_paused = true)]
+async fn a_handler_in_progress_runs_on_when_its_connection_ends() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let events = Events::default();
+    let _log =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));
+    let trace = Arc::new(Mutex::new(Trace::default()));
+    let go = Arc::new(tokio::sync::Notify::new());
+    let (server, client, started) = slow_pair(Connection::builder(), &trace, &go);
+    let call = spawn_slow(&client);
+    started.await.unwrap();
+    client.close().await;
+    let err = call.await.unwrap().unwrap_err();
+    assert!(err.is_connection_reset(), "{err:?}");
+    // The server's side of the connection ends too...
+    let why = server.closed().await;
+    assert!(why.is_connection_reset(), "{why:?}");
+    // ...and the handler goes on once it may.
+    go.notify_one();
+    server.drain().await;
+    let t = trace.lock().unwrap();
+    assert!(t.finished && !t.cancelled, "{t:?}");
+    let back = t.call_back.as_ref().unwrap();
+    assert!(
+        back.as_ref().is_err_and(Error::is_connection_reset),
+        "the call back gave {back:?}"
+    );
+    let events = events.0.lock().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.starts_with("DEBUG") && e.contains("reply is discarded")),
+        "{events:#?}"
+    );
+}
+
+/// With `cancel_on_disconnect`, a handler in progress is dropped when its connection ends (Rust's
+/// cancellation): the code after its `.await` never runs.
+#[tokio::test(start_paused = true)]
+async fn with_cancel_on_disconnect_a_handler_in_progress_is_dropped() {
+    let trace = Arc::new(Mutex::new(Trace::default()));
+    let go = Arc::new(tokio::sync::Notify::new());
+    let (server, client, started) =
+        slow_pair(Connection::builder().cancel_on_disconnect(), &trace, &go);
+    let call = spawn_slow(&client);
+    started.await.unwrap();
+    client.close().await;
+    assert!(call.await.unwrap().unwrap_err().is_connection_reset());
+    server.closed().await;
+    server.drain().await;
+    go.notify_one();
+    tokio::task::yield_now().await;
+    let t = trace.lock().unwrap();
+    assert!(t.cancelled && !t.finished, "{t:?}");
+}
+
+/// `drain` waits for a handler whose connection ended, but no longer than its timeout; a
+/// handler still running then is cancelled.
+#[tokio::test(start_paused = true)]
+async fn drain_waits_for_a_handler_that_runs_on_bounded_by_its_timeout() {
+    let trace = Arc::new(Mutex::new(Trace::default()));
+    let go = Arc::new(tokio::sync::Notify::new());
+    let (server, client, started) = slow_pair(
+        Connection::builder().drain_timeout(Duration::from_secs(10)),
+        &trace,
+        &go,
+    );
+    let call = spawn_slow(&client);
+    started.await.unwrap();
+    client.close().await;
+    let _ = call.await;
+    server.closed().await;
+    // Released 4 s into the drain: drain returns when the handler is done, not before.
+    let release = {
+        let go = go.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            go.notify_one();
+        })
+    };
+    let t0 = tokio::time::Instant::now();
+    server.drain().await;
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(4) && took < Duration::from_secs(10),
+        "{took:?}"
+    );
+    release.await.unwrap();
+    assert!(trace.lock().unwrap().finished);
+
+    // Never released: drain gives up after its timeout, and the handler is dropped.
+    let trace = Arc::new(Mutex::new(Trace::default()));
+    let (server, client, started) = slow_pair(
+        Connection::builder().drain_timeout(Duration::from_secs(10)),
+        &trace,
+        &go,
+    );
+    let call = spawn_slow(&client);
+    started.await.unwrap();
+    client.close().await;
+    let _ = call.await;
+    server.closed().await;
+    let t0 = tokio::time::Instant::now();
+    server.drain().await;
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(11),
+        "{took:?}"
+    );
+    tokio::task::yield_now().await;
+    let t = trace.lock().unwrap();
+    assert!(t.cancelled && !t.finished, "{t:?}");
+}
+
+/// A server's `drain` waits for the handlers of connections whose peers are gone already.
+#[tokio::test]
+async fn server_drain_waits_for_handlers_of_connections_that_ended() {
+    let trace = Arc::new(Mutex::new(Trace::default()));
+    let go = Arc::new(tokio::sync::Notify::new());
+    let (started_tx, started) = oneshot::channel();
+    trace.lock().unwrap().started = Some(started_tx);
+    let server = Server::builder(slow_service(trace.clone(), go.clone()))
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = Connection::builder()
+        .connect(server.local_addr())
+        .await
+        .unwrap();
+    let call = spawn_slow(&client);
+    bounded(started).await.unwrap();
+    client.close().await;
+    let _ = call.await;
+    bounded(async {
+        while !server.connections().is_empty() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let server = Arc::new(server);
+    let drain = tokio::spawn({
+        let server = server.clone();
+        async move { server.drain().await }
+    });
+    // Not done while the handler runs (a wait that can only hide a failure, never cause one).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!drain.is_finished(), "drain returned while a handler ran");
+    go.notify_one();
+    bounded(drain).await.unwrap();
+    assert!(trace.lock().unwrap().finished);
+}
+
+/// Every event of target `rpc_core*`, as `LEVEL message; field=value; ...` lines.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!("; {}={value:?}", field.name()));
+            }
+        }
+        let meta = event.metadata();
+        if meta.target().starts_with("rpc_core") {
+            let mut fields = Fields(meta.level().to_string());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+    }
+}

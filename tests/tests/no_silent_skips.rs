@@ -47,8 +47,11 @@ fn returns_early(line: &str) -> bool {
     })
 }
 
-/// Whether `line` looks for a tool or announces a skip.
+/// Whether `line` looks for a tool or announces a skip (comment lines do neither).
 fn probes(line: &str) -> bool {
+    if line.trim_start().starts_with("//") {
+        return false;
+    }
     let lower = line.to_lowercase();
     PROBES.iter().any(|p| lower.contains(p))
 }
@@ -183,6 +186,8 @@ fn run_python(script: &str) -> Option<String> {
         "if skip {\n    eprintln!(\"RPC_SKIP_PYTHON is set: skipped\");\n    return None;\n}\n";
     assert!(offences(opt_out).is_empty());
     let ordinary = "fn f(x: u8) -> u8 {\n    if x > 3 {\n        return 3;\n    }\n    x\n}\n";
+    let commented = "// Replies to junk we skip.\nif let Ok(m) = m {\n    return Some(m);\n}\n";
+    assert!(offences(commented).is_empty());
     assert!(offences(ordinary).is_empty());
     assert!(!returns_early("let returned = 1; // return early"));
 }

@@ -41,12 +41,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
 use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
 use crate::wire::codec::{Codec, MsgId, Scope, REQUEST};
@@ -89,8 +91,12 @@ pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
 /// therefore never both stop reading.
 pub const PAUSE_READING_QUEUED: usize = 64 * 1024;
 
+/// How long, by default, `drain` waits for the calls in progress, and how long a call still in
+/// progress when its connection ends runs on (see `ConnectionBuilder::drain_timeout`).
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long [`Channel::close`] waits for queued frames to be written before it drops them.
-pub const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings of a channel. Build one with [`Channel::builder`].
 #[derive(Clone)]
@@ -103,6 +109,10 @@ pub struct ChannelBuilder {
     error_format: ErrorFormat,
     peer: String,
     handler: Option<Arc<dyn RequestHandler>>,
+    /// How long the handlers in progress run on once the connection ended; `None`: dropped.
+    run_on: Option<Duration>,
+    /// Holds a token while handlers run on after the connection ended (a server's drain waits).
+    lingering: Option<TaskTracker>,
 }
 
 /// Makes the opaque per-connection context that serde impls find in the codec scope, from a
@@ -132,6 +142,8 @@ impl Default for ChannelBuilder {
             error_format: ErrorFormat::Aiomas,
             peer: String::from("?"),
             handler: None,
+            run_on: Some(DEFAULT_DRAIN_TIMEOUT),
+            lingering: None,
         }
     }
 }
@@ -178,6 +190,19 @@ impl ChannelBuilder {
     /// Sets the peer's address as reported in errors ([`RemoteError::origin`](crate::RemoteError::origin)).
     pub fn peer(mut self, peer: impl Into<String>) -> Self {
         self.peer = peer.into();
+        self
+    }
+
+    /// What happens to the handlers in progress when the connection ends: they run on for at
+    /// most `bound` (`Some`), or are dropped at once (`None`).
+    pub(crate) fn run_on(mut self, bound: Option<Duration>) -> Self {
+        self.run_on = bound;
+        self
+    }
+
+    /// Holds a token of `tracker` while handlers run on after the connection ended.
+    pub(crate) fn lingering(mut self, tracker: Option<TaskTracker>) -> Self {
+        self.lingering = tracker;
         self
     }
 
@@ -255,6 +280,8 @@ impl ChannelBuilder {
             sock: Mutex::new(Some(Box::pin(writer))),
             writer_wake: Notify::new(),
             handler: self.handler,
+            run_on: self.run_on,
+            lingering: self.lingering,
             queue,
             closed: Arc::default(),
             tasks: Mutex::new(None),
@@ -356,6 +383,10 @@ pub(crate) struct Shared {
     sock: Mutex<Option<writer::BoxWrite>>,
     writer_wake: Notify,
     handler: Option<Arc<dyn RequestHandler>>,
+    /// How long handlers in progress run on once the connection ended (`None`: dropped).
+    run_on: Option<Duration>,
+    /// Holds a token while handlers run on after the end (see [`ChannelBuilder::lingering`]).
+    lingering: Option<TaskTracker>,
     /// The requests waiting for [`Channel::recv`], on a channel without a handler.
     #[allow(clippy::type_complexity)]
     queue: Option<(
@@ -579,13 +610,13 @@ impl Shared {
     }
 
     /// Ends the connection now, without flushing: for a peer that does not read. What is queued
-    /// is dropped, the peer's requests in progress are cancelled, and the socket is closed.
+    /// is dropped and the socket is closed; the reader stops reading (the peer's requests in
+    /// progress run on or are dropped, as the connection was built).
     fn abort(&self, err: Error) {
         tracing::warn!(peer = %self.peer, error = %err, "closing the connection at once");
         self.shut(err);
         lock(&self.out).buf = bytes::BytesMut::new();
-        if let Some((reader, writer)) = lock(&self.tasks).as_ref() {
-            reader.abort();
+        if let Some((_reader, writer)) = lock(&self.tasks).as_ref() {
             writer.abort();
         }
         drop(lock(&self.sock).take());
@@ -594,8 +625,10 @@ impl Shared {
     /// Marks the channel closed with `err` (the first reason wins), fails every pending request,
     /// and lets the writer flush and finish.
     fn shut(&self, err: Error) {
-        self.stopping.store(true, Ordering::Relaxed);
-        self.resume_reading();
+        self.stopping.store(true, Ordering::SeqCst);
+        // The reader may wait for bytes that never come: it looks at `stopping` when woken.
+        self.read_paused.store(false, Ordering::SeqCst);
+        self.read_resume.wake();
         self.close_outbox(&err);
         self.pending.fail_all(&err);
         let hooks = {

@@ -93,20 +93,67 @@ const FRAMES_PER_TURN: usize = 32;
 const READ_GROWTH: usize = 64 * 1024;
 
 /// The reader task. It owns `shared`, and with it the request handler, so the handlers'
-/// futures may borrow the service for as long as they run; they are dropped (cancelled) when
-/// the connection ends.
-pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
+/// futures may borrow the service for as long as they run. When the connection ends, it reads
+/// no more but drives the handlers still in progress to their end, for at most the run-on bound
+/// (as aiomas lets their tasks run on); without one they are dropped (cancelled) at once.
+pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, reader: R) {
     let shared: &Shared = &owner;
+    let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
+    if let Some(err) = read_loop(&owner, reader, &mut running).await {
+        tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
+        shared.shut(err);
+    }
+    run_on(shared, running).await;
+}
+
+/// Drives the handlers still in progress once the connection has ended, for at most
+/// [`Shared::run_on`]; drops them at once when there is none, and those left when it passes.
+async fn run_on(shared: &Shared, mut running: FuturesUnordered<HandlerFuture<'_>>) {
+    if running.is_empty() {
+        return;
+    }
+    let Some(bound) = shared.run_on else {
+        tracing::debug!(peer = %shared.peer, calls = running.len(), "the connection ended: its calls in progress are cancelled");
+        return;
+    };
+    // A server's drain waits for these too, though the connection is gone from its list.
+    let _lingering = shared.lingering.as_ref().map(|t| t.token());
+    tracing::debug!(peer = %shared.peer, calls = running.len(), "the connection ended: its calls in progress run on");
+    let all_done = poll_fn(|cx| {
+        while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+        if running.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    });
+    if tokio::time::timeout(bound, all_done).await.is_err() {
+        tracing::warn!(
+            peer = %shared.peer,
+            calls = running.len(),
+            bound = ?bound,
+            "calls still in progress this long after their connection ended were cancelled"
+        );
+    }
+}
+
+/// Reads and dispatches until the connection ends: returns why it ended, or `None` when it was
+/// shut by someone else (the reason is recorded already).
+async fn read_loop<'s, R: AsyncRead + Unpin>(
+    owner: &'s Arc<Shared>,
+    mut reader: R,
+    running: &mut FuturesUnordered<HandlerFuture<'s>>,
+) -> Option<Error> {
+    let shared: &Shared = owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
     // What was read and is not handled yet: this thread's buffer (`on_scratch`) while a read is
     // handled, the connection's own buffer while a frame is incomplete, else nothing.
     let mut buf = BytesMut::new();
     let mut on_scratch = false;
     shared.note_read_capacity(0);
-    let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
     // Frames handled since this task last let the others run, over however many reads.
     let mut turn = 0usize;
-    let err = loop {
+    loop {
         let res = in_batch(shared, || {
             while turn < FRAMES_PER_TURN {
                 if shared.stopping.load(Ordering::Relaxed) {
@@ -116,7 +163,7 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 match decoder.decode(&mut buf)? {
                     Some(frame) => {
                         turn += 1;
-                        if let Some(fut) = shared.dispatch(&owner, frame) {
+                        if let Some(fut) = shared.dispatch(owner, frame) {
                             running.push(fut);
                         }
                     }
@@ -135,12 +182,12 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 let e = Error::from_frame(e);
                 tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
                 shared.shut(e);
-                return;
+                return None;
             }
         };
         if shared.stopping.load(Ordering::Relaxed) {
             // Closed meanwhile (by a handle, the writer, or an overload): read no further.
-            return;
+            return None;
         }
         if turn >= FRAMES_PER_TURN {
             // A turn's worth handled: let the other connections have theirs first.
@@ -183,6 +230,11 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
         }
         // Wait for bytes, driving the handlers meanwhile.
         let read = poll_fn(|cx| {
+            // Woken by `shut` too: an ended connection reads no more.
+            shared.read_resume.register(cx.waker());
+            if shared.stopping.load(Ordering::SeqCst) {
+                return Poll::Ready(None);
+            }
             if !running.is_empty() {
                 in_batch(shared, || {
                     while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
@@ -198,12 +250,13 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             }
             if buf.len() > SMALL_PARTIAL {
                 // Well into a large frame: its own buffer, grown with what arrived.
-                return tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf);
+                return tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf)
+                    .map(Some);
             }
             // Read into this thread's buffer, behind the start of a frame if one is held (a
             // small copy: reading into the connection's own small buffer would make small
             // reads of a busy stream), and hold it only if bytes came.
-            Poll::Ready(
+            Poll::Ready(Some(
                 match std::task::ready!(poll_read_scratch(&mut reader, cx, &buf)) {
                     Ok(Some(scratch)) => {
                         let new = scratch.len() - buf.len();
@@ -217,22 +270,21 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                     Ok(None) => Ok(0),
                     Err(e) => Err(e),
                 },
-            )
+            ))
         })
         .await;
         match read {
-            Ok(0) => {
-                break match decoder.decode_eof(&mut buf) {
+            None => return None,
+            Some(Ok(0)) => {
+                return Some(match decoder.decode_eof(&mut buf) {
                     Err(e) => Error::from_frame(e),
                     Ok(_) => Error::Closed(Cow::Borrowed("the peer closed the connection")),
-                };
+                });
             }
-            Ok(_) => {}
-            Err(e) => break e.into(),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Some(e.into()),
         }
-    };
-    tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
-    shared.shut(err);
+    }
 }
 
 impl Shared {

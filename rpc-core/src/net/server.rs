@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 use super::addr::{Addr, ToAddr};
 use super::connection::{channel_settings, Connection, ConnectionBuilder};
@@ -97,6 +98,22 @@ impl ServerBuilder {
         self
     }
 
+    /// Drops the peer's calls in progress when their connection ends, instead of letting them
+    /// run on as aiomas does; see [`ConnectionBuilder::cancel_on_disconnect`].
+    pub fn cancel_on_disconnect(mut self) -> Self {
+        self.conn = self.conn.cancel_on_disconnect();
+        self
+    }
+
+    /// Sets how long [`Server::drain`] waits for calls in progress before it closes the
+    /// connections left (cancelling their calls), and how long calls run on after their
+    /// connection ended ([`DEFAULT_DRAIN_TIMEOUT`](crate::DEFAULT_DRAIN_TIMEOUT) by default);
+    /// see [`ConnectionBuilder::drain_timeout`].
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.conn = self.conn.drain_timeout(timeout);
+        self
+    }
+
     /// Keeps handler panics off stderr with a process-wide panic hook, installed once, that
     /// reports them through `tracing` at most once a second; see
     /// [`ConnectionBuilder::quiet_handler_panics`]. Off by default.
@@ -144,8 +161,13 @@ impl ServerBuilder {
         let shared = Arc::new(ServerShared {
             conns: Mutex::new(HashMap::new()),
             stop,
+            lingering: TaskTracker::new(),
+            drain_timeout: self.conn.drain_bound(),
         });
-        let conn = self.conn.budget(self.max_in_flight_total);
+        let conn = self
+            .conn
+            .budget(self.max_in_flight_total)
+            .lingering(shared.lingering.clone());
         let task = tokio::spawn(accept_loop(
             listener,
             local_addr.clone(),
@@ -165,6 +187,9 @@ impl ServerBuilder {
 struct ServerShared {
     conns: Mutex<HashMap<u64, Connection>>,
     stop: watch::Sender<bool>,
+    /// Tokens of connections that ended while calls of theirs still run on.
+    lingering: TaskTracker,
+    drain_timeout: Duration,
 }
 
 /// A running server. Dropping the handle leaves it running; call [`shutdown`](Self::shutdown) or
@@ -424,15 +449,23 @@ impl Server {
         }
     }
 
-    /// Stops accepting, waits until no call is in progress on any connection, then closes every
-    /// connection.
+    /// Stops accepting, waits until no call is in progress on any connection (also calls that
+    /// run on after their connection ended), for at most the
+    /// [`drain_timeout`](ServerBuilder::drain_timeout), then closes every connection; calls
+    /// still in progress on them are cancelled.
     pub async fn drain(&self) {
         self.stop_accepting().await;
+        let deadline = Instant::now() + self.shared.drain_timeout;
         let conns = self.connections();
         for conn in &conns {
-            conn.wait_idle().await;
+            conn.wait_idle(deadline).await;
         }
         self.close_all(conns).await;
+        // Calls whose connections ended before run on in their readers, each for at most the
+        // drain timeout after its end.
+        self.shared.lingering.close();
+        let _ = tokio::time::timeout_at(deadline, self.shared.lingering.wait()).await;
+        self.shared.lingering.reopen();
     }
 
     /// Stops accepting and closes every connection now; calls in progress get no reply, and
@@ -491,6 +524,8 @@ mod tests {
         let shared = Arc::new(ServerShared {
             conns: Mutex::default(),
             stop,
+            lingering: tokio_util::task::TaskTracker::new(),
+            drain_timeout: Duration::from_secs(1),
         });
         let task = tokio::spawn(accept_loop(
             OutOfDescriptors {
