@@ -62,6 +62,20 @@ pub enum Error {
         /// speaks MsgPack".
         hint: Option<&'static str>,
     },
+    /// Nothing could be written to the peer for this long while frames waited: it does not
+    /// read. The connection was aborted (what was queued is dropped).
+    #[error("nothing could be written for {timeout:?} while replies waited: the peer does not read; the connection was aborted")]
+    WriteStalled {
+        /// The write-stall timeout that passed.
+        timeout: Duration,
+    },
+    /// Nothing was read or written and no call was in progress for this long: the connection
+    /// was closed.
+    #[error("nothing was sent or received for {timeout:?}; the connection was closed as idle")]
+    Idle {
+        /// The idle timeout that passed.
+        timeout: Duration,
+    },
     /// A message to send was over the maximum frame length. Nothing was sent; the connection is
     /// fine.
     #[error("the message is {len} bytes, over the maximum frame length of {limit} bytes; nothing was sent")]
@@ -134,6 +148,8 @@ impl Error {
                 | Error::FrameTooLarge { .. }
                 | Error::Truncated { .. }
                 | Error::Undecodable { .. }
+                | Error::WriteStalled { .. }
+                | Error::Idle { .. }
         )
     }
 

@@ -402,7 +402,10 @@ async fn a_peer_that_does_not_read_its_replies_is_not_read_either_until_it_does(
         Ok(c.arg::<u64>(0, "a")? + c.arg::<u64>(1, "b")?)
     });
     let (ours, peer) = tokio::io::duplex(64 * 1024);
+    // Backpressure alone: the write-stall timeout would end this connection after a minute of
+    // the peer's not reading (`endings.rs`).
     let conn = Connection::builder()
+        .write_stall_timeout(None)
         .serve(Router::new(service))
         .open(ours, "flooder");
     let (mut peer_rx, mut peer_tx) = tokio::io::split(peer);
@@ -543,7 +546,9 @@ async fn a_peer_that_does_not_read_large_replies_is_stopped_within_the_pause_mar
     let service =
         ServiceDict::new().function("echo", |c: DynCall| c.arg::<rpc_core::ByteBuf>(0, "data"));
     let (ours, peer) = tokio::io::duplex(64 * 1024);
+    // Backpressure alone, without the write-stall timeout.
     let conn = Connection::builder()
+        .write_stall_timeout(None)
         .serve(Router::new(service))
         .open(ours, "flooder");
     let (_peer_rx, mut peer_tx) = tokio::io::split(peer);

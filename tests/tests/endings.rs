@@ -413,3 +413,149 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Events {
         }
     }
 }
+
+/// A service whose `blob(n)` returns a string of `n` bytes, and whose `wait(s)` takes `s`
+/// seconds.
+fn blob_service() -> Router {
+    Router::new(
+        ServiceDict::new()
+            .function("blob", |c: DynCall| Ok("x".repeat(c.arg::<usize>(0, "n")?)))
+            .async_function("wait", |c: DynCall| async move {
+                let s = c.arg::<u64>(0, "s")?;
+                tokio::time::sleep(Duration::from_secs(s)).await;
+                Ok(s)
+            }),
+    )
+}
+
+/// A raw peer that sends requests and reads replies only when told.
+struct RawPeer {
+    io: tokio::io::DuplexStream,
+    next_id: u64,
+}
+
+impl RawPeer {
+    async fn call(&mut self, path: &str, arg: u64) {
+        use tokio::io::AsyncWriteExt;
+        let msg = Codec::msgpack()
+            .encode_message(
+                rpc_core::wire::codec::MessageKind::Request,
+                self.next_id,
+                &(path, (arg,), rpc_core::NoKwargs),
+            )
+            .unwrap();
+        self.next_id += 1;
+        self.io
+            .write_all(&(msg.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        self.io.write_all(&msg).await.unwrap();
+    }
+}
+
+/// A server connection of `builder` serving [`blob_service`] to a raw peer, over a stream that
+/// buffers `buffer` bytes.
+fn raw_pair(builder: rpc_core::ConnectionBuilder, buffer: usize) -> (Connection, RawPeer) {
+    let (a, b) = tokio::io::duplex(buffer);
+    let server = builder.serve(blob_service()).open(a, "raw");
+    (server, RawPeer { io: b, next_id: 0 })
+}
+
+/// Waits for the end of `conn` for up to an hour of (paused) time, and says how long it took.
+async fn end_of(conn: &Connection) -> (Error, Duration) {
+    let t0 = tokio::time::Instant::now();
+    let why = tokio::time::timeout(Duration::from_secs(3600), conn.closed())
+        .await
+        .expect("the connection was still open an hour later");
+    (why, t0.elapsed())
+}
+
+/// A peer that stops reading while a reply waits: the connection is aborted once nothing could
+/// be written for the write-stall timeout (60 s by default).
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_stops_reading_is_cut_off_after_the_write_stall_timeout() {
+    for (builder, timeout) in [
+        (Connection::builder(), Duration::from_secs(60)),
+        (
+            Connection::builder().write_stall_timeout(Some(Duration::from_secs(10))),
+            Duration::from_secs(10),
+        ),
+    ] {
+        let (server, mut peer) = raw_pair(builder, 1024);
+        peer.call("blob", 100_000).await;
+        let (why, took) = end_of(&server).await;
+        assert!(
+            matches!(why, Error::WriteStalled { timeout: t } if t == timeout),
+            "{why:?}"
+        );
+        assert!(why.is_connection_reset());
+        assert!(
+            took >= timeout && took <= timeout + timeout / 4 + Duration::from_secs(1),
+            "{took:?} for {timeout:?}"
+        );
+    }
+}
+
+/// A slow reader is not a stalled one: as long as bytes go out, the connection lives.
+#[tokio::test(start_paused = true)]
+async fn a_slow_reader_is_not_cut_off() {
+    use tokio::io::AsyncReadExt;
+    let (server, mut peer) = raw_pair(Connection::builder(), 16 * 1024);
+    peer.call("blob", 200_000).await;
+    let mut got = 0;
+    let mut buf = vec![0; 16 * 1024];
+    while got < 200_000 {
+        tokio::time::sleep(Duration::from_secs(50)).await;
+        got += peer.io.read(&mut buf).await.unwrap();
+        assert!(!server.is_closed(), "closed after {got} bytes");
+    }
+    assert!(!server.is_closed());
+    // Off, the timeout never cuts anyone off.
+    let (server, mut peer) = raw_pair(Connection::builder().write_stall_timeout(None), 1024);
+    peer.call("blob", 100_000).await;
+    tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+    assert!(!server.is_closed());
+}
+
+/// With an idle timeout, a connection on which nothing is read or written and no call is in
+/// progress is closed once that long has passed; traffic or a call in progress keeps it open.
+#[tokio::test(start_paused = true)]
+async fn an_idle_connection_is_closed_after_the_idle_timeout() {
+    use tokio::io::AsyncReadExt;
+    let idle = Duration::from_secs(60);
+    // Quiet from the start.
+    let (server, _peer) = raw_pair(Connection::builder().idle_timeout(idle), 1 << 16);
+    let (why, took) = end_of(&server).await;
+    assert!(
+        matches!(why, Error::Idle { timeout } if timeout == idle),
+        "{why:?}"
+    );
+    assert!(took >= idle && took <= idle + idle / 4, "{took:?}");
+
+    // A call every 40 s keeps it open; once they stop, it closes.
+    let (server, mut peer) = raw_pair(Connection::builder().idle_timeout(idle), 1 << 16);
+    let mut buf = vec![0; 1024];
+    for _ in 0..10 {
+        peer.call("blob", 1).await;
+        let _ = peer.io.read(&mut buf).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        assert!(!server.is_closed());
+    }
+    let (why, _) = end_of(&server).await;
+    assert!(matches!(why, Error::Idle { .. }), "{why:?}");
+
+    // A call in progress for 10 minutes is not idleness.
+    let (server, mut peer) = raw_pair(Connection::builder().idle_timeout(idle), 1 << 16);
+    peer.call("wait", 600).await;
+    tokio::time::sleep(Duration::from_secs(599)).await;
+    assert!(!server.is_closed());
+    let _ = peer.io.read(&mut buf).await.unwrap();
+    let (why, took) = end_of(&server).await;
+    assert!(matches!(why, Error::Idle { .. }), "{why:?}");
+    assert!(took <= idle + idle / 4 + Duration::from_secs(1), "{took:?}");
+
+    // Without one (the default), a quiet connection stays.
+    let (server, _peer) = raw_pair(Connection::builder(), 1 << 16);
+    tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+    assert!(!server.is_closed());
+}

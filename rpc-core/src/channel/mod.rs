@@ -26,6 +26,8 @@
 //! | value nested deeper than the codec's limit | treated as a payload that does not decode |
 //! | frame over the maximum length | the connection ends; pending requests fail with [`Error::FrameTooLarge`] |
 //! | stream ends (or ends in the middle of a frame) | pending requests fail at once with [`Error::Closed`] (or [`Error::Truncated`]) |
+//! | nothing can be written for [`ChannelBuilder::write_stall_timeout`] while frames wait (a minute by default) | the connection is aborted with [`Error::WriteStalled`]: what is queued is dropped |
+//! | nothing read or written, and no call in progress either way, for [`ChannelBuilder::idle_timeout`] (off by default) | the connection is closed with [`Error::Idle`] |
 //! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
 //! | a peer that sends requests without reading the replies | once [`PAUSE_READING_QUEUED`] bytes wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
 
@@ -95,6 +97,16 @@ pub const PAUSE_READING_QUEUED: usize = 64 * 1024;
 /// progress when its connection ends runs on (see `ConnectionBuilder::drain_timeout`).
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long, by default, nothing may be written to the peer while frames wait before the
+/// connection is aborted ([`ChannelBuilder::write_stall_timeout`]).
+///
+/// The peer's kernel buffers and ours fill first (hundreds of KiB), so the clock starts only
+/// once a peer has not read for a while; a minute is far longer than any pause of a live peer
+/// (a garbage collection, a blocking step of a few seconds) and far shorter than TCP's own give-up
+/// on a dead peer (about 15 minutes on Linux), during which the connection's slot, its queue and
+/// its kernel buffers stay held.
+pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long [`Channel::close`] waits for queued frames to be written before it drops them.
 pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -109,6 +121,8 @@ pub struct ChannelBuilder {
     error_format: ErrorFormat,
     peer: String,
     handler: Option<Arc<dyn RequestHandler>>,
+    write_stall_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     /// How long the handlers in progress run on once the connection ended; `None`: dropped.
     run_on: Option<Duration>,
     /// Holds a token while handlers run on after the connection ended (a server's drain waits).
@@ -128,6 +142,8 @@ impl fmt::Debug for ChannelBuilder {
             .field("max_queued", &self.max_queued)
             .field("error_format", &self.error_format)
             .field("peer", &self.peer)
+            .field("write_stall_timeout", &self.write_stall_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +158,8 @@ impl Default for ChannelBuilder {
             error_format: ErrorFormat::Aiomas,
             peer: String::from("?"),
             handler: None,
+            write_stall_timeout: Some(DEFAULT_WRITE_STALL_TIMEOUT),
+            idle_timeout: None,
             run_on: Some(DEFAULT_DRAIN_TIMEOUT),
             lingering: None,
         }
@@ -176,6 +194,23 @@ impl ChannelBuilder {
     /// sends requests without reading the replies, and the connection is closed.
     pub fn max_queued(mut self, bytes: usize) -> Self {
         self.max_queued = bytes;
+        self
+    }
+
+    /// Sets how long nothing may be written to the peer while frames wait before the connection
+    /// is aborted with [`Error::WriteStalled`] ([`DEFAULT_WRITE_STALL_TIMEOUT`] by default;
+    /// `None`: never). A slow reader is not a stalled one: every byte the peer takes starts the
+    /// time anew.
+    pub fn write_stall_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_stall_timeout = timeout;
+        self
+    }
+
+    /// Closes the connection with [`Error::Idle`] once nothing was read or written and no call
+    /// was in progress, in either direction, for `timeout` (checked four times per `timeout`,
+    /// so it closes within 1.25 times it). Off by default.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
         self
     }
 
@@ -280,6 +315,8 @@ impl ChannelBuilder {
             sock: Mutex::new(Some(Box::pin(writer))),
             writer_wake: Notify::new(),
             handler: self.handler,
+            write_stall_timeout: self.write_stall_timeout,
+            idle_timeout: self.idle_timeout,
             run_on: self.run_on,
             lingering: self.lingering,
             queue,
@@ -383,6 +420,8 @@ pub(crate) struct Shared {
     sock: Mutex<Option<writer::BoxWrite>>,
     writer_wake: Notify,
     handler: Option<Arc<dyn RequestHandler>>,
+    write_stall_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
     /// How long handlers in progress run on once the connection ended (`None`: dropped).
     run_on: Option<Duration>,
     /// Holds a token while handlers run on after the end (see [`ChannelBuilder::lingering`]).
@@ -644,6 +683,51 @@ impl Shared {
                 hook(why);
             }
         }
+    }
+}
+
+/// Tells when something stood still for a whole timeout: it ticks four times per timeout, and
+/// expires at the fourth tick in a row at which a count of signs of life did not move (so
+/// between one and 1.25 timeouts after the last sign).
+struct QuietClock {
+    timeout: Duration,
+    interval: tokio::time::Interval,
+    last: u64,
+    quiet: u32,
+}
+
+impl QuietClock {
+    /// Ticks of a clock for `timeout`; the count of signs of life starts at 0.
+    fn new(timeout: Duration) -> Self {
+        let period = (timeout / 4).max(Duration::from_millis(1));
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        QuietClock {
+            timeout,
+            interval,
+            last: 0,
+            quiet: 0,
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn poll_tick(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.interval.poll_tick(cx).map(|_| ())
+    }
+
+    /// After a tick: whether the count (`signs`) stood still, and nothing was `busy`, for the
+    /// whole timeout.
+    fn expired(&mut self, signs: u64, busy: bool) -> bool {
+        if signs != self.last || busy {
+            self.last = signs;
+            self.quiet = 0;
+            return false;
+        }
+        self.quiet += 1;
+        self.quiet >= 4
     }
 }
 

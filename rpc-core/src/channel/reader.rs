@@ -14,7 +14,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::io::AsyncRead;
 
 use super::writer::IN_READER_BATCH;
-use super::{Channel, HandlerFuture, IncomingRequest, Reply, Shared};
+use super::{lock, Channel, HandlerFuture, IncomingRequest, QuietClock, Reply, Shared};
 use crate::error::{CallError, Error};
 use crate::wire::codec::{Codec, CodecKind, MsgId, ERROR};
 use crate::wire::frame::FrameDecoder;
@@ -151,6 +151,9 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
     let mut buf = BytesMut::new();
     let mut on_scratch = false;
     shared.note_read_capacity(0);
+    // Frames read since the channel opened, and the idle clock that watches them.
+    let mut frames_read = 0u64;
+    let mut idle = shared.idle_timeout.map(QuietClock::new);
     // Frames handled since this task last let the others run, over however many reads.
     let mut turn = 0usize;
     loop {
@@ -163,6 +166,7 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
                 match decoder.decode(&mut buf)? {
                     Some(frame) => {
                         turn += 1;
+                        frames_read += 1;
                         if let Some(fut) = shared.dispatch(owner, frame) {
                             running.push(fut);
                         }
@@ -234,6 +238,20 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
             shared.read_resume.register(cx.waker());
             if shared.stopping.load(Ordering::SeqCst) {
                 return Poll::Ready(None);
+            }
+            if let Some(clock) = idle.as_mut() {
+                while clock.poll_tick(cx).is_ready() {
+                    let signs = frames_read + lock(&shared.out).frames;
+                    let busy = !running.is_empty()
+                        || shared.incoming.load(Ordering::Relaxed) > 0
+                        || shared.pending.is_waiting();
+                    if clock.expired(signs, busy) {
+                        let timeout = clock.timeout();
+                        tracing::debug!(peer = %shared.peer, ?timeout, "closing an idle connection");
+                        shared.shut(Error::Idle { timeout });
+                        return Poll::Ready(None);
+                    }
+                }
             }
             if !running.is_empty() {
                 in_batch(shared, || {

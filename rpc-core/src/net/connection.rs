@@ -54,6 +54,21 @@ macro_rules! channel_settings {
             self
         }
 
+        /// Sets how long nothing may be written to the peer while replies wait before the
+        /// connection is aborted ([`ChannelBuilder::write_stall_timeout`]; a minute by default,
+        /// `None`: never).
+        pub fn write_stall_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+            self.$($field).+ = self.$($field).+.write_stall_timeout(timeout);
+            self
+        }
+
+        /// Closes a connection that was quiet, with no call in progress, for `timeout`
+        /// ([`ChannelBuilder::idle_timeout`]; off by default).
+        pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.$($field).+ = self.$($field).+.idle_timeout(timeout);
+            self
+        }
+
         /// Sets how error replies are written ([`ChannelBuilder::error_format`]): aiomas's
         /// string by default, or mosaik's `[type, message, traceback]`.
         pub fn error_format(mut self, format: $crate::ErrorFormat) -> Self {
