@@ -301,13 +301,14 @@ struct Refusals {
 }
 
 impl Refusals {
-    fn refused(&mut self, limit: usize, peer: &str) {
+    /// Counts a refused connection; logs at most once a second (and says whether it did).
+    fn refused(&mut self, limit: usize, peer: &str) -> bool {
         self.count += 1;
         let now = Instant::now();
-        if self
+        let report = self
             .last_report
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
-        {
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if report {
             tracing::warn!(
                 peer,
                 limit,
@@ -316,6 +317,7 @@ impl Refusals {
             );
             self.last_report = Some(now);
         }
+        report
     }
 }
 
@@ -350,6 +352,7 @@ async fn accept_loop<L: Accept>(
         let open = shared.conns.lock().unwrap_or_else(|e| e.into_inner()).len();
         if open >= max_connections {
             refusals.refused(max_connections, &conn.peer);
+            // Closed at once: the peer's calls fail now, not at its timeout.
             drop(conn);
             continue;
         }
@@ -515,6 +518,21 @@ mod tests {
                 Err(io::Error::from_raw_os_error(24)) // EMFILE: too many open files
             }
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refused_connections_are_reported_at_most_once_a_second() {
+        let mut refusals = super::Refusals::default();
+        let mut reports = 0;
+        // 1000 refusals 10 ms apart: 10 s.
+        for _ in 0..1000 {
+            if refusals.refused(3, "127.0.0.1:1") {
+                reports += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(refusals.count, 1000);
+        assert_eq!(reports, 10);
     }
 
     #[tokio::test(start_paused = true)]
