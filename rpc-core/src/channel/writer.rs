@@ -348,7 +348,9 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             Poll::Ready(Ok(()))
         });
         let mut write = std::pin::pin!(write);
-        let mut stall = shared.write_stall_timeout.map(QuietClock::new);
+        // Made only once a write waits for room: most batches go out at once, and a timer
+        // costs a registration in the runtime's timer wheel.
+        let mut stall: Option<QuietClock> = None;
         let res = loop {
             // Once the channel is closed, what is queued gets CLOSE_FLUSH_TIMEOUT to go out, also
             // when it closes in the middle of a write: a peer that does not read cannot hold the
@@ -369,6 +371,9 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                 std::future::poll_fn(|cx| {
                     if let Poll::Ready(res) = write.as_mut().poll(cx) {
                         return Poll::Ready(Step::Written(res));
+                    }
+                    if stall.is_none() {
+                        stall = shared.write_stall_timeout.map(QuietClock::new);
                     }
                     // Closing wakes the writer: look again.
                     if woken.as_mut().poll(cx).is_ready() {
