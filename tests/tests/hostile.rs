@@ -284,7 +284,7 @@ async fn write_frame(w: &mut (impl AsyncWrite + Unpin), payload: &[u8]) {
 #[tokio::test]
 async fn a_server_fed_mutated_requests_answers_the_next_one_or_ends_for_the_mutant_in_both_codecs()
 {
-    const ROUNDS: i64 = 5_000;
+    const ROUNDS: i64 = 20_000;
     for (codec, seed) in [(Codec::msgpack(), 7), (Codec::json(), 11)] {
         let builder = Connection::builder()
             .codec(codec.clone())
