@@ -58,6 +58,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
     let limit = args.calls.unwrap_or(u64::MAX);
     let start = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
+    let codec = args.conn.codec;
     for conn in &conns {
         let proxy = args.target.proxy(conn).with_timeout(args.timeout);
         for _ in 0..args.in_flight {
@@ -76,7 +77,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
                         }
                         Err(e) => {
                             shared.failed.fetch_add(1, Ordering::Relaxed);
-                            let f = Failure::from(e);
+                            let f = crate::cmd::codec_hint(e, codec);
                             *crate_lock(&shared.errors)
                                 .entry(format!("{}: {}", f.kind, f.message))
                                 .or_default() += 1;

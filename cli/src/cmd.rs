@@ -163,6 +163,25 @@ impl From<Error> for Failure {
     }
 }
 
+/// The failure for `e`, with a hint to try the other codec when the peer closed the connection
+/// before answering: an aiomas endpoint closes a connection whose frames it cannot decode, and
+/// a wrong `--codec` is the most common reason for that.
+pub(crate) fn codec_hint(e: Error, ours: CodecArg) -> Failure {
+    let closed_by_peer = e.is_connection_reset() && e.to_string().contains("the peer closed");
+    let mut failure = Failure::from(e);
+    if closed_by_peer {
+        let other = match ours {
+            CodecArg::Json => "msgpack or --codec msgpack-blosc",
+            CodecArg::Msgpack => "json or --codec msgpack-blosc",
+            CodecArg::MsgpackBlosc => "msgpack or --codec json",
+        };
+        failure.message.push_str(&format!(
+            "; the endpoint may speak another codec: try --codec {other}"
+        ));
+    }
+    failure
+}
+
 pub(crate) async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Call(args) => call(args).await,
@@ -287,7 +306,7 @@ async fn call(args: CallArgs) -> Result<(), Failure> {
     let proxy = args.target.proxy(&conn).with_timeout(args.timeout);
     let result: Result<Value, Error> = proxy.call_kw(parsed.args, &parsed.kwargs).await;
     conn.close().await;
-    let value = result?;
+    let value = result.map_err(|e| codec_hint(e, args.conn.codec))?;
     let json = to_json(&value);
     let stdout = std::io::stdout();
     let text = if args.pretty || stdout.is_terminal() {

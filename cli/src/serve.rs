@@ -32,6 +32,11 @@ pub(crate) struct ServeArgs {
     /// Require client certificates signed by the CAs in this PEM file.
     #[arg(long, value_name = "FILE", requires = "cert")]
     client_ca: Option<PathBuf>,
+    /// Refuse connections over this many open at once: each is closed as soon as it is
+    /// accepted, with a warning at most once a second.
+    #[arg(long, value_name = "N", default_value_t = rpc_core::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
 }
 
 /// The built-in tree.
@@ -82,7 +87,9 @@ impl Builtin {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), Failure> {
-    let mut builder = Server::builder(Router::new(Builtin::default())).codec(args.codec.codec());
+    let mut builder = Server::builder(Router::new(Builtin::default()))
+        .codec(args.codec.codec())
+        .max_connections(args.max_connections);
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
         let mut tls = ServerTls::pem_files(cert, key);
         if let Some(ca) = &args.client_ca {

@@ -227,6 +227,80 @@ async fn call_reports_bad_input_and_unreachable_endpoints() {
     );
 }
 
+/// A call with the wrong codec fails at once (the server closes the connection on a frame it
+/// cannot decode) and says to try the other codec, in both directions.
+#[tokio::test]
+async fn call_with_the_wrong_codec_fails_at_once_with_a_hint() {
+    for (server_codec, ours, other) in [
+        (Codec::msgpack(), "json", "msgpack or --codec msgpack-blosc"),
+        (Codec::json(), "msgpack", "json or --codec msgpack-blosc"),
+        (Codec::msgpack_blosc(), "msgpack", "json or --codec msgpack-blosc"),
+    ] {
+        let server = interop_server(server_codec).await;
+        let addr = server.local_addr().to_string();
+        // --timeout far above the step bound: a hang would fail the test, not time out.
+        let o = aiomas(&[
+            "call",
+            &addr,
+            "add",
+            "1",
+            "2",
+            "--codec",
+            ours,
+            "--timeout",
+            "3600",
+        ])
+        .await;
+        expect(
+            &o,
+            3,
+            "",
+            &format!(
+                "ConnectionResetError: connection closed: the peer closed the connection; \
+                 the endpoint may speak another codec: try --codec {other}\n"
+            ),
+        );
+        server.shutdown().await;
+    }
+}
+
+/// `serve --max-connections N` closes a connection over the limit at once.
+#[tokio::test]
+async fn serve_closes_connections_over_max_connections() {
+    let (_server, addr) = serve(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--codec",
+        "msgpack",
+        "--max-connections",
+        "1",
+    ])
+    .await;
+    let held = Connection::builder().connect(&*addr).await.unwrap();
+    let v: i64 = held.remote().get("add").call((1, 2)).await.unwrap();
+    assert_eq!(v, 3);
+    let o = aiomas(&[
+        "call",
+        &addr,
+        "add",
+        "1",
+        "2",
+        "--codec",
+        "msgpack",
+        "--timeout",
+        "3600",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .starts_with("ConnectionResetError: connection closed: the peer closed the connection"),
+        "{}",
+        stderr(&o)
+    );
+    held.close().await;
+}
+
 #[tokio::test]
 async fn bench_prints_throughput_percentiles_and_a_histogram() {
     let server = interop_server(Codec::msgpack()).await;

@@ -8,48 +8,17 @@
 //! turns on rpc-core's `msgpack-blosc` feature).
 //!
 //! Prints `listening on <addr>` (with the real port) once it accepts connections, then serves
-//! [`examples::interop::router`] until Ctrl-C.
+//! [`examples::interop::router`] until Ctrl-C. `--max-connections N` refuses connections over
+//! `N` (closed at once, with a warning at most once a second). Its `panic` function panics on
+//! purpose, so it reports handler panics through `tracing` (`quiet_handler_panics`) rather than
+//! one stderr line each.
 
-use rpc_core::{Codec, Server};
-
-const USAGE: &str =
-    "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json|msgpack-blosc";
-
-fn parse_args() -> Result<(String, Codec), String> {
-    let mut addr = None;
-    let mut codec = Codec::msgpack();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{key} needs a value"))
-        };
-        match key.as_str() {
-            "--addr" => addr = Some(value()?),
-            "--codec" => {
-                codec = match value()?.as_str() {
-                    "msgpack" => Codec::msgpack(),
-                    "json" => Codec::json(),
-                    "msgpack-blosc" => Codec::msgpack_blosc(),
-                    other => return Err(format!("unknown codec {other:?}")),
-                }
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok((addr.ok_or("--addr is required")?, codec))
-}
+use examples::interop::{ServerArgs, USAGE};
+use rpc_core::Server;
 
 #[tokio::main]
 async fn main() {
-    let (addr, codec) = match parse_args() {
+    let args = match ServerArgs::parse(std::env::args().skip(1)) {
         Ok(parsed) => parsed,
         Err(e) => {
             if !e.is_empty() {
@@ -60,8 +29,10 @@ async fn main() {
         }
     };
     let server = match Server::builder(examples::interop::router())
-        .codec(codec)
-        .bind(&*addr)
+        .codec(args.codec)
+        .max_connections(args.max_connections)
+        .quiet_handler_panics()
+        .bind(&*args.addr)
         .await
     {
         Ok(s) => s,

@@ -18,7 +18,9 @@
 
 use std::time::Duration;
 
-use rpc_core::{service, CallContext, CallError, Error, Proxy, Router, Value};
+use rpc_core::{
+    service, CallContext, CallError, Codec, Error, Proxy, Router, Value, DEFAULT_MAX_CONNECTIONS,
+};
 
 fn overflow() -> CallError {
     CallError::new("OverflowError", "integer overflow")
@@ -132,4 +134,75 @@ impl Deep {
 /// The whole interop tree, ready to serve.
 pub fn router() -> Router {
     Router::new(InteropServer::default())
+}
+
+/// How `interop_server` is called.
+pub const USAGE: &str =
+    "usage: interop_server --addr HOST:PORT|unix:PATH --codec msgpack|json|msgpack-blosc [--max-connections N]";
+
+/// What the command line of `interop_server` asks for.
+#[derive(Debug)]
+pub struct ServerArgs {
+    /// `--addr`: where to listen.
+    pub addr: String,
+    /// `--codec`: MsgPack unless `json` or `msgpack-blosc`.
+    pub codec: Codec,
+    /// `--max-connections`: [`DEFAULT_MAX_CONNECTIONS`] unless given.
+    pub max_connections: usize,
+}
+
+impl ServerArgs {
+    /// Parses the arguments after the program name. The error says what was wrong, or is empty
+    /// for `--help`.
+    ///
+    /// # Errors
+    /// A missing `--addr`, an unknown argument or codec, a `--max-connections` that is not a
+    /// positive integer.
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let mut addr = None;
+        let mut codec = Codec::msgpack();
+        let mut max_connections = DEFAULT_MAX_CONNECTIONS;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (key, inline) = match arg.split_once('=') {
+                Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                None => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or(format!("{key} needs a value"))
+            };
+            match key.as_str() {
+                "--addr" => addr = Some(value()?),
+                "--codec" => {
+                    codec = match value()?.as_str() {
+                        "msgpack" => Codec::msgpack(),
+                        "json" => Codec::json(),
+                        "msgpack-blosc" => Codec::msgpack_blosc(),
+                        other => return Err(format!("unknown codec {other:?}")),
+                    }
+                }
+                "--max-connections" => {
+                    let v = value()?;
+                    max_connections = match v.parse::<usize>() {
+                        Ok(n) if n > 0 => n,
+                        _ => {
+                            return Err(format!(
+                                "--max-connections needs a positive integer, got {v:?}"
+                            ))
+                        }
+                    }
+                }
+                "-h" | "--help" => return Err(String::new()),
+                other => return Err(format!("unknown argument {other:?}")),
+            }
+        }
+        Ok(ServerArgs {
+            addr: addr.ok_or("--addr is required")?,
+            codec,
+            max_connections,
+        })
+    }
 }

@@ -49,6 +49,33 @@ pub enum Error {
         /// Bytes that never arrived.
         missing: usize,
     },
+    /// The peer sent a frame that is not a message of this connection's codec, and no request
+    /// id could be read from it to answer: the connection was closed, after the replies already
+    /// queued were sent. Most often the two ends use different codecs, which `hint` then says.
+    #[error("the peer sent a frame that is not a {codec} message ({reason}){}; the connection was closed", hint_text(.hint))]
+    Undecodable {
+        /// The codec of this end: `"MsgPack"` or `"JSON"`.
+        codec: &'static str,
+        /// What was wrong with the frame.
+        reason: String,
+        /// Set when the bytes look like the other codec, e.g. "this looks like JSON; this end
+        /// speaks MsgPack".
+        hint: Option<&'static str>,
+    },
+    /// Nothing could be written to the peer for this long while frames waited: it does not
+    /// read. The connection was aborted (what was queued is dropped).
+    #[error("nothing could be written for {timeout:?} while replies waited: the peer does not read; the connection was aborted")]
+    WriteStalled {
+        /// The write-stall timeout that passed.
+        timeout: Duration,
+    },
+    /// Nothing was read or written and no call was in progress for this long: the connection
+    /// was closed.
+    #[error("nothing was sent or received for {timeout:?}; the connection was closed as idle")]
+    Idle {
+        /// The idle timeout that passed.
+        timeout: Duration,
+    },
     /// A message to send was over the maximum frame length. Nothing was sent; the connection is
     /// fine.
     #[error("the message is {len} bytes, over the maximum frame length of {limit} bytes; nothing was sent")]
@@ -116,7 +143,13 @@ impl Error {
     pub fn is_connection_reset(&self) -> bool {
         matches!(
             self,
-            Error::Closed(_) | Error::Io(_) | Error::FrameTooLarge { .. } | Error::Truncated { .. }
+            Error::Closed(_)
+                | Error::Io(_)
+                | Error::FrameTooLarge { .. }
+                | Error::Truncated { .. }
+                | Error::Undecodable { .. }
+                | Error::WriteStalled { .. }
+                | Error::Idle { .. }
         )
     }
 
@@ -136,6 +169,11 @@ impl Error {
             other => Error::Decode(other),
         }
     }
+}
+
+/// `": <hint>"`, or nothing.
+fn hint_text(hint: &Option<&'static str>) -> String {
+    hint.map_or_else(String::new, |h| format!(": {h}"))
 }
 
 impl From<RemoteError> for Error {

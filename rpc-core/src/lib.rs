@@ -149,7 +149,9 @@ mod net;
 #[doc(hidden)]
 pub mod __private;
 
-pub use crate::channel::{Channel, ChannelBuilder};
+pub use crate::channel::{
+    Channel, ChannelBuilder, DEFAULT_DRAIN_TIMEOUT, DEFAULT_WRITE_STALL_TIMEOUT,
+};
 pub use crate::error::{CallError, Error, ErrorFormat, RemoteError};
 /// TLS for servers and clients, with rustls (feature `tls`, off by default).
 #[cfg(feature = "tls")]

@@ -402,7 +402,10 @@ async fn a_peer_that_does_not_read_its_replies_is_not_read_either_until_it_does(
         Ok(c.arg::<u64>(0, "a")? + c.arg::<u64>(1, "b")?)
     });
     let (ours, peer) = tokio::io::duplex(64 * 1024);
+    // Backpressure alone: the write-stall timeout would end this connection after a minute of
+    // the peer's not reading (`endings.rs`).
     let conn = Connection::builder()
+        .write_stall_timeout(None)
         .serve(Router::new(service))
         .open(ours, "flooder");
     let (mut peer_rx, mut peer_tx) = tokio::io::split(peer);
@@ -543,7 +546,9 @@ async fn a_peer_that_does_not_read_large_replies_is_stopped_within_the_pause_mar
     let service =
         ServiceDict::new().function("echo", |c: DynCall| c.arg::<rpc_core::ByteBuf>(0, "data"));
     let (ours, peer) = tokio::io::duplex(64 * 1024);
+    // Backpressure alone, without the write-stall timeout.
     let conn = Connection::builder()
+        .write_stall_timeout(None)
         .serve(Router::new(service))
         .open(ours, "flooder");
     let (_peer_rx, mut peer_tx) = tokio::io::split(peer);
@@ -582,4 +587,51 @@ async fn close_gives_up_flushing_in_time_when_the_peer_stops_reading_in_the_midd
         .await
         .expect("close() returns although the peer never reads");
     assert!(start.elapsed() <= rpc_core::channel::CLOSE_FLUSH_TIMEOUT);
+}
+
+/// `interop_server --max-connections N` (its argument parsing, shared with the example): the
+/// limit reaches the server, and a connection over it is closed at once.
+#[tokio::test]
+async fn interop_server_takes_max_connections() {
+    use examples::interop::ServerArgs;
+    let parse = |args: &[&str]| ServerArgs::parse(args.iter().map(|a| a.to_string()));
+    let args = parse(&["--addr", "127.0.0.1:0", "--max-connections", "1"]).unwrap();
+    assert_eq!(args.max_connections, 1);
+    assert_eq!(
+        parse(&["--addr", "x:1"]).unwrap().max_connections,
+        rpc_core::DEFAULT_MAX_CONNECTIONS
+    );
+    for bad in ["0", "-1", "many"] {
+        let err = parse(&["--addr", "x:1", "--max-connections", bad]).unwrap_err();
+        assert_eq!(
+            err,
+            format!("--max-connections needs a positive integer, got {bad:?}")
+        );
+    }
+    let server = rpc_core::Server::builder(examples::interop::router())
+        .codec(args.codec)
+        .max_connections(args.max_connections)
+        .bind(args.addr.as_str())
+        .await
+        .unwrap();
+    let first = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.remote().get("add").call::<i64>((1, 1)).await.unwrap(),
+        2
+    );
+    let second = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        second.remote().get("add").call::<i64>((1, 1)),
+    )
+    .await
+    .expect("a refused connection is closed at once")
+    .unwrap_err();
+    assert!(err.is_connection_reset(), "{err:?}");
+    first.close().await;
+    server.shutdown().await;
 }

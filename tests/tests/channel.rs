@@ -159,16 +159,37 @@ async fn a_dropped_request_forgets_its_id_and_the_late_reply_is_dropped() {
     assert_eq!(f.await.unwrap().value().unwrap(), Value::Bool(false));
 }
 
+/// A payload with no request id to answer ends the connection (as in aiomas), with the reason;
+/// what comes after it is not read.
 #[tokio::test]
-async fn undecodable_payload_is_skipped_and_the_connection_lives() {
-    let (ch, mut peer) = pair(Codec::msgpack());
-    peer.send_hex("c1").await; // a marker that never appears in msgpack
-    peer.send_hex("").await; // an empty payload
-    peer.send_hex("a3616263").await; // not an array
-    peer.send_hex("9300").await; // too short
-    peer.send_hex("930000a26869").await; // a good request after all that
-    let req = ch.recv().await.unwrap();
-    assert_eq!(req.content().unwrap(), Value::from("hi"));
+async fn undecodable_payload_ends_the_connection_with_the_reason() {
+    for junk in [
+        "c1",       // a marker that never appears in msgpack
+        "",         // an empty payload
+        "a3616263", // not an array
+        "9300",     // too short
+    ] {
+        let (ch, mut peer) = pair(Codec::msgpack());
+        peer.send_hex(junk).await;
+        peer.send_hex("930000a26869").await; // a good request after it
+        let err = ch.recv().await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                rpc_core::Error::Undecodable {
+                    codec: "MsgPack",
+                    hint: None,
+                    ..
+                }
+            ),
+            "{junk}: {err:?}"
+        );
+        assert!(err.is_connection_reset());
+        // The peer sees the end of the stream.
+        let mut rest = Vec::new();
+        peer.io.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "{junk}: {rest:?}");
+    }
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! Hostile input: random and mutated payloads never panic a decoder, and a server fed garbage
-//! between good requests keeps answering the good ones.
+//! before a good request either answers the good one (the garbage was skipped, or answered with
+//! an error reply when its request id could be read) or ends the connection with
+//! `Error::Undecodable` (no id to answer), never anything else.
 //!
 //! The server cuts each request into `[path, args, kwargs]` itself and decodes every argument on
 //! its own (the codec does not expose that step): it is fuzzed here through live connections, with
@@ -7,9 +9,12 @@
 
 use std::collections::BTreeMap;
 
-use rpc_core::wire::codec::MessageKind;
-use rpc_core::{service, Codec, Connection, DynCall, Router, ServiceDict, ServiceExt, Value};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use rpc_core::wire::codec::{Message, MessageKind};
+use rpc_core::{
+    service, Codec, Connection, ConnectionBuilder, DynCall, Error, Router, ServiceDict, ServiceExt,
+    Value,
+};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// A small deterministic generator (xorshift64*), so that every run sees the same inputs.
 struct Rng(u64);
@@ -112,54 +117,86 @@ fn decoders_never_panic_on_random_or_mutated_payloads() {
     }
 }
 
+/// What a server made of `junk` and then a good request with id `"good"`, on a fresh
+/// connection: the good request's reply, or `None` when the junk ended the connection, which
+/// must then have ended for a frame it could not decode (and not hang, nor end otherwise).
+async fn junk_then_good(
+    builder: &ConnectionBuilder,
+    codec: &Codec,
+    junk: &[u8],
+    good: &[u8],
+) -> Option<Message> {
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let server = builder.clone().open(a, "hostile");
+    let (mut rd, mut wr) = tokio::io::split(b);
+    write_frame(&mut wr, junk).await;
+    write_frame(&mut wr, good).await;
+    loop {
+        let mut len = [0; 4];
+        if rd.read_exact(&mut len).await.is_err() {
+            let why = server.closed().await;
+            assert!(
+                matches!(why, Error::Undecodable { .. }),
+                "{:?}: junk {junk:02x?} ended the connection with {why:?}",
+                codec.kind()
+            );
+            return None;
+        }
+        let mut payload = vec![0; u32::from_be_bytes(len) as usize];
+        rd.read_exact(&mut payload).await.unwrap();
+        // A reply to junk echoes the junk's id, which need not decode here; skip those.
+        if let Ok(msg) = codec.decode_message(&payload) {
+            if msg.id.as_str() == Some("good") {
+                server.close().await;
+                return Some(msg);
+            }
+        }
+    }
+}
+
+/// The good request of round `i`: `add(i, 1)` with the string id `"good"`, unlike any id the
+/// junk carries (the seeds all use 7).
+fn good_add(codec: &Codec, i: i64) -> Vec<u8> {
+    let good = Value::Array(vec![
+        Value::Int(0),
+        Value::from("good"),
+        Value::Array(vec![
+            "add".into(),
+            Value::Array(vec![i.into(), 1.into()]),
+            Value::Map(vec![]),
+        ]),
+    ]);
+    codec.encode(&good).unwrap()
+}
+
 #[tokio::test]
-async fn a_server_fed_garbage_between_requests_answers_every_good_request() {
-    let (a, mut b) = tokio::io::duplex(1 << 20);
+async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbage() {
     let service = ServiceDict::new().function("add", |c: DynCall| {
         Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
     });
-    let _server = Connection::builder()
-        .serve(Router::new(service))
-        .open(a, "hostile");
+    let builder = Connection::builder().serve(Router::new(service));
     let codec = Codec::msgpack();
     let seeds = seeds(&codec);
     let mut rng = Rng(42);
-    let mut expected = Vec::new();
-    for i in 0..500u64 {
-        // A good request with a fresh id above any the garbage could use...
-        let id = 1_000_000 + i;
-        let content = ("add", (i, 1), rpc_core::NoKwargs);
-        let good = codec
-            .encode_message(MessageKind::Request, id, &content)
-            .unwrap();
-        expected.push((id, i as i64 + 1));
-        // ...after a garbage frame (never an oversized one, which would end the connection).
-        let seed = rng.below(seeds.len());
-        let junk = mutate(&mut rng, &seeds[seed]);
-        for payload in [&junk[..], &good[..]] {
-            b.write_all(&(payload.len() as u32).to_be_bytes())
-                .await
-                .unwrap();
-            b.write_all(payload).await.unwrap();
+    let (mut answered, mut ended) = (0, 0);
+    for i in 0..500i64 {
+        // Never an oversized frame, which would end the connection for that reason.
+        let pick = rng.below(seeds.len());
+        let junk = mutate(&mut rng, &seeds[pick]);
+        match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
+            Some(msg) => {
+                assert_eq!(msg.kind, MessageKind::Result, "good request {i}: {msg:?}");
+                assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
+                answered += 1;
+            }
+            None => ended += 1,
         }
     }
-    // Read replies until every good request has its answer; the garbage may get error replies.
-    let mut answered = std::collections::HashMap::new();
-    while answered.len() < expected.len() {
-        let mut len = [0; 4];
-        b.read_exact(&mut len).await.unwrap();
-        let mut payload = vec![0; u32::from_be_bytes(len) as usize];
-        b.read_exact(&mut payload).await.unwrap();
-        let v: Value = codec.decode(&payload).unwrap();
-        let items = v.as_array().unwrap();
-        if let Some(id) = items[1].as_u64().filter(|id| *id >= 1_000_000) {
-            assert_eq!(items[0], Value::Int(1), "good request {id} failed: {v}");
-            answered.insert(id, items[2].as_i64().unwrap());
-        }
-    }
-    for (id, sum) in expected {
-        assert_eq!(answered[&id], sum);
-    }
+    // Both outcomes are exercised.
+    assert!(
+        answered > 50 && ended > 50,
+        "{answered} answered, {ended} ended"
+    );
 }
 
 /// A typed service with a sub-router, and a `ServiceDict` beside it, for the requests to hit.
@@ -244,79 +281,34 @@ async fn write_frame(w: &mut (impl AsyncWrite + Unpin), payload: &[u8]) {
     w.write_all(payload).await.unwrap();
 }
 
-async fn read_frame(r: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
-    let mut len = [0; 4];
-    r.read_exact(&mut len).await.unwrap();
-    let mut payload = vec![0; u32::from_be_bytes(len) as usize];
-    r.read_exact(&mut payload).await.unwrap();
-    payload
-}
-
 #[tokio::test]
-async fn a_server_fed_mutated_requests_answers_every_good_request_in_both_codecs() {
+async fn a_server_fed_mutated_requests_answers_the_next_one_or_ends_for_the_mutant_in_both_codecs()
+{
     const ROUNDS: i64 = 20_000;
     for (codec, seed) in [(Codec::msgpack(), 7), (Codec::json(), 11)] {
-        let (a, b) = tokio::io::duplex(1 << 20);
-        let server = Connection::builder()
+        let builder = Connection::builder()
             .codec(codec.clone())
-            .serve(target_router())
-            .open(a, "fuzzer");
-        let (mut rd, mut wr) = tokio::io::split(b);
+            .serve(target_router());
         let seeds = request_seeds(&codec);
-        let send_codec = codec.clone();
-        // Each mutated request is followed by a good one, with a string id (`"good-N"`) unlike
-        // any the mutated seeds carry (they all start from id 7).
-        let sender = tokio::spawn(async move {
-            let mut rng = Rng(seed);
-            for i in 0..ROUNDS {
-                let seed = rng.below(seeds.len());
-                let junk = mutate(&mut rng, &seeds[seed]);
-                let good = Value::Array(vec![
-                    Value::Int(0),
-                    Value::from(format!("good-{i}")),
-                    Value::Array(vec![
-                        "add".into(),
-                        Value::Array(vec![i.into(), 1.into()]),
-                        Value::Map(vec![]),
-                    ]),
-                ]);
-                write_frame(&mut wr, &junk).await;
-                write_frame(&mut wr, &send_codec.encode(&good).unwrap()).await;
+        let mut rng = Rng(seed);
+        let (mut answered, mut ended) = (0, 0);
+        for i in 0..ROUNDS {
+            let pick = rng.below(seeds.len());
+            let junk = mutate(&mut rng, &seeds[pick]);
+            match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
+                Some(msg) => {
+                    assert_eq!(msg.kind, MessageKind::Result, "good request {i}: {msg:?}");
+                    assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
+                    answered += 1;
+                }
+                None => ended += 1,
             }
-            wr
-        });
-        let mut answered = vec![false; ROUNDS as usize];
-        let mut left = ROUNDS;
-        while left > 0 {
-            let payload = read_frame(&mut rd).await;
-            // A reply to junk echoes the junk's id, which need not decode here; skip those.
-            let Ok(msg) = codec.decode_message(&payload) else {
-                continue;
-            };
-            let Some(i) = msg
-                .id
-                .as_str()
-                .and_then(|id| id.strip_prefix("good-"))
-                .and_then(|n| n.parse::<i64>().ok())
-            else {
-                continue;
-            };
-            assert_eq!(
-                msg.kind,
-                MessageKind::Result,
-                "good request {i} failed: {msg:?}"
-            );
-            assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
-            assert!(!answered[i as usize], "good request {i} answered twice");
-            answered[i as usize] = true;
-            left -= 1;
         }
-        let _wr = sender.await.unwrap();
+        println!("{:?}: {answered} answered, {ended} ended", codec.kind());
         assert!(
-            !server.is_closed(),
-            "{:?}: garbage closed the connection",
+            answered > ROUNDS / 10 && ended > ROUNDS / 100,
+            "{:?}: {answered} answered, {ended} ended",
             codec.kind()
         );
-        server.close().await;
     }
 }

@@ -172,6 +172,8 @@ each_codec!(
     rust_client_closes_with_call_pending,
     python_client_checks_tcp,
     python_client_checks_unix,
+    rust_client_of_the_other_codec_fails_at_once,
+    python_client_of_the_other_codec_fails_at_once,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -796,6 +798,71 @@ async fn python_client_checks(kind: Kind, transport: Transport) {
     let r: i64 = client.remote().get("add").call((40, 2)).await.unwrap();
     assert_eq!(r, 42);
     client.close().await;
+    server.shutdown().await;
+}
+
+impl Kind {
+    /// The codec that is not this one.
+    fn other(self) -> Kind {
+        match self {
+            Kind::MsgPack => Kind::Json,
+            Kind::Json | Kind::MsgPackBlosc => Kind::MsgPack,
+        }
+    }
+}
+
+/// A Rust client of the other codec against a Python aiomas server of `kind`: aiomas closes a
+/// connection whose frame it cannot decode, and the call fails at once with the connection
+/// closed by the peer (not after a timeout).
+async fn rust_client_of_the_other_codec_fails_at_once(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new("interop");
+    let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
+    let client = kind.other().connection().connect(&*addr).await.unwrap();
+    let err = tokio::time::timeout(STEP, client.remote().get("add").call::<i64>((1, 2)))
+        .await
+        .expect("the call waited instead of failing at once")
+        .unwrap_err();
+    assert!(err.is_connection_reset(), "{err:?}");
+    assert!(
+        err.to_string().contains("the peer closed the connection"),
+        "{err}"
+    );
+    client.close().await;
+}
+
+/// A Python aiomas client of the other codec against a Rust server of `kind`: the server ends
+/// the connection on the first frame it cannot decode, so aiomas raises ConnectionResetError at
+/// once (its own timeout is 60 s, the step bound 30 s); the server says why, with a hint.
+async fn python_client_of_the_other_codec_fails_at_once(kind: Kind) {
+    let Some(py) = python() else { return };
+    let tmp = TempDir::new("interop");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let server = Server::builder(interop::router())
+        .codec(kind.codec())
+        .on_connect(move |conn| {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(conn);
+            }
+        })
+        .bind(listen_addr(Transport::Tcp, &tmp).as_str())
+        .await
+        .unwrap();
+    let addr = server.local_addr().to_string();
+    let mut proc = Proc::python(&py, "wrong_codec_client.py", &[&addr, kind.other().name()]);
+    let line = proc.expect_line("error: ").await;
+    assert!(line.starts_with("ConnectionResetError"), "{line}");
+    let conn = rx.await.unwrap();
+    let why = tokio::time::timeout(STEP, conn.closed()).await.unwrap();
+    let hint = match kind {
+        Kind::MsgPack => "this looks like JSON; this end speaks MsgPack",
+        Kind::Json => "this looks like MsgPack; this end speaks JSON",
+        Kind::MsgPackBlosc => "this looks like MsgPack; this end speaks MsgPackBlosc",
+    };
+    assert!(matches!(why, Error::Undecodable { .. }), "{why:?}");
+    assert!(why.to_string().contains(hint), "{why}");
+    let _ = proc.finish().await;
     server.shutdown().await;
 }
 

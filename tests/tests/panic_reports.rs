@@ -1,12 +1,12 @@
-//! A peer that makes handlers panic on purpose does not get a panic report (and a backtrace)
-//! printed per request: handler panics are answered and logged at most once a second, while
+//! With `quiet_handler_panics`, a peer that makes handlers panic on purpose does not get a
+//! panic report (and a backtrace) printed per request: handler panics are answered and logged at most once a second, while
 //! other panics still reach the panic hook the program set. A file of its own: the panic hook is
 //! process-wide.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use rpc_core::{start_server, DynCall, Router, ServiceDict};
+use rpc_core::{DynCall, Router, Server, ServiceDict};
 
 #[tokio::test]
 async fn handler_panics_are_answered_without_reaching_the_panic_hook() {
@@ -26,7 +26,9 @@ async fn handler_panics_are_answered_without_reaching_the_panic_hook() {
             }
             Ok(())
         });
-    let server = start_server("127.0.0.1:0", Router::new(service))
+    let server = Server::builder(Router::new(service))
+        .quiet_handler_panics()
+        .bind("127.0.0.1:0")
         .await
         .unwrap();
     let conn = rpc_core::open_connection(server.local_addr())

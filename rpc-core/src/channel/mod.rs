@@ -15,16 +15,19 @@
 //! - the writer (`writer.rs`) owns the socket's write half: senders encode their message straight
 //!   into a shared buffer, and everything queued since the last write goes out in one `write`.
 //!
-//! Bad input never ends the connection unless the stream itself is broken:
+//! Bad input ends the connection only when the stream is broken or a frame cannot be answered:
 //!
 //! | input | what happens |
 //! |---|---|
 //! | reply to an unknown id (say, after the caller gave up) | dropped, with a log line |
-//! | payload that does not decode, or is not `[type, id, content]` | skipped, with a log line; if it was a request whose id can be read, the sender gets an error reply saying what was wrong |
+//! | payload that does not decode, or is not `[type, id, content]`, but is a request whose id can be read | the sender gets an error reply saying what was wrong; the connection lives |
+//! | payload that does not decode, with no request id to read (most often: the peer speaks the other codec) | the connection ends, as in aiomas, once the replies already queued are written: [`Error::Undecodable`], logged once at `WARN` with the peer, the codec and, when the bytes are a message of the other codec, a hint saying so; the peer's pending calls fail at once, the connection closed under them |
 //! | unknown message type | skipped, with a log line |
 //! | value nested deeper than the codec's limit | treated as a payload that does not decode |
 //! | frame over the maximum length | the connection ends; pending requests fail with [`Error::FrameTooLarge`] |
 //! | stream ends (or ends in the middle of a frame) | pending requests fail at once with [`Error::Closed`] (or [`Error::Truncated`]) |
+//! | nothing can be written for [`ChannelBuilder::write_stall_timeout`] while frames wait (a minute by default) | the connection is aborted with [`Error::WriteStalled`]: what is queued is dropped |
+//! | nothing read or written, and no call in progress either way, for [`ChannelBuilder::idle_timeout`] (off by default) | the connection is closed with [`Error::Idle`] |
 //! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
 //! | a peer that sends requests without reading the replies | once [`PAUSE_READING_QUEUED`] bytes wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
 
@@ -40,12 +43,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
 
 use futures_util::task::AtomicWaker;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
 use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
 use crate::wire::codec::{Codec, MsgId, Scope, REQUEST};
@@ -88,8 +93,22 @@ pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
 /// therefore never both stop reading.
 pub const PAUSE_READING_QUEUED: usize = 64 * 1024;
 
+/// How long, by default, `drain` waits for the calls in progress, and how long a call still in
+/// progress when its connection ends runs on (see `ConnectionBuilder::drain_timeout`).
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long, by default, nothing may be written to the peer while frames wait before the
+/// connection is aborted ([`ChannelBuilder::write_stall_timeout`]).
+///
+/// The peer's kernel buffers and ours fill first (hundreds of KiB), so the clock starts only
+/// once a peer has not read for a while; a minute is far longer than any pause of a live peer
+/// (a garbage collection, a blocking step of a few seconds) and far shorter than TCP's own give-up
+/// on a dead peer (about 15 minutes on Linux), during which the connection's slot, its queue and
+/// its kernel buffers stay held.
+pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long [`Channel::close`] waits for queued frames to be written before it drops them.
-pub const CLOSE_FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings of a channel. Build one with [`Channel::builder`].
 #[derive(Clone)]
@@ -102,6 +121,12 @@ pub struct ChannelBuilder {
     error_format: ErrorFormat,
     peer: String,
     handler: Option<Arc<dyn RequestHandler>>,
+    write_stall_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    /// How long the handlers in progress run on once the connection ended; `None`: dropped.
+    run_on: Option<Duration>,
+    /// Holds a token while handlers run on after the connection ended (a server's drain waits).
+    lingering: Option<TaskTracker>,
 }
 
 /// Makes the opaque per-connection context that serde impls find in the codec scope, from a
@@ -117,6 +142,8 @@ impl fmt::Debug for ChannelBuilder {
             .field("max_queued", &self.max_queued)
             .field("error_format", &self.error_format)
             .field("peer", &self.peer)
+            .field("write_stall_timeout", &self.write_stall_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -131,6 +158,10 @@ impl Default for ChannelBuilder {
             error_format: ErrorFormat::Aiomas,
             peer: String::from("?"),
             handler: None,
+            write_stall_timeout: Some(DEFAULT_WRITE_STALL_TIMEOUT),
+            idle_timeout: None,
+            run_on: Some(DEFAULT_DRAIN_TIMEOUT),
+            lingering: None,
         }
     }
 }
@@ -168,6 +199,23 @@ impl ChannelBuilder {
         self
     }
 
+    /// Sets how long nothing may be written to the peer while frames wait before the connection
+    /// is aborted with [`Error::WriteStalled`] ([`DEFAULT_WRITE_STALL_TIMEOUT`] by default;
+    /// `None`: never). A slow reader is not a stalled one: every byte the peer takes starts the
+    /// time anew.
+    pub fn write_stall_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.write_stall_timeout = timeout;
+        self
+    }
+
+    /// Closes the connection with [`Error::Idle`] once nothing was read or written and no call
+    /// was in progress, in either direction, for `timeout` (checked four times per `timeout`,
+    /// so it closes within 1.25 times it). Off by default.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
     /// Sets how error replies are written for errors without a content of their own
     /// ([`ErrorFormat::Aiomas`] by default; [`ErrorFormat::Mosaik`] for mosaik's
     /// `[type, message, traceback]`).
@@ -179,6 +227,19 @@ impl ChannelBuilder {
     /// Sets the peer's address as reported in errors ([`RemoteError::origin`](crate::RemoteError::origin)).
     pub fn peer(mut self, peer: impl Into<String>) -> Self {
         self.peer = peer.into();
+        self
+    }
+
+    /// What happens to the handlers in progress when the connection ends: they run on for at
+    /// most `bound` (`Some`), or are dropped at once (`None`).
+    pub(crate) fn run_on(mut self, bound: Option<Duration>) -> Self {
+        self.run_on = bound;
+        self
+    }
+
+    /// Holds a token of `tracker` while handlers run on after the connection ended.
+    pub(crate) fn lingering(mut self, tracker: Option<TaskTracker>) -> Self {
+        self.lingering = tracker;
         self
     }
 
@@ -256,6 +317,10 @@ impl ChannelBuilder {
             sock: Mutex::new(Some(Box::pin(writer))),
             writer_wake: Notify::new(),
             handler: self.handler,
+            write_stall_timeout: self.write_stall_timeout,
+            idle_timeout: self.idle_timeout,
+            run_on: self.run_on,
+            lingering: self.lingering,
             queue,
             closed: Arc::default(),
             tasks: Mutex::new(None),
@@ -357,6 +422,12 @@ pub(crate) struct Shared {
     sock: Mutex<Option<writer::BoxWrite>>,
     writer_wake: Notify,
     handler: Option<Arc<dyn RequestHandler>>,
+    write_stall_timeout: Option<Duration>,
+    idle_timeout: Option<Duration>,
+    /// How long handlers in progress run on once the connection ended (`None`: dropped).
+    run_on: Option<Duration>,
+    /// Holds a token while handlers run on after the end (see [`ChannelBuilder::lingering`]).
+    lingering: Option<TaskTracker>,
     /// The requests waiting for [`Channel::recv`], on a channel without a handler.
     #[allow(clippy::type_complexity)]
     queue: Option<(
@@ -591,13 +662,13 @@ impl Shared {
     }
 
     /// Ends the connection now, without flushing: for a peer that does not read. What is queued
-    /// is dropped, the peer's requests in progress are cancelled, and the socket is closed.
+    /// is dropped and the socket is closed; the reader stops reading (the peer's requests in
+    /// progress run on or are dropped, as the connection was built).
     fn abort(&self, err: Error) {
         tracing::warn!(peer = %self.peer, error = %err, "closing the connection at once");
         self.shut(err);
         lock(&self.out).buf = bytes::BytesMut::new();
-        if let Some((reader, writer)) = lock(&self.tasks).as_ref() {
-            reader.abort();
+        if let Some((_reader, writer)) = lock(&self.tasks).as_ref() {
             writer.abort();
         }
         drop(lock(&self.sock).take());
@@ -606,8 +677,10 @@ impl Shared {
     /// Marks the channel closed with `err` (the first reason wins), fails every pending request,
     /// and lets the writer flush and finish.
     fn shut(&self, err: Error) {
-        self.stopping.store(true, Ordering::Relaxed);
-        self.resume_reading();
+        self.stopping.store(true, Ordering::SeqCst);
+        // The reader may wait for bytes that never come: it looks at `stopping` when woken.
+        self.read_paused.store(false, Ordering::SeqCst);
+        self.read_resume.wake();
         self.close_outbox(&err);
         self.pending.fail_all(&err);
         let hooks = {
@@ -623,6 +696,51 @@ impl Shared {
                 hook(why);
             }
         }
+    }
+}
+
+/// Tells when something stood still for a whole timeout: it ticks four times per timeout, and
+/// expires at the fourth tick in a row at which a count of signs of life did not move (so
+/// between one and 1.25 timeouts after the last sign).
+struct QuietClock {
+    timeout: Duration,
+    interval: tokio::time::Interval,
+    last: u64,
+    quiet: u32,
+}
+
+impl QuietClock {
+    /// Ticks of a clock for `timeout`; the count of signs of life starts at 0.
+    fn new(timeout: Duration) -> Self {
+        let period = (timeout / 4).max(Duration::from_millis(1));
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        QuietClock {
+            timeout,
+            interval,
+            last: 0,
+            quiet: 0,
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    fn poll_tick(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.interval.poll_tick(cx).map(|_| ())
+    }
+
+    /// After a tick: whether the count (`signs`) stood still, and nothing was `busy`, for the
+    /// whole timeout.
+    fn expired(&mut self, signs: u64, busy: bool) -> bool {
+        if signs != self.last || busy {
+            self.last = signs;
+            self.quiet = 0;
+            return false;
+        }
+        self.quiet += 1;
+        self.quiet >= 4
     }
 }
 

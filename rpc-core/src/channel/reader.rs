@@ -14,9 +14,9 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::io::AsyncRead;
 
 use super::writer::IN_READER_BATCH;
-use super::{Channel, HandlerFuture, IncomingRequest, Reply, Shared};
+use super::{lock, Channel, HandlerFuture, IncomingRequest, QuietClock, Reply, Shared};
 use crate::error::{CallError, Error};
-use crate::wire::codec::{MsgId, ERROR};
+use crate::wire::codec::{Codec, CodecKind, MsgId, ERROR};
 use crate::wire::frame::FrameDecoder;
 use crate::wire::CodecError;
 
@@ -93,20 +93,70 @@ const FRAMES_PER_TURN: usize = 32;
 const READ_GROWTH: usize = 64 * 1024;
 
 /// The reader task. It owns `shared`, and with it the request handler, so the handlers'
-/// futures may borrow the service for as long as they run; they are dropped (cancelled) when
-/// the connection ends.
-pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut reader: R) {
+/// futures may borrow the service for as long as they run. When the connection ends, it reads
+/// no more but drives the handlers still in progress to their end, for at most the run-on bound
+/// (as aiomas lets their tasks run on); without one they are dropped (cancelled) at once.
+pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, reader: R) {
     let shared: &Shared = &owner;
+    let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
+    if let Some(err) = read_loop(&owner, reader, &mut running).await {
+        tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
+        shared.shut(err);
+    }
+    run_on(shared, running).await;
+}
+
+/// Drives the handlers still in progress once the connection has ended, for at most
+/// [`Shared::run_on`]; drops them at once when there is none, and those left when it passes.
+async fn run_on(shared: &Shared, mut running: FuturesUnordered<HandlerFuture<'_>>) {
+    if running.is_empty() {
+        return;
+    }
+    let Some(bound) = shared.run_on else {
+        tracing::debug!(peer = %shared.peer, calls = running.len(), "the connection ended: its calls in progress are cancelled");
+        return;
+    };
+    // A server's drain waits for these too, though the connection is gone from its list.
+    let _lingering = shared.lingering.as_ref().map(|t| t.token());
+    tracing::debug!(peer = %shared.peer, calls = running.len(), "the connection ended: its calls in progress run on");
+    let all_done = poll_fn(|cx| {
+        while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+        if running.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    });
+    if tokio::time::timeout(bound, all_done).await.is_err() {
+        tracing::warn!(
+            peer = %shared.peer,
+            calls = running.len(),
+            bound = ?bound,
+            "calls still in progress this long after their connection ended were cancelled"
+        );
+    }
+}
+
+/// Reads and dispatches until the connection ends: returns why it ended, or `None` when it was
+/// shut by someone else (the reason is recorded already).
+async fn read_loop<'s, R: AsyncRead + Unpin>(
+    owner: &'s Arc<Shared>,
+    mut reader: R,
+    running: &mut FuturesUnordered<HandlerFuture<'s>>,
+) -> Option<Error> {
+    let shared: &Shared = owner;
     let mut decoder = FrameDecoder::new(shared.max_frame_len);
     // What was read and is not handled yet: this thread's buffer (`on_scratch`) while a read is
     // handled, the connection's own buffer while a frame is incomplete, else nothing.
     let mut buf = BytesMut::new();
     let mut on_scratch = false;
     shared.note_read_capacity(0);
-    let mut running: FuturesUnordered<HandlerFuture<'_>> = FuturesUnordered::new();
+    // Frames read since the channel opened, and the idle clock that watches them.
+    let mut frames_read = 0u64;
+    let mut idle = shared.idle_timeout.map(QuietClock::new);
     // Frames handled since this task last let the others run, over however many reads.
     let mut turn = 0usize;
-    let err = loop {
+    loop {
         let res = in_batch(shared, || {
             while turn < FRAMES_PER_TURN {
                 if shared.stopping.load(Ordering::Relaxed) {
@@ -116,15 +166,24 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 match decoder.decode(&mut buf)? {
                     Some(frame) => {
                         turn += 1;
+                        frames_read += 1;
                         // The message itself, decompressed for a compressing codec (one that
                         // does not decompress, or claims too much, ends the connection).
                         let codec = &shared.scope.codec;
                         let frame = if codec.compresses() {
-                            codec.open_payload(frame, shared.max_frame_len)?
+                            match codec.open_payload(frame.clone(), shared.max_frame_len) {
+                                Ok(opened) => opened,
+                                // Not compressed at all: most likely a peer of another codec.
+                                Err(e @ CodecError::Decompress(_)) => {
+                                    shared.end_undecodable(&frame, e);
+                                    return Ok(false);
+                                }
+                                Err(e) => return Err(e),
+                            }
                         } else {
                             frame
                         };
-                        if let Some(fut) = shared.dispatch(&owner, frame) {
+                        if let Some(fut) = shared.dispatch(owner, frame) {
                             running.push(fut);
                         }
                     }
@@ -143,12 +202,12 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                 let e = Error::from_frame(e);
                 tracing::warn!(peer = %shared.peer, error = %e, "closing the connection");
                 shared.shut(e);
-                return;
+                return None;
             }
         };
         if shared.stopping.load(Ordering::Relaxed) {
             // Closed meanwhile (by a handle, the writer, or an overload): read no further.
-            return;
+            return None;
         }
         if turn >= FRAMES_PER_TURN {
             // A turn's worth handled: let the other connections have theirs first.
@@ -191,6 +250,25 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
         }
         // Wait for bytes, driving the handlers meanwhile.
         let read = poll_fn(|cx| {
+            // Woken by `shut` too: an ended connection reads no more.
+            shared.read_resume.register(cx.waker());
+            if shared.stopping.load(Ordering::SeqCst) {
+                return Poll::Ready(None);
+            }
+            if let Some(clock) = idle.as_mut() {
+                while clock.poll_tick(cx).is_ready() {
+                    let signs = frames_read + lock(&shared.out).frames;
+                    let busy = !running.is_empty()
+                        || shared.incoming.load(Ordering::Relaxed) > 0
+                        || shared.pending.is_waiting();
+                    if clock.expired(signs, busy) {
+                        let timeout = clock.timeout();
+                        tracing::debug!(peer = %shared.peer, ?timeout, "closing an idle connection");
+                        shared.shut(Error::Idle { timeout });
+                        return Poll::Ready(None);
+                    }
+                }
+            }
             if !running.is_empty() {
                 in_batch(shared, || {
                     while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
@@ -206,12 +284,13 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
             }
             if buf.len() > SMALL_PARTIAL {
                 // Well into a large frame: its own buffer, grown with what arrived.
-                return tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf);
+                return tokio_util::io::poll_read_buf(Pin::new(&mut reader), cx, &mut buf)
+                    .map(Some);
             }
             // Read into this thread's buffer, behind the start of a frame if one is held (a
             // small copy: reading into the connection's own small buffer would make small
             // reads of a busy stream), and hold it only if bytes came.
-            Poll::Ready(
+            Poll::Ready(Some(
                 match std::task::ready!(poll_read_scratch(&mut reader, cx, &buf)) {
                     Ok(Some(scratch)) => {
                         let new = scratch.len() - buf.len();
@@ -225,22 +304,21 @@ pub(super) async fn reader_loop<R: AsyncRead + Unpin>(owner: Arc<Shared>, mut re
                     Ok(None) => Ok(0),
                     Err(e) => Err(e),
                 },
-            )
+            ))
         })
         .await;
         match read {
-            Ok(0) => {
-                break match decoder.decode_eof(&mut buf) {
+            None => return None,
+            Some(Ok(0)) => {
+                return Some(match decoder.decode_eof(&mut buf) {
                     Err(e) => Error::from_frame(e),
                     Ok(_) => Error::Closed(Cow::Borrowed("the peer closed the connection")),
-                };
+                });
             }
-            Ok(_) => {}
-            Err(e) => break e.into(),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Some(e.into()),
         }
-    };
-    tracing::debug!(peer = %shared.peer, reason = %err, "connection ended");
-    shared.shut(err);
+    }
 }
 
 impl Shared {
@@ -309,15 +387,79 @@ impl Shared {
         }
     }
 
-    /// Logs a payload that is not a valid message and answers it if it was a request.
+    /// Answers a payload that is not a valid message: with an error reply if it was a request
+    /// whose id can be read (the connection lives), else by ending the connection once the
+    /// replies already queued are written, as aiomas does: a peer that sends what this end
+    /// cannot read (most often, a peer of the other codec) learns at once instead of waiting.
     fn reject(&self, owner: &Arc<Shared>, payload: &[u8], err: CodecError) {
-        tracing::warn!(peer = %self.peer, error = %err, "skipped an invalid message");
-        if let Some(id) = self.scope.codec.salvage_request_id(payload) {
-            let error = CallError::new("ValueError", format!("invalid request: {err}"));
-            let chan = Channel::from_shared(owner.clone());
-            let content = chan.error_content(&error);
-            if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &content, false) {
-                tracing::debug!(error = %e, "could not answer an invalid request");
+        let Some(id) = self.scope.codec.salvage_request_id(payload) else {
+            self.end_undecodable(payload, err);
+            return;
+        };
+        tracing::warn!(peer = %self.peer, error = %err, "answered an invalid request with an error");
+        let error = CallError::new("ValueError", format!("invalid request: {err}"));
+        let chan = Channel::from_shared(owner.clone());
+        let content = chan.error_content(&error);
+        if let Err(e) = chan.send_message(ERROR, MsgId::Raw(&payload[id]), &content, false) {
+            tracing::debug!(error = %e, "could not answer an invalid request");
+        }
+    }
+}
+
+impl Shared {
+    /// Ends the connection on a frame that is no message of this end's codec: logged once at
+    /// WARN with the peer and the codec, and with a hint when it is a message of another codec.
+    fn end_undecodable(&self, payload: &[u8], err: CodecError) {
+        let ours = self.scope.codec.kind();
+        let err = Error::Undecodable {
+            codec: codec_label(ours),
+            reason: err.to_string(),
+            hint: other_codec_hint(ours, payload),
+        };
+        // Logged once: nothing more is read from this peer.
+        tracing::warn!(peer = %self.peer, codec = codec_label(ours), error = %err, "closing the connection");
+        self.shut(err);
+    }
+}
+
+/// How errors and logs name a codec.
+fn codec_label(kind: CodecKind) -> &'static str {
+    match kind {
+        CodecKind::MsgPack => "MsgPack",
+        CodecKind::Json => "JSON",
+        #[cfg(feature = "msgpack-blosc")]
+        CodecKind::MsgPackBlosc => "MsgPackBlosc",
+    }
+}
+
+/// Says so when `payload`, which this end's codec (`ours`) cannot read, is a whole message of
+/// another codec: the most common misconfiguration there is.
+fn other_codec_hint(ours: CodecKind, payload: &[u8]) -> Option<&'static str> {
+    let json = || Codec::json().decode_message(payload).is_ok();
+    let msgpack = || Codec::msgpack().decode_message(payload).is_ok();
+    #[cfg(feature = "msgpack-blosc")]
+    let blosc = || Codec::msgpack_blosc().decode_message(payload).is_ok();
+    match ours {
+        CodecKind::MsgPack => {
+            #[cfg(feature = "msgpack-blosc")]
+            if blosc() {
+                return Some("this looks like MsgPackBlosc; this end speaks MsgPack");
+            }
+            json().then_some("this looks like JSON; this end speaks MsgPack")
+        }
+        CodecKind::Json => {
+            #[cfg(feature = "msgpack-blosc")]
+            if blosc() {
+                return Some("this looks like MsgPackBlosc; this end speaks JSON");
+            }
+            msgpack().then_some("this looks like MsgPack; this end speaks JSON")
+        }
+        #[cfg(feature = "msgpack-blosc")]
+        CodecKind::MsgPackBlosc => {
+            if msgpack() {
+                Some("this looks like MsgPack; this end speaks MsgPackBlosc")
+            } else {
+                json().then_some("this looks like JSON; this end speaks MsgPackBlosc")
             }
         }
     }

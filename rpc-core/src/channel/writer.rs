@@ -7,8 +7,9 @@
 //! replies of a whole read batch in one write too ([`IN_READER_BATCH`]).
 
 use std::borrow::Cow;
+use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -17,7 +18,7 @@ use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
-use super::{lock, Channel, Shared, CLOSE_FLUSH_TIMEOUT, PAUSE_READING_QUEUED};
+use super::{lock, Channel, QuietClock, Shared, CLOSE_FLUSH_TIMEOUT, PAUSE_READING_QUEUED};
 use crate::error::Error;
 use crate::wire::codec::{MsgId, REQUEST};
 use crate::wire::{frame, CodecError};
@@ -33,6 +34,8 @@ pub(super) struct Outbox {
     writing: bool,
     /// The bytes of the batch being written now (taken out of `buf`).
     pub(super) in_write: usize,
+    /// Frames queued since the channel opened (a sign of life for the idle timeout).
+    pub(super) frames: u64,
     closed: Option<Error>,
 }
 
@@ -122,6 +125,7 @@ impl Channel {
             }
             return Err(err);
         }
+        out.frames += 1;
         let idle = start == 0 && !out.writing;
         drop(out);
         if idle && IN_READER_BATCH.with(|b| b.get()) != Arc::as_ptr(&self.shared) as usize {
@@ -287,6 +291,16 @@ impl Shared {
     }
 }
 
+/// What the writer task woke up for.
+enum Step {
+    /// The batch is written (or the write failed).
+    Written(std::io::Result<()>),
+    /// New frames were queued, or the channel was closed.
+    Woken,
+    /// The write-stall clock ticked.
+    Tick,
+}
+
 /// The writer task: writes what is queued, in bursts, until the channel is closed and flushed.
 pub(super) async fn writer_loop(shared: Arc<Shared>) {
     let mut flush_deadline = None;
@@ -311,18 +325,24 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             tokio::task::yield_now().await;
             continue;
         };
-        let mut off = 0;
+        // Bytes of the batch written so far; the stall clock watches it move.
+        let off = AtomicUsize::new(0);
         let write = std::future::poll_fn(|cx| {
             let mut sock = lock(&shared.sock);
             let Some(w) = sock.as_mut() else {
                 return Poll::Ready(Ok(()));
             };
-            while off < batch.len() {
-                match w.as_mut().poll_write(cx, &batch[off..]) {
+            while off.load(Ordering::Relaxed) < batch.len() {
+                match w
+                    .as_mut()
+                    .poll_write(cx, &batch[off.load(Ordering::Relaxed)..])
+                {
                     Poll::Ready(Ok(0)) => {
                         return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                     }
-                    Poll::Ready(Ok(n)) => off += n,
+                    Poll::Ready(Ok(n)) => {
+                        off.fetch_add(n, Ordering::Relaxed);
+                    }
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending => {
                         shared.write_blocked.store(true, Ordering::Relaxed);
@@ -333,6 +353,9 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             Poll::Ready(Ok(()))
         });
         let mut write = std::pin::pin!(write);
+        // Made only once a write waits for room: most batches go out at once, and a timer
+        // costs a registration in the runtime's timer wheel.
+        let mut stall: Option<QuietClock> = None;
         let res = loop {
             // Once the channel is closed, what is queued gets CLOSE_FLUSH_TIMEOUT to go out, also
             // when it closes in the middle of a write: a peer that does not read cannot hold the
@@ -348,11 +371,42 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                     }
                 }
             }
-            tokio::select! {
-                biased;
-                res = write.as_mut() => break res,
-                // Closing wakes the writer: look again.
-                () = shared.writer_wake.notified() => {}
+            let step = {
+                let mut woken = std::pin::pin!(shared.writer_wake.notified());
+                std::future::poll_fn(|cx| {
+                    if let Poll::Ready(res) = write.as_mut().poll(cx) {
+                        return Poll::Ready(Step::Written(res));
+                    }
+                    if stall.is_none() {
+                        stall = shared.write_stall_timeout.map(QuietClock::new);
+                    }
+                    // Closing wakes the writer: look again.
+                    if woken.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Step::Woken);
+                    }
+                    if let Some(clock) = stall.as_mut() {
+                        if clock.poll_tick(cx).is_ready() {
+                            return Poll::Ready(Step::Tick);
+                        }
+                    }
+                    Poll::Pending
+                })
+                .await
+            };
+            match step {
+                Step::Written(res) => break res,
+                Step::Woken => {}
+                Step::Tick => {
+                    if let Some(clock) = stall.as_mut() {
+                        if clock.expired(off.load(Ordering::Relaxed) as u64, false) {
+                            // Nothing moved for the whole timeout while this batch waited.
+                            shared.abort(Error::WriteStalled {
+                                timeout: clock.timeout(),
+                            });
+                            return;
+                        }
+                    }
+                }
             }
         };
         shared.write_blocked.store(false, Ordering::Relaxed);

@@ -13,7 +13,9 @@ use tokio_util::task::TaskTracker;
 
 use super::addr::{Addr, ToAddr};
 use super::transport::{self, BoxStream, Stream, WrapStream};
-use crate::channel::{Channel, ChannelBuilder, HandlerFuture, IncomingRequest, RequestHandler};
+use crate::channel::{
+    Channel, ChannelBuilder, HandlerFuture, IncomingRequest, RequestHandler, DEFAULT_DRAIN_TIMEOUT,
+};
 use crate::error::{CallError, Error};
 use crate::rpc::{ConnContext, LocalServices, Proxy, TypedProxy};
 use crate::service::dispatch::{Budget, Serve};
@@ -49,6 +51,21 @@ macro_rules! channel_settings {
         /// Sets how many bytes may wait to be written ([`ChannelBuilder::max_queued`]).
         pub fn max_queued(mut self, bytes: usize) -> Self {
             self.$($field).+ = self.$($field).+.max_queued(bytes);
+            self
+        }
+
+        /// Sets how long nothing may be written to the peer while replies wait before the
+        /// connection is aborted ([`ChannelBuilder::write_stall_timeout`]; a minute by default,
+        /// `None`: never).
+        pub fn write_stall_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+            self.$($field).+ = self.$($field).+.write_stall_timeout(timeout);
+            self
+        }
+
+        /// Closes a connection that was quiet, with no call in progress, for `timeout`
+        /// ([`ChannelBuilder::idle_timeout`]; off by default).
+        pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.$($field).+ = self.$($field).+.idle_timeout(timeout);
             self
         }
 
@@ -98,6 +115,14 @@ pub struct ConnectionBuilder {
     wrap: Option<WrapStream>,
     /// Shared by the connections of one server: its limit of requests in progress.
     budget: Option<Arc<Budget>>,
+    /// Whether to install the library's panic hook for handler panics.
+    quiet_panics: bool,
+    /// Whether the peer's calls in progress are dropped when the connection ends.
+    cancel_on_disconnect: bool,
+    /// `None`: [`DEFAULT_DRAIN_TIMEOUT`].
+    drain_timeout: Option<Duration>,
+    /// A server's: holds a token while calls run on after their connection ended.
+    lingering: Option<TaskTracker>,
 }
 
 impl fmt::Debug for ConnectionBuilder {
@@ -107,6 +132,9 @@ impl fmt::Debug for ConnectionBuilder {
             .field("service", &self.service)
             .field("retry_for", &self.retry_for)
             .field("wraps_stream", &self.wrap.is_some())
+            .field("quiet_handler_panics", &self.quiet_panics)
+            .field("cancel_on_disconnect", &self.cancel_on_disconnect)
+            .field("drain_timeout", &self.drain_bound())
             .finish()
     }
 }
@@ -150,6 +178,55 @@ impl ConnectionBuilder {
         S: Stream,
     {
         self.wrap = Some(WrapStream::new(wrap));
+        self
+    }
+
+    /// Keeps the panics of this side's handlers off stderr: installs, once per process, a panic
+    /// hook that reports a handler's panic through `tracing` (at most one `ERROR` event a
+    /// second, with a count of the others) instead of passing it to the program's hook. Panics
+    /// anywhere else, in any thread, still go to the hook that was set before.
+    ///
+    /// Off by default, because a panic hook is process-wide: without it the library changes
+    /// nothing outside its own tasks, and a handler's panic is caught and answered
+    /// (`Panic: <message>`) all the same, but is also printed by the program's hook (the
+    /// default one writes a line, and with `RUST_BACKTRACE` a backtrace, to stderr per panic).
+    /// Turn it on for a service open to peers that might make it panic on purpose.
+    pub fn quiet_handler_panics(mut self) -> Self {
+        self.quiet_panics = true;
+        self
+    }
+
+    /// Drops the peer's calls in progress when the connection ends (Rust's cancellation: the
+    /// code after a handler's pending `.await` never runs).
+    ///
+    /// By default they run on, as in aiomas, where a handler's task outlives its connection:
+    /// its calls to the gone peer fail at once with a connection-reset error
+    /// ([`Error::is_connection_reset`]), its reply is discarded with a `DEBUG` event, and it
+    /// may clean up after itself. They run on for at most the
+    /// [`drain_timeout`](Self::drain_timeout) after the connection ended, and
+    /// [`Connection::drain`] (or the server's) waits for them within the same bound. An
+    /// explicit [`Connection::close`] cancels them either way.
+    pub fn cancel_on_disconnect(mut self) -> Self {
+        self.cancel_on_disconnect = true;
+        self
+    }
+
+    /// Sets how long [`Connection::drain`] waits for the peer's calls in progress before it
+    /// closes the connection (and cancels those left), and how long calls still in progress
+    /// when the connection ends run on ([`DEFAULT_DRAIN_TIMEOUT`] by default).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = Some(timeout);
+        self
+    }
+
+    /// The drain timeout in force.
+    pub(super) fn drain_bound(&self) -> Duration {
+        self.drain_timeout.unwrap_or(DEFAULT_DRAIN_TIMEOUT)
+    }
+
+    /// Holds a token of `tracker` while calls run on after their connection ended.
+    pub(super) fn lingering(mut self, tracker: TaskTracker) -> Self {
+        self.lingering = Some(tracker);
         self
     }
 
@@ -212,6 +289,9 @@ impl ConnectionBuilder {
         W: AsyncWrite + Send + Unpin + 'static,
     {
         let tracker = TaskTracker::new();
+        if self.quiet_panics && self.service.is_some() {
+            crate::service::dispatch::install_panic_hook();
+        }
         let handler: Arc<dyn RequestHandler> = match &self.service {
             Some(router) => Arc::new(Serve::new(
                 router.clone(),
@@ -224,11 +304,17 @@ impl ConnectionBuilder {
             .service
             .clone()
             .map(|r| Arc::new(r) as Arc<dyn LocalServices>);
-        let channel = self.channel.peer(peer).handler(handler).open_with_context(
-            reader,
-            writer,
-            &mut |weak| Arc::new(ConnContext::new(weak, local.clone())),
-        );
+        let drain_timeout = self.drain_bound();
+        let run_on = (!self.cancel_on_disconnect).then_some(drain_timeout);
+        let channel = self
+            .channel
+            .peer(peer)
+            .handler(handler)
+            .run_on(run_on)
+            .lingering(self.lingering)
+            .open_with_context(reader, writer, &mut |weak| {
+                Arc::new(ConnContext::new(weak, local.clone()))
+            });
         tracing::debug!(
             target: "rpc_core::connection",
             peer = channel.peer(),
@@ -242,6 +328,7 @@ impl ConnectionBuilder {
                 service: self.service,
                 tracker,
                 reset: Arc::default(),
+                drain_timeout,
             }),
         }
     }
@@ -258,6 +345,7 @@ struct Inner {
     service: Option<Router>,
     tracker: TaskTracker,
     reset: Arc<Mutex<ResetState>>,
+    drain_timeout: Duration,
 }
 
 /// One side of an RPC connection (aiomas's `RpcClient`): calls the peer through
@@ -360,7 +448,8 @@ impl Connection {
     }
 
     /// Closes the connection and waits for all of its tasks (the reset callback included). Calls
-    /// of the peer still in progress are cancelled; see [`drain`](Self::drain).
+    /// of the peer still in progress are cancelled, also those that run on after the peer
+    /// left; see [`drain`](Self::drain).
     pub async fn close(&self) {
         self.inner.channel.close().await;
         let watcher = self
@@ -375,16 +464,19 @@ impl Connection {
         }
     }
 
-    /// Waits until none of the peer's calls is in progress, then closes the connection.
+    /// Waits until none of the peer's calls is in progress (also those that run on after the
+    /// connection ended), for at most the [`drain_timeout`](ConnectionBuilder::drain_timeout),
+    /// then closes the connection, cancelling the calls left.
     pub async fn drain(&self) {
-        self.wait_idle().await;
+        let deadline = tokio::time::Instant::now() + self.inner.drain_timeout;
+        self.wait_idle(deadline).await;
         self.close().await;
     }
 
-    /// Waits until none of the peer's calls is in progress.
-    pub(crate) async fn wait_idle(&self) {
+    /// Waits until none of the peer's calls is in progress, or until `deadline`.
+    pub(crate) async fn wait_idle(&self, deadline: tokio::time::Instant) {
         self.inner.tracker.close();
-        self.inner.tracker.wait().await;
+        let _ = tokio::time::timeout_at(deadline, self.inner.tracker.wait()).await;
         self.inner.tracker.reopen();
     }
 }

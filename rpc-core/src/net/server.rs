@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 use super::addr::{Addr, ToAddr};
 use super::connection::{channel_settings, Connection, ConnectionBuilder};
@@ -97,6 +98,30 @@ impl ServerBuilder {
         self
     }
 
+    /// Drops the peer's calls in progress when their connection ends, instead of letting them
+    /// run on as aiomas does; see [`ConnectionBuilder::cancel_on_disconnect`].
+    pub fn cancel_on_disconnect(mut self) -> Self {
+        self.conn = self.conn.cancel_on_disconnect();
+        self
+    }
+
+    /// Sets how long [`Server::drain`] waits for calls in progress before it closes the
+    /// connections left (cancelling their calls), and how long calls run on after their
+    /// connection ended ([`DEFAULT_DRAIN_TIMEOUT`](crate::DEFAULT_DRAIN_TIMEOUT) by default);
+    /// see [`ConnectionBuilder::drain_timeout`].
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.conn = self.conn.drain_timeout(timeout);
+        self
+    }
+
+    /// Keeps handler panics off stderr with a process-wide panic hook, installed once, that
+    /// reports them through `tracing` at most once a second; see
+    /// [`ConnectionBuilder::quiet_handler_panics`]. Off by default.
+    pub fn quiet_handler_panics(mut self) -> Self {
+        self.conn = self.conn.quiet_handler_panics();
+        self
+    }
+
     /// Sets how many connections the system queues before they are accepted
     /// ([`DEFAULT_BACKLOG`] by default; the system may cap it, e.g. Linux at
     /// `net.core.somaxconn`).
@@ -136,8 +161,13 @@ impl ServerBuilder {
         let shared = Arc::new(ServerShared {
             conns: Mutex::new(HashMap::new()),
             stop,
+            lingering: TaskTracker::new(),
+            drain_timeout: self.conn.drain_bound(),
         });
-        let conn = self.conn.budget(self.max_in_flight_total);
+        let conn = self
+            .conn
+            .budget(self.max_in_flight_total)
+            .lingering(shared.lingering.clone());
         let task = tokio::spawn(accept_loop(
             listener,
             local_addr.clone(),
@@ -157,10 +187,22 @@ impl ServerBuilder {
 struct ServerShared {
     conns: Mutex<HashMap<u64, Connection>>,
     stop: watch::Sender<bool>,
+    /// Tokens of connections that ended while calls of theirs still run on.
+    lingering: TaskTracker,
+    drain_timeout: Duration,
 }
 
 /// A running server. Dropping the handle leaves it running; call [`shutdown`](Self::shutdown) or
 /// [`drain`](Self::drain) to stop it.
+///
+/// # Process-wide state
+///
+/// A server changes nothing outside its own tasks unless asked to. A handler that panics is
+/// caught on the connection's task and answered with `Panic: <message>`; the panic is also
+/// reported by the program's panic hook, as any panic is (the default hook prints it to
+/// stderr). [`ServerBuilder::quiet_handler_panics`] opts in to the library's own hook,
+/// installed once per process, which reports handler panics through `tracing` at most once a
+/// second and passes every other panic to the hook that was set before it.
 pub struct Server {
     local_addr: Addr,
     shared: Arc<ServerShared>,
@@ -259,13 +301,14 @@ struct Refusals {
 }
 
 impl Refusals {
-    fn refused(&mut self, limit: usize, peer: &str) {
+    /// Counts a refused connection; logs at most once a second (and says whether it did).
+    fn refused(&mut self, limit: usize, peer: &str) -> bool {
         self.count += 1;
         let now = Instant::now();
-        if self
+        let report = self
             .last_report
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
-        {
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1));
+        if report {
             tracing::warn!(
                 peer,
                 limit,
@@ -274,6 +317,7 @@ impl Refusals {
             );
             self.last_report = Some(now);
         }
+        report
     }
 }
 
@@ -308,6 +352,7 @@ async fn accept_loop<L: Accept>(
         let open = shared.conns.lock().unwrap_or_else(|e| e.into_inner()).len();
         if open >= max_connections {
             refusals.refused(max_connections, &conn.peer);
+            // Closed at once: the peer's calls fail now, not at its timeout.
             drop(conn);
             continue;
         }
@@ -407,15 +452,23 @@ impl Server {
         }
     }
 
-    /// Stops accepting, waits until no call is in progress on any connection, then closes every
-    /// connection.
+    /// Stops accepting, waits until no call is in progress on any connection (also calls that
+    /// run on after their connection ended), for at most the
+    /// [`drain_timeout`](ServerBuilder::drain_timeout), then closes every connection; calls
+    /// still in progress on them are cancelled.
     pub async fn drain(&self) {
         self.stop_accepting().await;
+        let deadline = Instant::now() + self.shared.drain_timeout;
         let conns = self.connections();
         for conn in &conns {
-            conn.wait_idle().await;
+            conn.wait_idle(deadline).await;
         }
         self.close_all(conns).await;
+        // Calls whose connections ended before run on in their readers, each for at most the
+        // drain timeout after its end.
+        self.shared.lingering.close();
+        let _ = tokio::time::timeout_at(deadline, self.shared.lingering.wait()).await;
+        self.shared.lingering.reopen();
     }
 
     /// Stops accepting and closes every connection now; calls in progress get no reply, and
@@ -468,12 +521,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn refused_connections_are_reported_at_most_once_a_second() {
+        let mut refusals = super::Refusals::default();
+        let mut reports = 0;
+        // 1000 refusals 10 ms apart: 10 s.
+        for _ in 0..1000 {
+            if refusals.refused(3, "127.0.0.1:1") {
+                reports += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(refusals.count, 1000);
+        assert_eq!(reports, 10);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn the_accept_loop_backs_off_when_accepting_fails() {
         let attempts = Arc::new(AtomicUsize::new(0));
         let (stop, _) = tokio::sync::watch::channel(false);
         let shared = Arc::new(ServerShared {
             conns: Mutex::default(),
             stop,
+            lingering: tokio_util::task::TaskTracker::new(),
+            drain_timeout: Duration::from_secs(1),
         });
         let task = tokio::spawn(accept_loop(
             OutOfDescriptors {

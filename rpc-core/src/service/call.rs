@@ -121,6 +121,10 @@ fn answer_ok(
                 format!("cannot send the result: {e}"),
             ));
         }
+        Err(e) if e.is_connection_reset() => {
+            trace::record_error(span, trace::error_kind(&e));
+            tracing::debug!(error = %e, "the connection ended while the call ran: its reply is discarded");
+        }
         Err(e) => {
             trace::record_error(span, trace::error_kind(&e));
             tracing::debug!(error = %e, "could not send a reply");

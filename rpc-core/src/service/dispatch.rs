@@ -64,7 +64,6 @@ pub(crate) struct Serve {
 
 impl Serve {
     pub(crate) fn new(router: Router, tracker: TaskTracker, budget: Option<Arc<Budget>>) -> Self {
-        install_panic_hook();
         Serve {
             router,
             tracker,
@@ -195,6 +194,10 @@ struct PanicReports {
 /// a peer that makes a handler panic on purpose could otherwise write a message (and, with
 /// `RUST_BACKTRACE`, a backtrace) to stderr per request. Other panics go to the hook that was
 /// there before.
+///
+/// A panic hook is process-wide, so this runs only when the user asked for it
+/// (`quiet_handler_panics` on the connection or server builder); without it, a handler's panic
+/// is caught and answered all the same, and reported by whatever hook the program has.
 pub(crate) fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {

@@ -25,6 +25,9 @@
 //! as aiomas's `RpcClient` appends its proxy serializer last.
 
 pub(crate) mod json;
+#[cfg(feature = "__bench")]
+#[doc(hidden)]
+pub use json::hooks as __json_hooks;
 pub(crate) mod msgpack;
 #[cfg(feature = "msgpack-blosc")]
 pub(crate) mod msgpack_blosc;

@@ -14,6 +14,33 @@
 mod read;
 mod write;
 
+/// Hooks into the JSON reader for the tests crate's Python cross-checks and for the benchmarks
+/// (feature `__bench`): not a public API, and not semver-stable.
+#[cfg(feature = "__bench")]
+pub mod hooks {
+    /// Reads exactly one JSON value from `bytes`, as the codec reads any JSON it is given;
+    /// the error is the reader's message.
+    pub fn from_slice<T: serde::de::DeserializeOwned>(
+        bytes: &[u8],
+        max_depth: usize,
+    ) -> Result<T, String> {
+        super::read::from_slice(bytes, max_depth).map_err(|e| e.to_string())
+    }
+
+    /// Where the JSON value at the start of `bytes` begins and ends, as the codec's message
+    /// cutter finds it (whitespace skipped in front, not behind).
+    pub fn skip_value(bytes: &[u8], max_depth: usize) -> Result<(usize, usize), String> {
+        super::read::skip_value(bytes, 0, max_depth).map_err(|e| e.to_string())
+    }
+
+    /// Whether the message cutter takes the whole of `bytes` as one value (whitespace around
+    /// it allowed): what [`from_slice`] accepts, it must accept too.
+    pub fn skips_whole(bytes: &[u8], max_depth: usize) -> bool {
+        matches!(skip_value(bytes, max_depth), Ok((_, end))
+            if bytes[end..].iter().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')))
+    }
+}
+
 use std::borrow::Cow;
 use std::ops::Range;
 
