@@ -234,7 +234,11 @@ async fn call_with_the_wrong_codec_fails_at_once_with_a_hint() {
     for (server_codec, ours, other) in [
         (Codec::msgpack(), "json", "msgpack or --codec msgpack-blosc"),
         (Codec::json(), "msgpack", "json or --codec msgpack-blosc"),
-        (Codec::msgpack_blosc(), "msgpack", "json or --codec msgpack-blosc"),
+        (
+            Codec::msgpack_blosc(),
+            "msgpack",
+            "json or --codec msgpack-blosc",
+        ),
     ] {
         let server = interop_server(server_codec).await;
         let addr = server.local_addr().to_string();

@@ -54,7 +54,7 @@ pub enum Error {
     /// queued were sent. Most often the two ends use different codecs, which `hint` then says.
     #[error("the peer sent a frame that is not a {codec} message ({reason}){}; the connection was closed", hint_text(.hint))]
     Undecodable {
-        /// The codec of this end: `"MsgPack"` or `"JSON"`.
+        /// The codec of this end: `"MsgPack"`, `"JSON"` or `"MsgPackBlosc"`.
         codec: &'static str,
         /// What was wrong with the frame.
         reason: String,

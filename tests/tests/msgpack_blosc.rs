@@ -130,11 +130,21 @@ async fn a_reply_that_is_not_blosc_closes_the_connection_with_the_reason() {
         .await
         .expect("the call hung")
         .unwrap_err();
+    // Ended as any frame this end cannot read, with the reason and what it looks like.
     match &err {
-        Error::Decode(CodecError::Decompress(why)) => {
-            assert!(why.contains("16-byte blosc header"), "{why}")
+        Error::Undecodable {
+            codec,
+            reason,
+            hint,
+        } => {
+            assert_eq!(*codec, "MsgPackBlosc");
+            assert!(reason.contains("16-byte blosc header"), "{reason}");
+            assert_eq!(
+                *hint,
+                Some("this looks like MsgPack; this end speaks MsgPackBlosc")
+            );
         }
-        other => panic!("expected a decompression error, got {other:?}"),
+        other => panic!("expected an undecodable frame, got {other:?}"),
     }
 }
 
