@@ -52,12 +52,12 @@
 //!
 //!     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, SimError> {
 //!         let mut data = OutputData::new();
-//!         for (eid, attrs) in outputs {
-//!             let (val, delta) = *self.entities.get(&eid)
+//!         for (eid, attrs) in outputs.iter() {
+//!             let (val, delta) = *self.entities.get(eid)
 //!                 .ok_or_else(|| SimError::value_error(format!("unknown entity {eid:?}")))?;
 //!             for attr in attrs {
 //!                 let v = if attr == "val" { val } else { delta };
-//!                 data.insert(eid.clone(), attr, v);
+//!                 data.insert(eid, attr, v);
 //!             }
 //!         }
 //!         Ok(data)
@@ -80,16 +80,18 @@
 //! assert_eq!(created[1].eid, "Model_1");
 //! let next: Option<Time> = sim_api.get("step").call((0, InputData::new(), 10)).await?;
 //! assert_eq!(next, Some(1));
-//! let data: OutputData = sim_api.get("get_data").call((OutputRequest::from([("Model_0".into(), vec!["val".into()])]),)).await?;
-//! assert_eq!(data.entities["Model_0"]["val"].as_f64(), Some(4.0));
+//! let data: OutputData = sim_api.get("get_data").call((OutputRequest::from_iter([("Model_0", ["val"])]),)).await?;
+//! assert_eq!(data.get("Model_0", "val").and_then(|v| v.as_f64()), Some(4.0));
 //!
 //! // An error reaches mosaik as [type, message, traceback]:
-//! let err = sim_api.get("get_data").call::<OutputData>((OutputRequest::from([("nope".into(), vec![])]),)).await.unwrap_err();
+//! let err = sim_api.get("get_data").call::<OutputData>((OutputRequest::from_iter([("nope", [""; 0])]),)).await.unwrap_err();
 //! let remote = err.remote().unwrap();
 //! assert_eq!((remote.kind(), remote.message()), ("ValueError", "unknown entity \"nope\""));
 //!
 //! let _: rpc_core::Value = sim_api.get("stop").call(()).await?;
-//! assert_eq!(sim.await??, Ended::Stopped);
+//! let finished = sim.await??; // after the simulator's `finalize`
+//! assert_eq!(finished.ended, Ended::Stopped);
+//! assert_eq!(finished.sim.entities.len(), 2); // the simulator, handed back
 //! # Ok(())
 //! # }
 //! ```
@@ -125,19 +127,26 @@
 //!   [`connection_builder`] is the rpc-core connection mosaik needs (JSON, mosaik's error form),
 //!   for driving a simulator from Rust or talking to mosaik yourself.
 
+mod api;
 mod cli;
+mod data;
 mod mosaik;
 mod run;
 mod simulator;
 pub mod types;
 
+pub use crate::api::{MosaikApi, MosaikApiProxy, NoExtras, SimHandle};
 pub use crate::cli::{main, run, CommandLine, CommandLineError, LogLevel};
 pub use crate::mosaik::{Mosaik, MosaikError};
-pub use crate::run::{connection_builder, run_as_client, run_as_server, Ended, RunError};
+pub use crate::run::{
+    connection_builder, run_as_client, run_as_server, Ended, Finished, RunError, Runner,
+};
 pub use crate::simulator::{SimError, Simulator};
 pub use crate::types::{
-    sum_inputs, Attr, CreateResult, EntityGraph, EntityId, EntitySpec, FullId, InputData, Meta,
-    ModelDescription, ModelName, OutputData, OutputRequest, Params, SetData, SimId, SimType, Time,
-    API_VERSION,
+    sum_inputs, Attr, AttrInputs, CreateResult, EntityGraph, EntityId, EntityInputs, EntitySpec,
+    Extra, FullId, Input, InputData, InputNumber, Meta, ModelDescription, ModelName, OutputData,
+    OutputRequest, Params, SetData, SimId, SimType, Time, API_VERSION,
 };
+/// rpc-core, which rpc-mosaik runs on: its connection builder, codecs, errors and `#[service]`.
+pub use rpc_core;
 pub use rpc_core::Value;

@@ -216,7 +216,10 @@ async fn a_generic_implementation_of_a_trait_is_served() {
         .connect(server.local_addr())
         .await
         .unwrap();
-    assert_eq!(client.proxy::<ScaleProxy>().mul(3, None).await.unwrap(), 106);
+    assert_eq!(
+        client.proxy::<ScaleProxy>().mul(3, None).await.unwrap(),
+        106
+    );
     assert_eq!(Offset(1_u8).type_name(), "Offset");
     assert_eq!(Offset(1_u8).exposed_names(), ["mul"]);
     client.close().await;
