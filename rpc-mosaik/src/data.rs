@@ -20,6 +20,7 @@
 use std::fmt;
 use std::ops::{Add, Range};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use rpc_core::Value;
@@ -100,6 +101,35 @@ impl<'de> Visitor<'de> for NameSeed<'_> {
         self.0.push(s).map_err(E::custom)
     }
 }
+
+/// The sizes of the last message of a kind that was decoded: mosaik sends a simulator messages
+/// of the same shape step after step, so the next one reserves that much at once (no growing,
+/// no copying, no spare capacity kept with a step's inputs).
+struct Shape([AtomicUsize; 4]);
+
+impl Shape {
+    const fn new() -> Self {
+        Shape([
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        ])
+    }
+
+    fn get(&self) -> [usize; 4] {
+        [0, 1, 2, 3].map(|i| self.0[i].load(Ordering::Relaxed))
+    }
+
+    fn set(&self, sizes: [usize; 4]) {
+        for (slot, n) in self.0.iter().zip(sizes) {
+            slot.store(n, Ordering::Relaxed);
+        }
+    }
+}
+
+static INPUT_SHAPE: Shape = Shape::new();
+static REQUEST_SHAPE: Shape = Shape::new();
 
 /// The hash of a name, for [`NameIndex`] (8 bytes at a time; names are short).
 fn hash(s: &str) -> u64 {
@@ -603,15 +633,25 @@ impl<'de> Deserialize<'de> for InputData {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<InputData, A::Error> {
                 let mut data = InputData::new();
                 let n = map.size_hint().unwrap_or(0);
-                data.entities.reserve(n);
-                data.attrs.reserve(n);
-                data.sources.reserve(n);
-                data.names.0.reserve(n * 24);
+                let [entities, attrs, sources, names] = INPUT_SHAPE.get();
+                data.entities.reserve(n.max(entities));
+                data.attrs.reserve(n.max(attrs));
+                data.sources.reserve(n.max(sources));
+                data.names.0.reserve(names);
                 while let Some(name) = map.next_key_seed(NameSeed(&mut data.names))? {
                     map.next_value_seed(AttrsSeed(&mut data))?;
                     let end = len_u32(data.attrs.len())?;
                     data.entities.push(EntityRec { name, end });
                 }
+                INPUT_SHAPE.set([
+                    data.entities.len(),
+                    data.attrs.len(),
+                    data.sources.len(),
+                    data.names.0.len(),
+                ]);
+                data.entities.shrink_to_fit();
+                data.attrs.shrink_to_fit();
+                data.sources.shrink_to_fit();
                 data.names.shrink();
                 Ok(data)
             }
@@ -789,14 +829,16 @@ impl<'de> Deserialize<'de> for OutputRequest {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OutputRequest, A::Error> {
                 let mut req = OutputRequest::new();
                 let n = map.size_hint().unwrap_or(0);
-                req.entities.reserve(n);
-                req.attrs.reserve(n);
+                let [entities, attrs, names, _] = REQUEST_SHAPE.get();
+                req.entities.reserve(n.max(entities));
+                req.attrs.reserve(n.max(attrs));
+                req.names.0.reserve(names);
                 while let Some(name) = map.next_key_seed(NameSeed(&mut req.names))? {
                     map.next_value_seed(AttrList(&mut req))?;
                     let end = len_u32(req.attrs.len())?;
                     req.entities.push((name, end));
                 }
-                req.names.shrink();
+                REQUEST_SHAPE.set([req.entities.len(), req.attrs.len(), req.names.0.len(), 0]);
                 Ok(req)
             }
         }
