@@ -178,26 +178,40 @@ impl NameIndex {
         }
     }
 
-    /// Adds record `r` named `name` (not in the index yet).
-    fn insert<'a>(&mut self, name: &str, r: u32, name_of: impl Fn(u32) -> &'a str) {
+    /// The record named `name`; if there is none, `new` becomes it and `None` is returned. One
+    /// hash either way.
+    fn find_or_insert<'a>(
+        &mut self,
+        name: &str,
+        new: u32,
+        name_of: impl Fn(u32) -> &'a str,
+    ) -> Option<u32> {
         if (self.len + 1) * 2 > self.slots.len() {
             let mut bigger = NameIndex::with_capacity(self.len + 1);
             for &old in self.slots.iter().filter(|&&s| s != EMPTY) {
-                bigger.put(name_of(old), old);
+                let mask = bigger.slots.len() - 1;
+                let mut i = hash(name_of(old)) as usize & mask;
+                while bigger.slots[i] != EMPTY {
+                    i = (i + 1) & mask;
+                }
+                bigger.slots[i] = old;
             }
+            bigger.len = self.len;
             *self = bigger;
         }
-        self.put(name, r);
-    }
-
-    fn put(&mut self, name: &str, r: u32) {
         let mask = self.slots.len() - 1;
         let mut i = hash(name) as usize & mask;
-        while self.slots[i] != EMPTY {
-            i = (i + 1) & mask;
+        loop {
+            match self.slots[i] {
+                EMPTY => {
+                    self.slots[i] = new;
+                    self.len += 1;
+                    return None;
+                }
+                r if name_of(r) == name => return Some(r),
+                _ => i = (i + 1) & mask,
+            }
         }
-        self.slots[i] = r;
-        self.len += 1;
     }
 }
 
@@ -396,9 +410,8 @@ impl InputData {
             for (i, e) in self.entities.iter().enumerate() {
                 let name = self.names.get(e.name);
                 let name_of = |r: u32| self.names.get(self.entities[r as usize].name);
-                if index.find(name, name_of).is_none() {
-                    index.insert(name, i as u32, name_of);
-                }
+                // The first of an entity sent twice stays.
+                let _ = index.find_or_insert(name, i as u32, name_of);
             }
             index
         });
@@ -940,19 +953,19 @@ impl OutputData {
             Some(l) if self.names.get(self.entities[l as usize]) == eid => l,
             _ => {
                 let (names, entities) = (&self.names, &self.entities);
-                match self.index.find(eid, |r| names.get(entities[r as usize])) {
+                let new = entities.len() as u32;
+                match self
+                    .index
+                    .find_or_insert(eid, new, |r| names.get(entities[r as usize]))
+                {
                     Some(e) => {
                         self.scattered = true;
                         e
                     }
                     None => {
                         let span = self.names.push(eid).expect("less than 4 GiB of names");
-                        let e = self.entities.len() as u32;
                         self.entities.push(span);
-                        let (names, entities) = (&self.names, &self.entities);
-                        self.index
-                            .insert(eid, e, |r| names.get(entities[r as usize]));
-                        e
+                        new
                     }
                 }
             }

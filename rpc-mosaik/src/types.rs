@@ -82,7 +82,6 @@ impl Params {
 
 /// serde's message for a struct that does not fit, in Python's words.
 fn python_wording(err: &str, params: &Params) -> String {
-    let err = err.trim_start_matches("invalid value: ");
     let quoted = |s: &str| s.split('`').nth(1).map(str::to_owned);
     if let Some(rest) = err.split("missing field ").nth(1) {
         if let Some(name) = quoted(rest) {
