@@ -149,16 +149,19 @@ fn hash(s: &str) -> u64 {
 
 const EMPTY: u32 = u32::MAX;
 
-/// An open-addressing index from names to record numbers: 4 bytes a slot, at most half full.
+/// An open-addressing index from names to record numbers, at most half full. Each slot keeps
+/// the record and 32 bits of its name's hash, so that a probe compares names only when the
+/// hashes agree (8 bytes a slot).
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
-    slots: Vec<u32>,
+    /// (record, hash tag); `EMPTY` records are free.
+    slots: Vec<(u32, u32)>,
     len: usize,
 }
 
 impl NameIndex {
     fn with_capacity(n: usize) -> Self {
-        let slots = vec![EMPTY; (n * 2).next_power_of_two().max(8)];
+        let slots = vec![(EMPTY, 0); (n * 2).next_power_of_two().max(8)];
         NameIndex { slots, len: 0 }
     }
 
@@ -167,12 +170,13 @@ impl NameIndex {
         if self.slots.is_empty() {
             return None;
         }
-        let mask = self.slots.len() - 1;
-        let mut i = hash(name) as usize & mask;
+        let h = hash(name);
+        let (mask, tag) = (self.slots.len() - 1, h as u32);
+        let mut i = (h >> 32) as usize & mask;
         loop {
             match self.slots[i] {
-                EMPTY => return None,
-                r if name_of(r) == name => return Some(r),
+                (EMPTY, _) => return None,
+                (r, t) if t == tag && name_of(r).as_bytes() == name.as_bytes() => return Some(r),
                 _ => i = (i + 1) & mask,
             }
         }
@@ -188,27 +192,28 @@ impl NameIndex {
     ) -> Option<u32> {
         if (self.len + 1) * 2 > self.slots.len() {
             let mut bigger = NameIndex::with_capacity(self.len + 1);
-            for &old in self.slots.iter().filter(|&&s| s != EMPTY) {
-                let mask = bigger.slots.len() - 1;
-                let mut i = hash(name_of(old)) as usize & mask;
-                while bigger.slots[i] != EMPTY {
+            let mask = bigger.slots.len() - 1;
+            for &(old, tag) in self.slots.iter().filter(|s| s.0 != EMPTY) {
+                let mut i = (hash(name_of(old)) >> 32) as usize & mask;
+                while bigger.slots[i].0 != EMPTY {
                     i = (i + 1) & mask;
                 }
-                bigger.slots[i] = old;
+                bigger.slots[i] = (old, tag);
             }
             bigger.len = self.len;
             *self = bigger;
         }
-        let mask = self.slots.len() - 1;
-        let mut i = hash(name) as usize & mask;
+        let h = hash(name);
+        let (mask, tag) = (self.slots.len() - 1, h as u32);
+        let mut i = (h >> 32) as usize & mask;
         loop {
             match self.slots[i] {
-                EMPTY => {
-                    self.slots[i] = new;
+                (EMPTY, _) => {
+                    self.slots[i] = (new, tag);
                     self.len += 1;
                     return None;
                 }
-                r if name_of(r) == name => return Some(r),
+                (r, t) if t == tag && name_of(r).as_bytes() == name.as_bytes() => return Some(r),
                 _ => i = (i + 1) & mask,
             }
         }
@@ -373,7 +378,7 @@ impl InputData {
             + self.entities.capacity() * std::mem::size_of::<EntityRec>()
             + self.attrs.capacity() * std::mem::size_of::<AttrRec>()
             + self.sources.capacity() * std::mem::size_of::<SourceRec>()
-            + self.index.get().map_or(0, |i| i.slots.capacity() * 4)
+            + self.index.get().map_or(0, |i| i.slots.capacity() * 8)
     }
 
     fn entity(&self, i: usize) -> EntityInputs<'_> {
@@ -402,7 +407,7 @@ impl InputData {
     }
 
     /// The inputs of `eid` (the first entry, should mosaik send an entity twice). The first
-    /// look-up builds an index (4 bytes per entity slot), so any number of look-ups cost one
+    /// look-up builds an index (16 bytes per entity at most), so any number of look-ups cost one
     /// hash each.
     pub fn get(&self, eid: &str) -> Option<EntityInputs<'_>> {
         let index = self.index.get_or_init(|| {

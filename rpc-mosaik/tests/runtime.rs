@@ -245,6 +245,33 @@ async fn a_call_back_on_a_closed_connection_is_a_connection_reset() {
 }
 
 #[tokio::test]
+async fn connection_settings_go_through_the_runner() {
+    // A frame limit of 1 KiB: a step whose inputs are larger ends the connection.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runner = Runner::new(Counter::default()).connection(|c| c.max_frame_len(1024));
+    let task = tokio::spawn(
+        runner.run_as_server("127.0.0.1:0", Duration::from_secs(30), |a| {
+            let _ = tx.send(a);
+        }),
+    );
+    let conn = connection_builder()
+        .connect(rx.await.unwrap())
+        .await
+        .unwrap();
+    let api = conn.proxy::<MosaikApiProxy>();
+    assert_eq!(api.step(0, InputData::new(), 0).await.unwrap(), Some(2));
+    let mut big = InputData::new();
+    for i in 0..100 {
+        big.insert(format!("c{i}"), "in", "K-0.K_0", i);
+    }
+    let e = api.step(1, big, 0).await.unwrap_err();
+    assert!(e.is_connection_reset(), "{e}");
+    let finished = task.await.unwrap().unwrap();
+    assert_eq!(finished.ended, Ended::Closed);
+    assert_eq!(finished.sim.steps, 1);
+}
+
+#[tokio::test]
 async fn an_extra_method_calls_mosaik_back() {
     // The test plays mosaik and answers get_progress itself.
     #[service]
