@@ -13,8 +13,9 @@
 //! sources:  [(name, value), ...]               8 bytes + a Value each
 //! ```
 //!
-//! A step's inputs are decoded with three vector pushes and one string copy per input, and
-//! freed with four deallocations, however many entities there are. Looking an entity up by id
+//! A step's inputs are decoded with three vector pushes and one string copy per input (an
+//! attribute or source name that repeats the previous one is kept once), and freed with four
+//! deallocations, however many entities there are. Looking an entity up by id
 //! builds a small hash index on first use.
 
 use std::fmt;
@@ -58,6 +59,18 @@ impl Names {
 
     fn get(&self, span: Span) -> &str {
         &self.0[span.range()]
+    }
+
+    /// `new`, just pushed, or `prev` if it is the same name (which then keeps one copy): the
+    /// attribute and the source of one entity's input are usually the previous entity's too.
+    fn same_as(&mut self, new: Span, prev: Option<Span>) -> Span {
+        match prev {
+            Some(p) if self.0.as_bytes()[p.range()] == self.0.as_bytes()[new.range()] => {
+                self.0.truncate(new.start as usize);
+                p
+            }
+            _ => new,
+        }
     }
 
     fn shrink(&mut self) {
@@ -696,6 +709,7 @@ impl<'de> Visitor<'de> for AttrsSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let data = self.0;
         while let Some(name) = map.next_key_seed(NameSeed(&mut data.names))? {
+            let name = data.names.same_as(name, data.attrs.last().map(|a| a.name));
             map.next_value_seed(SourcesSeed(data))?;
             let end = len_u32(data.sources.len())?;
             data.attrs.push(AttrRec { name, end });
@@ -722,6 +736,9 @@ impl<'de> Visitor<'de> for SourcesSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let data = self.0;
         while let Some(name) = map.next_key_seed(NameSeed(&mut data.names))? {
+            let name = data
+                .names
+                .same_as(name, data.sources.last().map(|s| s.name));
             let value = map.next_value()?;
             data.sources.push(SourceRec { name, value });
         }
@@ -932,7 +949,7 @@ impl OutputData {
     /// Room for `entities` entities with one attribute each.
     pub fn with_capacity(entities: usize) -> Self {
         OutputData {
-            names: Names(String::with_capacity(entities * 16)),
+            names: Names(String::with_capacity(entities * 24)),
             entities: Vec::with_capacity(entities),
             entries: Vec::with_capacity(entities),
             index: NameIndex::with_capacity(entities),
