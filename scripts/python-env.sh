@@ -113,11 +113,16 @@ make_main() {
     echo "python-env.sh: ready" >&2
 }
 
+case "${1:-}" in
+    --mosaik37 | "") ;;
+    *) die "unknown argument '$1': expected nothing or --mosaik37" ;;
+esac
+
 make_main
 make_mosaik37
 
-case "${1:-}" in
-    --mosaik37) echo "$PY37" ;;
-    "") echo "$PY" ;;
-    *) die "unknown argument '$1': expected nothing or --mosaik37" ;;
-esac
+if [ "${1:-}" = --mosaik37 ]; then
+    echo "$PY37"
+else
+    echo "$PY"
+fi
