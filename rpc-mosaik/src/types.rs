@@ -186,8 +186,9 @@ pub struct Meta {
     pub sim_type: SimType,
     /// The models, by name.
     pub models: BTreeMap<ModelName, ModelDescription>,
-    /// Methods beyond the API that a scenario may call (`sim.my_method(...)`). The runtime fills
-    /// this in from [`Simulator::extra_methods`](crate::Simulator::extra_methods).
+    /// Methods beyond the API that a scenario may call (`sim.my_method(...)`). The runtime adds
+    /// the exposed methods of the service given to
+    /// [`Runner::extra_methods`](crate::Runner::extra_methods).
     #[serde(default)]
     pub extra_methods: Vec<String>,
     /// Entries this type does not know, kept and sent as they are.
