@@ -505,3 +505,42 @@ fn any_error_converts_into_a_sim_error_with_its_kind_and_sources() {
         ]))
     );
 }
+
+#[tokio::test]
+async fn an_extra_method_named_like_an_api_call_is_left_out() {
+    #[service]
+    struct Clashing;
+    #[service]
+    impl Clashing {
+        /// Would shadow mosaik's `step`: refused with a warning.
+        #[expose]
+        fn step(&self) -> i64 {
+            -1
+        }
+        #[expose]
+        fn fine(&self) -> i64 {
+            1
+        }
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runner = Runner::new(Counter::default()).extra_methods(|_| Clashing);
+    let task = tokio::spawn(
+        runner.run_as_server("127.0.0.1:0", Duration::from_secs(30), |a| {
+            let _ = tx.send(a);
+        }),
+    );
+    let conn = connection_builder()
+        .connect(rx.await.unwrap())
+        .await
+        .unwrap();
+    let api = conn.proxy::<MosaikApiProxy>();
+    let meta = api
+        .init("Counter-0".to_owned(), None, Params::new())
+        .await
+        .unwrap();
+    assert_eq!(meta.extra_methods, ["fine"]);
+    // `step` is still mosaik's.
+    assert_eq!(api.step(3, InputData::new(), 3).await.unwrap(), Some(5));
+    conn.close().await;
+    task.await.unwrap().unwrap();
+}
