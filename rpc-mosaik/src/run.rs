@@ -44,9 +44,9 @@ pub enum RunError {
     /// The simulator's [`finalize`](Simulator::finalize) failed (the simulator is dropped).
     #[error("finalize() failed: {0}")]
     Finalize(SimError),
-    /// The run ended before it could take the simulator back (an extra method still holds it
-    /// locked after the connection ended).
-    #[error("the simulator could not be taken back at the end of the run")]
+    /// The simulator was gone when the run ended and came to take it back (it is taken out
+    /// only there, once; seeing this is a bug in rpc-mosaik).
+    #[error("the simulator was gone at the end of the run")]
     Lost,
 }
 
