@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: builds the Python venv (aiomas for the interop tests, mosaik 3.6 for
-# rpc-mosaik's scenarios), then runs every
+# The one test command: builds the Python venvs (aiomas for the interop tests, mosaik 3.6 and
+# 3.7 for rpc-mosaik's scenarios), then runs every
 # test of the workspace (unit, integration, interop and doc tests).
 #
 #   scripts/test.sh                     # everything
@@ -22,8 +22,12 @@ else
         echo "test.sh: could not set up the Python venv (see above); set RPC_SKIP_PYTHON=1 to run without the interop tests" >&2
         exit 1
     }
-    export RPC_PYTHON
-    echo "test.sh: Python interop tests use $RPC_PYTHON" >&2
+    RPC_PYTHON_MOSAIK37="$("$ROOT/scripts/python-env.sh" --mosaik37)" || {
+        echo "test.sh: could not set up the mosaik 3.7 venv (see above); set RPC_SKIP_PYTHON=1 to run without the interop tests" >&2
+        exit 1
+    }
+    export RPC_PYTHON RPC_PYTHON_MOSAIK37
+    echo "test.sh: Python interop tests use $RPC_PYTHON; mosaik 3.7 scenarios use $RPC_PYTHON_MOSAIK37" >&2
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

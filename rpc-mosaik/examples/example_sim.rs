@@ -14,6 +14,15 @@ use rpc_mosaik::{
     OutputData, OutputRequest, Params, SimError, SimId, SimType, Simulator, Time,
 };
 
+/// What `create` takes (`ExampleModel.create(2, init_val=3)`); a missing or mistyped
+/// parameter is a `TypeError` that names it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateParams {
+    #[serde(default)]
+    init_val: f64,
+}
+
 /// One model instance.
 struct Model {
     val: f64,
@@ -55,12 +64,7 @@ impl Simulator for ExampleSim {
         model: ModelName,
         params: Params,
     ) -> Result<Vec<CreateResult>, SimError> {
-        let init_val = match params.get("init_val") {
-            None => 0.0,
-            Some(v) => v.as_f64().ok_or_else(|| {
-                SimError::type_error(format!("init_val must be a number, not {v:?}"))
-            })?,
-        };
+        let CreateParams { init_val } = params.parse()?;
         let start = self.entities.len();
         Ok((start..start + num)
             .map(|i| {
@@ -95,21 +99,32 @@ impl Simulator for ExampleSim {
 
     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, SimError> {
         let mut data = OutputData::new();
-        for (eid, attrs) in outputs {
+        for (eid, attrs) in outputs.iter() {
             let model = self
                 .entities
-                .get(&eid)
+                .get(eid)
                 .ok_or_else(|| SimError::value_error(format!("unknown entity {eid:?}")))?;
             for attr in attrs {
-                let value = match attr.as_str() {
+                let value = match attr {
                     "val" => model.val,
                     "delta" => model.delta,
                     _ => return Err(SimError::value_error(format!("unknown attribute {attr:?}"))),
                 };
-                data.insert(eid.clone(), attr, value);
+                data.insert(eid, attr, value);
             }
         }
         Ok(data)
+    }
+
+    async fn finalize(&mut self) -> Result<(), SimError> {
+        // Where a simulator would write its results; the tests look for this line.
+        let total: f64 = self.entities.values().map(|m| m.val).sum();
+        tracing::info!(
+            entities = self.entities.len(),
+            total,
+            "finalize: simulator done"
+        );
+        Ok(())
     }
 }
 

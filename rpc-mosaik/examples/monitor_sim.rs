@@ -23,6 +23,8 @@ struct Monitor {
     val: Option<f64>,
     progress: Option<f64>,
     related: Vec<String>,
+    /// The simulator of each related entity, as mosaik's entity graph has it.
+    related_sids: Vec<String>,
     /// Values seen, as an event of the step that saw them.
     seen: u64,
 }
@@ -41,7 +43,10 @@ impl Simulator for MonitorSim {
         Ok(Meta::new(SimType::EventBased).model(
             "Monitor",
             // Event-based: every input triggers a step, every output is an event.
-            ModelDescription::public(["limit"], ["val", "progress", "related", "seen"]),
+            ModelDescription::public(
+                ["limit"],
+                ["val", "progress", "related", "related_sids", "seen"],
+            ),
         ))
     }
 
@@ -97,6 +102,10 @@ impl Simulator for MonitorSim {
                 .await?;
             monitor.val = Some(val);
             monitor.progress = Some(progress);
+            monitor.related_sids = related
+                .values()
+                .map(|spec| spec.sid.clone().unwrap_or_default())
+                .collect();
             monitor.related = related.into_keys().collect();
             monitor.seen += 1;
         }
@@ -105,22 +114,28 @@ impl Simulator for MonitorSim {
 
     async fn get_data(&mut self, outputs: OutputRequest) -> Result<OutputData, SimError> {
         let mut data = OutputData::new();
-        for (eid, attrs) in outputs {
+        for (eid, attrs) in outputs.iter() {
             let m = self
                 .entities
-                .get(&eid)
+                .get(eid)
                 .ok_or_else(|| SimError::value_error(format!("unknown entity {eid:?}")))?;
             for attr in attrs {
-                let value = match attr.as_str() {
+                let value = match attr {
                     "val" => m.val.map_or(Value::Nil, Value::from),
                     "progress" => m.progress.map_or(Value::Nil, Value::from),
                     "related" => {
                         Value::Array(m.related.iter().map(|r| Value::from(r.as_str())).collect())
                     }
+                    "related_sids" => Value::Array(
+                        m.related_sids
+                            .iter()
+                            .map(|r| Value::from(r.as_str()))
+                            .collect(),
+                    ),
                     "seen" => Value::from(m.seen),
                     _ => return Err(SimError::value_error(format!("unknown attribute {attr:?}"))),
                 };
-                data.insert(eid.clone(), attr, value);
+                data.insert(eid, attr, value);
             }
         }
         data.time = Some(self.last_step);

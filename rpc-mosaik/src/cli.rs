@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::run::{run_as_client, run_as_server, RunError};
+use rpc_core::Service;
+
+use crate::run::{Finished, RunError, Runner};
 use crate::simulator::Simulator;
 
 /// The usage text, as mosaik-api-python prints it (with this program's name).
@@ -180,9 +182,11 @@ impl CommandLine {
 
 /// Runs `sim` as a simulator program with mosaik-api-python's command line
 /// (`mosaik_api_v3.start_simulation`): connects to mosaik at `HOST:PORT`, or with `--remote`
-/// listens there for mosaik; logs to stderr at `--log-level` (default `info`, unless the
-/// program set up its own tracing subscriber); returns when mosaik stops the simulator, closes
-/// the connection, or on SIGTERM or Ctrl-C.
+/// listens there for mosaik (and prints that address on stdout once ready); logs to stderr at
+/// `--log-level` (default `info`, unless the program set up its own tracing subscriber);
+/// returns when mosaik stops the simulator, closes the connection, or on SIGTERM or Ctrl-C,
+/// after the simulator's `finalize`. [`Runner::main`] is the same with extra methods or
+/// connection settings; [`Runner::main_then`] hands the simulator back at the end.
 ///
 /// A scenario starts it with `{"cmd": "my_sim %(addr)s"}`, or connects to it, started as
 /// `my_sim --remote 127.0.0.1:5678`, with `{"connect": "127.0.0.1:5678"}`.
@@ -201,74 +205,75 @@ impl CommandLine {
 /// }
 /// ```
 pub fn main<S: Simulator>(sim: S) -> ExitCode {
-    let prog = std::env::args()
-        .next()
-        .and_then(|p| {
-            std::path::Path::new(&p)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "simulator".to_owned());
-    let usage = USAGE.replace("{prog}", &prog);
-    let cl = match CommandLine::parse(std::env::args().skip(1)) {
-        Ok(cl) => cl,
-        Err(CommandLineError::Help) => {
-            print!("Start the simulation service.\n\n{usage}");
-            return ExitCode::SUCCESS;
-        }
-        Err(e) => {
-            eprintln!("Invalid command-line argument: {e}\n\n{usage}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let level = cl.log_level.unwrap_or(LogLevel::Info).tracing_level();
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{prog}: cannot start the Tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(sim, &cl)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e}");
-            ExitCode::FAILURE
+    Runner::new(sim).main()
+}
+
+impl<S: Simulator, E: Service> Runner<S, E> {
+    /// Runs the simulator as a program with mosaik-api-python's command line, as
+    /// [`main`](crate::main) does.
+    pub fn main(self) -> ExitCode {
+        self.main_then(|_| ExitCode::SUCCESS)
+    }
+
+    /// [`main`](Self::main), then `after` with the finished run (the simulator, after its
+    /// `finalize`); its exit code is the program's. A command line that does not parse, or a
+    /// run that fails, exits without calling it.
+    pub fn main_then(self, after: impl FnOnce(Finished<S>) -> ExitCode) -> ExitCode {
+        let prog = std::env::args()
+            .next()
+            .and_then(|p| {
+                std::path::Path::new(&p)
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "simulator".to_owned());
+        let usage = USAGE.replace("{prog}", &prog);
+        let cl = match CommandLine::parse(std::env::args().skip(1)) {
+            Ok(cl) => cl,
+            Err(CommandLineError::Help) => {
+                print!("Start the simulation service.\n\n{usage}");
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => {
+                eprintln!("Invalid command-line argument: {e}\n\n{usage}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let level = cl.log_level.unwrap_or(LogLevel::Info).tracing_level();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .try_init();
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("{prog}: cannot start the Tokio runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match runtime.block_on(self.run(&cl)) {
+            Ok(finished) => after(finished),
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
         }
     }
 }
 
 /// Runs `sim` as the command line `cl` says, until mosaik is done with it or the process gets
-/// SIGTERM or Ctrl-C.
-pub async fn run<S: Simulator>(sim: S, cl: &CommandLine) -> Result<(), RunError> {
-    let work = async {
-        if cl.remote {
-            run_as_server(sim, &cl.addr, cl.timeout, |_| {}).await
-        } else {
-            run_as_client(sim, &cl.addr).await
-        }
-    };
-    tokio::select! {
-        r = work => r.map(|ended| tracing::info!(?ended, "simulator finished")),
-        () = terminated() => {
-            tracing::info!("terminated by signal");
-            Ok(())
-        }
-    }
+/// SIGTERM or Ctrl-C ([`Runner::run`] with the default settings).
+pub async fn run<S: Simulator>(sim: S, cl: &CommandLine) -> Result<Finished<S>, RunError> {
+    Runner::new(sim).run(cl).await
 }
 
 /// Resolves on SIGTERM or Ctrl-C (SIGINT).
-async fn terminated() {
+pub(crate) async fn terminated() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

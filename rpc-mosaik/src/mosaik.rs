@@ -42,6 +42,16 @@ pub enum MosaikError {
 }
 
 impl MosaikError {
+    /// Whether the call failed because the connection to mosaik is gone (mosaik closed it or
+    /// went away, or the simulator is shutting down): no later call back will get through,
+    /// and the reply of the step in progress will not reach mosaik either.
+    pub fn is_connection_reset(&self) -> bool {
+        match self {
+            MosaikError::Call { source, .. } => source.is_connection_reset(),
+            MosaikError::Refused { .. } => false,
+        }
+    }
+
     /// mosaik's own error, when it answered with one.
     pub fn remote(&self) -> Option<&RemoteError> {
         match self {

@@ -17,9 +17,12 @@ use crate::types::{Params, SimId, Time};
 /// it is given (only `step` and the extra methods get one: mosaik answers calls back while it
 /// waits for them).
 ///
-/// `stop` is answered by the runtime, which then ends the connection and returns; it returns
-/// too when mosaik closes the connection and, under [`main`](crate::main), on SIGTERM or
-/// Ctrl-C.
+/// `stop` is answered by the runtime, which then ends the connection, calls
+/// [`finalize`](Self::finalize) and returns; it does the same when mosaik closes the connection
+/// and, under [`main`](crate::main), on SIGTERM or Ctrl-C.
+///
+/// Methods beyond mosaik's API (mosaik's `extra_methods`) are a typed `#[service]` of their own,
+/// given to [`Runner::extra_methods`](crate::Runner::extra_methods).
 pub trait Simulator: Send + 'static {
     /// Called first, with the simulator's id, the seconds one time step stands for, and the
     /// parameters of the scenario's `world.start(...)`. Returns what the simulator offers.
@@ -60,26 +63,12 @@ pub trait Simulator: Send + 'static {
         outputs: OutputRequest,
     ) -> impl Future<Output = Result<OutputData, SimError>> + Send;
 
-    /// The names of the methods beyond the API that a scenario may call; they go to
-    /// [`extra_method`](Self::extra_method) and into [`Meta::extra_methods`].
-    fn extra_methods(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// Calls the extra method `name` with the scenario's arguments.
-    fn extra_method(
-        &mut self,
-        name: &str,
-        args: Vec<Value>,
-        kwargs: Params,
-        mosaik: &Mosaik,
-    ) -> impl Future<Output = Result<Value, SimError>> + Send {
-        let _ = (args, kwargs, mosaik);
-        let err = SimError::new(
-            "NotImplementedError",
-            format!("{name}() is listed in extra_methods() but extra_method() does not handle it"),
-        );
-        async move { Err(err) }
+    /// Called once at the end: after `stop`, when mosaik closes the connection, or on SIGTERM
+    /// or Ctrl-C under [`main`](crate::main) (mosaik-api-python's `finalize`). Write results,
+    /// close files, ... here; the simulator is handed back afterwards
+    /// ([`Finished::sim`](crate::Finished::sim)).
+    fn finalize(&mut self) -> impl Future<Output = Result<(), SimError>> + Send {
+        async { Ok(()) }
     }
 }
 

@@ -3,11 +3,22 @@
 //! Each type serializes to exactly the JSON mosaik reads and writes, so they can also be used raw
 //! (with `serde_json`, or in a [`rpc_core::Proxy`] call of your own). Attribute values are
 //! [`Value`]s: mosaik lets any JSON value through.
+//!
+//! Nothing mosaik sends is dropped: each struct has every field mosaik 3.6 and 3.7 send, and an
+//! `extra` map that keeps any field it does not know (a newer mosaik's, or a simulator's own),
+//! and sends it back out unchanged.
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 
 use rpc_core::Value;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+pub use crate::data::{
+    AttrInputs, EntityInputs, Input, InputData, InputNumber, OutputData, OutputRequest,
+};
+use crate::simulator::SimError;
 
 /// The API version this crate implements (`"3.0"`), the one mosaik 3 requires.
 pub const API_VERSION: &str = "3.0";
@@ -24,8 +35,120 @@ pub type FullId = String;
 pub type Attr = String;
 /// A model's name.
 pub type ModelName = String;
-/// Named parameters (`sim_params` of `init`, `model_params` of `create`), in name order.
-pub type Params = BTreeMap<String, Value>;
+/// Fields a type does not know, kept as they came and sent back out unchanged.
+pub type Extra = BTreeMap<String, Value>;
+
+/// Named parameters (`sim_params` of `init`, `model_params` of `create`), in name order: a map
+/// of names to [`Value`]s (it dereferences to the `BTreeMap`), or a struct of your own with
+/// [`parse`](Params::parse).
+///
+/// ```
+/// use rpc_mosaik::Params;
+/// #[derive(Debug, serde::Deserialize)]
+/// struct ModelParams { init_val: i64, #[serde(default)] prefix: Option<String> }
+///
+/// let params = Params::from_iter([("init_val", 3)]);
+/// let p: ModelParams = params.parse().unwrap();
+/// assert_eq!((p.init_val, p.prefix), (3, None));
+///
+/// let err = Params::new().parse::<ModelParams>().unwrap_err();
+/// assert_eq!(err.to_string(), "TypeError: missing required parameter 'init_val'");
+/// let err = Params::from_iter([("init_val", "x")]).parse::<ModelParams>().unwrap_err();
+/// assert_eq!(err.to_string(), "TypeError: parameter 'init_val': invalid type: string \"x\", expected i64");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Params(pub BTreeMap<String, Value>);
+
+impl Params {
+    /// No parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parameters as `T` (any `serde::Deserialize` struct), with Python's wording for what
+    /// does not fit: a missing parameter, an unexpected one (with `#[serde(deny_unknown_fields)]`)
+    /// or one of the wrong type is a `TypeError` naming it.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, SimError> {
+        // Through serde_json's value (init and create only, never per step): its messages are
+        // serde's own, which `python_wording` turns into Python's. A NaN or infinite float
+        // parameter arrives as null this way.
+        let json = serde_json::to_value(&self.0)
+            .map_err(|e| SimError::type_error(format!("parameters cannot be read: {e}")))?;
+        serde_json::from_value::<T>(json)
+            .map_err(|e| SimError::type_error(python_wording(&e.to_string(), self)))
+    }
+}
+
+/// serde's message for a struct that does not fit, in Python's words.
+fn python_wording(err: &str, params: &Params) -> String {
+    let quoted = |s: &str| s.split('`').nth(1).map(str::to_owned);
+    if let Some(rest) = err.split("missing field ").nth(1) {
+        if let Some(name) = quoted(rest) {
+            return format!("missing required parameter '{name}'");
+        }
+    }
+    if let Some(rest) = err.split("unknown field ").nth(1) {
+        if let Some(name) = quoted(rest) {
+            return format!("got an unexpected keyword argument '{name}'");
+        }
+    }
+    // A value of the wrong type: find the parameter whose value alone gives the same message.
+    for (name, value) in &params.0 {
+        if let Some(desc) = describe(value) {
+            if err.contains(&desc) {
+                return format!("parameter '{name}': {err}");
+            }
+        }
+    }
+    err.to_owned()
+}
+
+/// How serde describes a value in an "invalid type" message.
+fn describe(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Str(s) => format!("string {s:?}"),
+        Value::Int(i) => format!("integer `{i}`"),
+        Value::UInt(u) => format!("integer `{u}`"),
+        Value::Float(f) => format!("floating point `{f}`"),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Nil => "unit value".to_owned(),
+        Value::Array(_) => "sequence".to_owned(),
+        Value::Map(_) => "map".to_owned(),
+        _ => return None,
+    })
+}
+
+impl Deref for Params {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Params {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Params {
+    fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
+        Params(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl IntoIterator for Params {
+    type Item = (String, Value);
+    type IntoIter = std::collections::btree_map::IntoIter<String, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
 
 /// How mosaik advances a simulator (`meta["type"]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -63,10 +186,14 @@ pub struct Meta {
     pub sim_type: SimType,
     /// The models, by name.
     pub models: BTreeMap<ModelName, ModelDescription>,
-    /// Methods beyond the API that a scenario may call (`sim.my_method(...)`). The runtime fills
-    /// this in from [`Simulator::extra_methods`](crate::Simulator::extra_methods).
+    /// Methods beyond the API that a scenario may call (`sim.my_method(...)`). The runtime adds
+    /// the exposed methods of the service given to
+    /// [`Runner::extra_methods`](crate::Runner::extra_methods).
     #[serde(default)]
     pub extra_methods: Vec<String>,
+    /// Entries this type does not know, kept and sent as they are.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl Meta {
@@ -77,6 +204,7 @@ impl Meta {
             sim_type,
             models: BTreeMap::new(),
             extra_methods: Vec::new(),
+            extra: Extra::new(),
         }
     }
 
@@ -122,6 +250,9 @@ pub struct ModelDescription {
         skip_serializing_if = "Option::is_none"
     )]
     pub non_persistent: Option<Vec<Attr>>,
+    /// Entries this type does not know, kept and sent as they are.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl ModelDescription {
@@ -204,6 +335,9 @@ pub struct CreateResult {
     /// Anything else the scenario may read (`entity.extra_info`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_info: Option<Value>,
+    /// Entries this type does not know, kept and sent as they are.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl CreateResult {
@@ -215,6 +349,7 @@ impl CreateResult {
             rel: None,
             children: None,
             extra_info: None,
+            extra: Extra::new(),
         }
     }
 
@@ -240,60 +375,27 @@ impl CreateResult {
     }
 }
 
-/// The inputs of one step: destination entity → attribute → source full id → value.
-pub type InputData = BTreeMap<EntityId, BTreeMap<Attr, BTreeMap<FullId, Value>>>;
-
-/// The outputs mosaik asks for in `get_data`: entity → attribute names.
-pub type OutputRequest = BTreeMap<EntityId, Vec<Attr>>;
-
-/// What `get_data` returns: entity → attribute → value, and for event-based and hybrid
-/// simulators optionally the `time` of the (non-persistent) outputs.
+/// What `get_related_entities` says of an entity: its model and its simulator (mosaik's entity
+/// graph node data, `{"sid": ..., "type": ...}`), and anything else mosaik puts there.
 ///
 /// ```
-/// use rpc_mosaik::OutputData;
-/// let mut out = OutputData::new();
-/// out.insert("Model_0", "val", 42);
-/// out.time = Some(3);
-/// assert_eq!(serde_json::to_string(&out).unwrap(), r#"{"Model_0":{"val":42},"time":3}"#);
+/// use rpc_mosaik::EntitySpec;
+/// let spec: EntitySpec = serde_json::from_str(r#"{"sid": "Grid-0", "type": "Bus", "v": 1}"#).unwrap();
+/// assert_eq!((spec.sid.as_deref(), spec.model.as_str()), (Some("Grid-0"), "Bus"));
+/// assert_eq!(serde_json::to_string(&spec).unwrap(), r#"{"sid":"Grid-0","type":"Bus","v":1}"#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct OutputData {
-    /// Entity → attribute → value.
-    #[serde(flatten)]
-    pub entities: BTreeMap<EntityId, BTreeMap<Attr, Value>>,
-    /// The output time, for event-based and hybrid simulators (default: the step's time).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<Time>,
-}
-
-impl OutputData {
-    /// No outputs.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the value of `attr` of `eid`.
-    pub fn insert(
-        &mut self,
-        eid: impl Into<EntityId>,
-        attr: impl Into<Attr>,
-        value: impl Into<Value>,
-    ) {
-        self.entities
-            .entry(eid.into())
-            .or_default()
-            .insert(attr.into(), value.into());
-    }
-}
-
-/// What `get_related_entities` names an entity by: its model (mosaik's `EntitySpec`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EntitySpec {
+    /// The entity's simulator (sent by mosaik 3.6 and 3.7; `None` from one that does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<SimId>,
     /// The entity's model.
     #[serde(rename = "type")]
     pub model: ModelName,
+    /// Entries this type does not know, kept and sent as they are.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// The whole entity graph of a scenario (mosaik's `EntityGraph`).
@@ -304,23 +406,27 @@ pub struct EntityGraph {
     pub nodes: BTreeMap<FullId, EntitySpec>,
     /// Related pairs, each with a (usually empty) map of edge data.
     pub edges: Vec<(FullId, FullId, BTreeMap<String, Value>)>,
+    /// Entries this type does not know, kept and sent as they are.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// Data sent to other simulators with `set_data`: source full id → destination full id →
 /// attribute → value.
 pub type SetData = BTreeMap<FullId, BTreeMap<FullId, BTreeMap<Attr, Value>>>;
 
-/// The inputs of an entity's attribute, all sources together.
+/// The sum of the numeric inputs of `attr` of `eid`, as `T` (`f64`, `i64`, ...: an integer
+/// counter's inputs stay integers); `None` when it has none.
 ///
-/// A convenience for the common case of summing a numeric input: `None` for an attribute with
-/// no numeric input.
-pub fn sum_inputs(inputs: &InputData, eid: &str, attr: &str) -> Option<f64> {
-    let sources = inputs.get(eid)?.get(attr)?;
-    let mut sum = None;
-    for v in sources.values() {
-        if let Some(x) = v.as_f64() {
-            *sum.get_or_insert(0.0) += x;
-        }
-    }
-    sum
+/// ```
+/// use rpc_mosaik::{sum_inputs, InputData};
+/// let mut inputs = InputData::new();
+/// inputs.insert("C_0", "in", "K-0.K_0", 100);
+/// inputs.insert("C_0", "in", "K-0.K_1", 5);
+/// assert_eq!(sum_inputs::<i64>(&inputs, "C_0", "in"), Some(105));
+/// assert_eq!(sum_inputs::<f64>(&inputs, "C_0", "in"), Some(105.0));
+/// assert_eq!(sum_inputs::<i64>(&inputs, "C_1", "in"), None);
+/// ```
+pub fn sum_inputs<T: InputNumber>(inputs: &InputData, eid: &str, attr: &str) -> Option<T> {
+    inputs.sum(eid, attr)
 }

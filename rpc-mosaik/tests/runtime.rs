@@ -1,25 +1,32 @@
 //! The runtime against a Rust client that plays mosaik's part: each API call, bad arguments,
-//! stop, a closed connection, extra methods, and the command line.
+//! stop, a closed connection, finalize, extra methods, and the command line.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rpc_core::{Connection, Error, Proxy, Value};
+use rpc_core::{service, CallContext, Connection, Error, Proxy, Value};
 use rpc_mosaik::*;
 use tokio::task::JoinHandle;
 
 /// A simulator whose entities count their steps; `create` can be told to return too few.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Counter {
     steps: u64,
+    short: bool,
+    /// Shared with the test, which sees it after the run too.
+    finalized: Arc<AtomicU64>,
+}
+
+#[derive(serde::Deserialize)]
+struct InitParams {
+    #[serde(default)]
     short: bool,
 }
 
 impl Simulator for Counter {
     async fn init(&mut self, _sid: SimId, res: f64, params: Params) -> Result<Meta, SimError> {
-        self.short = params
-            .get("short")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        self.short = params.parse::<InitParams>()?.short;
         if res <= 0.0 {
             return Err(SimError::value_error(format!(
                 "time_resolution must be positive, got {res}"
@@ -57,43 +64,47 @@ impl Simulator for Counter {
         Ok(d)
     }
 
-    fn extra_methods(&self) -> Vec<String> {
-        vec!["double".into(), "unhandled".into()]
-    }
-
-    async fn extra_method(
-        &mut self,
-        name: &str,
-        args: Vec<Value>,
-        _kwargs: Params,
-        _m: &Mosaik,
-    ) -> Result<Value, SimError> {
-        match name {
-            "double" => {
-                let x = args
-                    .first()
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| SimError::type_error("double() takes one integer"))?;
-                Ok(Value::from(x * 2))
-            }
-            other => Err(SimError::new(
-                "NotImplementedError",
-                format!("{other}() is not implemented"),
-            )),
-        }
+    async fn finalize(&mut self) -> Result<(), SimError> {
+        self.finalized.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
-async fn start(sim: Counter) -> (Connection, JoinHandle<Result<Ended, RunError>>) {
+/// The counter's extra methods, typed.
+#[service]
+struct Extras {
+    sim: SimHandle<Counter>,
+}
+
+#[service]
+impl Extras {
+    /// `double(x)`: twice `x`.
+    #[expose]
+    fn double(&self, x: i64) -> i64 {
+        x * 2
+    }
+
+    /// `steps()`: how often the simulator stepped.
+    #[expose]
+    async fn steps(&self) -> Result<u64, SimError> {
+        Ok(self.sim.lock().await?.steps)
+    }
+
+    /// `progress()`: mosaik's, asked back.
+    #[expose]
+    async fn progress(&self, #[context] cx: CallContext) -> Result<f64, SimError> {
+        Ok(Mosaik::new(cx.remote()).get_progress().await?)
+    }
+}
+
+async fn start(sim: Counter) -> (Connection, JoinHandle<Result<Finished<Counter>, RunError>>) {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let task = tokio::spawn(run_as_server(
-        sim,
-        "127.0.0.1:0",
-        Duration::from_secs(30),
-        |a| {
+    let runner = Runner::new(sim).extra_methods(|sim| Extras { sim });
+    let task = tokio::spawn(
+        runner.run_as_server("127.0.0.1:0", Duration::from_secs(30), |a| {
             let _ = tx.send(a);
-        },
-    ));
+        }),
+    );
     let addr = rx.await.unwrap();
     (connection_builder().connect(addr).await.unwrap(), task)
 }
@@ -116,42 +127,178 @@ fn remote(e: &Error) -> (&str, &str) {
 
 #[tokio::test]
 async fn api_calls_reach_the_simulator_and_stop_ends_the_run() {
-    let (conn, task) = start(Counter::default()).await;
-    let api = conn.remote();
-    let meta = init(&api).await.unwrap();
+    let finalized = Arc::new(AtomicU64::new(0));
+    let sim = Counter {
+        finalized: finalized.clone(),
+        ..Counter::default()
+    };
+    let (conn, task) = start(sim).await;
+    let api = conn.proxy::<MosaikApiProxy>();
+    let meta = api
+        .init("Counter-0".to_owned(), Some(1.0), Params::new())
+        .await
+        .unwrap();
     assert_eq!(meta.sim_type, SimType::EventBased);
-    assert_eq!(meta.extra_methods, ["double", "unhandled"]);
-    let created: Vec<CreateResult> = api.get("create").call((2, "C")).await.unwrap();
+    assert_eq!(meta.extra_methods, ["double", "steps", "progress"]);
+    let created = api.create(2, "C".to_owned(), Params::new()).await.unwrap();
     assert_eq!(
         created,
         [CreateResult::new("c0", "C"), CreateResult::new("c1", "C")]
     );
-    let _: Value = api.get("setup_done").call(()).await.unwrap();
-    let next: Option<Time> = api
-        .get("step")
-        .call((4, InputData::new(), 10))
-        .await
-        .unwrap();
+    api.setup_done().await.unwrap();
+    let next = api.step(4, InputData::new(), 10).await.unwrap();
     assert_eq!(next, Some(6));
-    let data: OutputData = api
-        .get("get_data")
-        .call((OutputRequest::from([("c0".into(), vec!["n".into()])]),))
+    let data = api
+        .get_data(OutputRequest::from_iter([("c0", ["n"])]))
         .await
         .unwrap();
-    assert_eq!(data.entities["c0"]["n"], Value::from(1));
-    let four: i64 = api.get("double").call((2,)).await.unwrap();
+    assert_eq!(data.get("c0", "n"), Some(&Value::from(1)));
+    let four: i64 = conn.remote().get("double").call((2,)).await.unwrap();
     assert_eq!(four, 4);
-    let stopped: Value = api.get("stop").call(()).await.unwrap();
-    assert!(stopped.is_nil());
-    assert_eq!(task.await.unwrap().unwrap(), Ended::Stopped);
+    let steps: u64 = conn.remote().get("steps").call(()).await.unwrap();
+    assert_eq!(steps, 1);
+    assert_eq!(finalized.load(Ordering::SeqCst), 0);
+    api.stop().await.unwrap();
+    let finished = task.await.unwrap().unwrap();
+    assert_eq!(finished.ended, Ended::Stopped);
+    assert_eq!(finished.sim.steps, 1, "the simulator is handed back");
+    assert_eq!(finalized.load(Ordering::SeqCst), 1, "finalize ran once");
 }
 
 #[tokio::test]
-async fn closing_the_connection_ends_the_run() {
-    let (conn, task) = start(Counter::default()).await;
+async fn closing_the_connection_ends_the_run_after_finalize() {
+    let finalized = Arc::new(AtomicU64::new(0));
+    let sim = Counter {
+        finalized: finalized.clone(),
+        ..Counter::default()
+    };
+    let (conn, task) = start(sim).await;
     init(&conn.remote()).await.unwrap();
     conn.close().await;
-    assert_eq!(task.await.unwrap().unwrap(), Ended::Closed);
+    let finished = task.await.unwrap().unwrap();
+    assert_eq!(finished.ended, Ended::Closed);
+    assert_eq!(finalized.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failing_finalize_is_the_runs_error() {
+    #[derive(Debug)]
+    struct Failing(Counter);
+    impl Simulator for Failing {
+        async fn init(&mut self, s: SimId, r: f64, p: Params) -> Result<Meta, SimError> {
+            self.0.init(s, r, p).await
+        }
+        async fn create(
+            &mut self,
+            n: usize,
+            m: ModelName,
+            p: Params,
+        ) -> Result<Vec<CreateResult>, SimError> {
+            self.0.create(n, m, p).await
+        }
+        async fn step(
+            &mut self,
+            t: Time,
+            i: InputData,
+            x: Time,
+            m: &Mosaik,
+        ) -> Result<Option<Time>, SimError> {
+            self.0.step(t, i, x, m).await
+        }
+        async fn get_data(&mut self, o: OutputRequest) -> Result<OutputData, SimError> {
+            self.0.get_data(o).await
+        }
+        async fn finalize(&mut self) -> Result<(), SimError> {
+            Err(SimError::new("OSError", "results.csv: disk full"))
+        }
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(run_as_server(
+        Failing(Counter::default()),
+        "127.0.0.1:0",
+        Duration::from_secs(30),
+        |a| {
+            let _ = tx.send(a);
+        },
+    ));
+    let conn = connection_builder()
+        .connect(rx.await.unwrap())
+        .await
+        .unwrap();
+    conn.proxy::<MosaikApiProxy>().stop().await.unwrap();
+    let e = task.await.unwrap().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "finalize() failed: OSError: results.csv: disk full"
+    );
+}
+
+#[tokio::test]
+async fn a_call_back_on_a_closed_connection_is_a_connection_reset() {
+    let (conn, task) = start(Counter::default()).await;
+    let mosaik = Mosaik::new(conn.remote());
+    conn.close().await;
+    let e = mosaik.get_progress().await.unwrap_err();
+    assert!(e.is_connection_reset(), "{e}");
+    assert!(e.remote().is_none());
+    task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn connection_settings_go_through_the_runner() {
+    // A frame limit of 1 KiB: a step whose inputs are larger ends the connection.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runner = Runner::new(Counter::default()).connection(|c| c.max_frame_len(1024));
+    let task = tokio::spawn(
+        runner.run_as_server("127.0.0.1:0", Duration::from_secs(30), |a| {
+            let _ = tx.send(a);
+        }),
+    );
+    let conn = connection_builder()
+        .connect(rx.await.unwrap())
+        .await
+        .unwrap();
+    let api = conn.proxy::<MosaikApiProxy>();
+    assert_eq!(api.step(0, InputData::new(), 0).await.unwrap(), Some(2));
+    let mut big = InputData::new();
+    for i in 0..100 {
+        big.insert(format!("c{i}"), "in", "K-0.K_0", i);
+    }
+    let e = api.step(1, big, 0).await.unwrap_err();
+    assert!(e.is_connection_reset(), "{e}");
+    let finished = task.await.unwrap().unwrap();
+    assert_eq!(finished.ended, Ended::Closed);
+    assert_eq!(finished.sim.steps, 1);
+}
+
+#[tokio::test]
+async fn an_extra_method_calls_mosaik_back() {
+    // The test plays mosaik and answers get_progress itself.
+    #[service]
+    struct FakeMosaik;
+    #[service]
+    impl FakeMosaik {
+        #[expose]
+        fn get_progress(&self) -> f64 {
+            42.5
+        }
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runner = Runner::new(Counter::default()).extra_methods(|sim| Extras { sim });
+    let task = tokio::spawn(
+        runner.run_as_server("127.0.0.1:0", Duration::from_secs(30), |a| {
+            let _ = tx.send(a);
+        }),
+    );
+    let conn = connection_builder()
+        .serve(rpc_core::Router::new(FakeMosaik))
+        .connect(rx.await.unwrap())
+        .await
+        .unwrap();
+    let p: f64 = conn.remote().get("progress").call(()).await.unwrap();
+    assert_eq!(p, 42.5);
+    conn.close().await;
+    task.await.unwrap().unwrap();
 }
 
 #[tokio::test]
@@ -193,7 +340,7 @@ async fn errors_arrive_in_mosaiks_form() {
         remote(&e),
         (
             "TypeError",
-            "step() missing 1 required positional argument: 'inputs'"
+            "step() missing 2 required positional arguments: 'inputs' and 'max_advance'"
         )
     );
     let e = api
@@ -202,14 +349,10 @@ async fn errors_arrive_in_mosaiks_form() {
         .await
         .unwrap_err();
     assert_eq!(remote(&e).0, "TypeError");
-    // Errors from extra methods; a name that is not one.
+    // Typed extra methods check their arguments as the API does; a name that is not one.
     let e = api.get("double").call::<Value>(("x",)).await.unwrap_err();
-    assert_eq!(remote(&e), ("TypeError", "double() takes one integer"));
-    let e = api.get("unhandled").call::<Value>(()).await.unwrap_err();
-    assert_eq!(
-        remote(&e),
-        ("NotImplementedError", "unhandled() is not implemented")
-    );
+    assert_eq!(remote(&e).0, "TypeError");
+    assert!(remote(&e).1.contains("double() argument 'x'"), "{e}");
     let e = api.get("triple").call::<Value>(()).await.unwrap_err();
     assert_eq!(remote(&e).0, "LookupError");
 }
@@ -229,6 +372,22 @@ async fn create_returning_the_wrong_count_is_an_error() {
         )
         .await
         .unwrap();
+    // A parameter of the wrong type names itself, as Python would.
+    let e = api
+        .get("init")
+        .call_kw::<Meta>(
+            ("Counter-0",),
+            std::collections::BTreeMap::from([("short", Value::from("yes"))]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        remote(&e),
+        (
+            "TypeError",
+            "parameter 'short': invalid type: string \"yes\", expected a boolean"
+        )
+    );
     let e = api.get("create").call::<Value>((3, "C")).await.unwrap_err();
     assert_eq!(
         remote(&e),
@@ -345,4 +504,43 @@ fn any_error_converts_into_a_sim_error_with_its_kind_and_sources() {
             "tb".into()
         ]))
     );
+}
+
+#[tokio::test]
+async fn an_extra_method_named_like_an_api_call_is_left_out() {
+    #[service]
+    struct Clashing;
+    #[service]
+    impl Clashing {
+        /// Would shadow mosaik's `step`: refused with a warning.
+        #[expose]
+        fn step(&self) -> i64 {
+            -1
+        }
+        #[expose]
+        fn fine(&self) -> i64 {
+            1
+        }
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runner = Runner::new(Counter::default()).extra_methods(|_| Clashing);
+    let task = tokio::spawn(
+        runner.run_as_server("127.0.0.1:0", Duration::from_secs(30), |a| {
+            let _ = tx.send(a);
+        }),
+    );
+    let conn = connection_builder()
+        .connect(rx.await.unwrap())
+        .await
+        .unwrap();
+    let api = conn.proxy::<MosaikApiProxy>();
+    let meta = api
+        .init("Counter-0".to_owned(), None, Params::new())
+        .await
+        .unwrap();
+    assert_eq!(meta.extra_methods, ["fine"]);
+    // `step` is still mosaik's.
+    assert_eq!(api.step(3, InputData::new(), 3).await.unwrap(), Some(5));
+    conn.close().await;
+    task.await.unwrap().unwrap();
 }

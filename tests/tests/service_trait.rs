@@ -196,3 +196,32 @@ fn a_trait_implementation_lists_its_names_and_proxy() {
     proxy_of::<MyCalc, CalcProxy>(&calc);
     let _ = Value::Nil;
 }
+
+/// A generic implementation: one `#[service] impl<T> Trait for Type<T>` serves every `T`.
+struct Offset<T>(T);
+
+#[service]
+impl<T: Into<i64> + Copy + Send + Sync + 'static> Scale for Offset<T> {
+    fn mul(&self, a: i64, b: Option<i64>) -> i64 {
+        a * b.unwrap_or(2) + self.0.into()
+    }
+}
+
+#[tokio::test]
+async fn a_generic_implementation_of_a_trait_is_served() {
+    let server = start_server("127.0.0.1:0", Router::new(Offset(100_i32)))
+        .await
+        .unwrap();
+    let client = Connection::builder()
+        .connect(server.local_addr())
+        .await
+        .unwrap();
+    assert_eq!(
+        client.proxy::<ScaleProxy>().mul(3, None).await.unwrap(),
+        106
+    );
+    assert_eq!(Offset(1_u8).type_name(), "Offset");
+    assert_eq!(Offset(1_u8).exposed_names(), ["mul"]);
+    client.close().await;
+    server.drain().await;
+}

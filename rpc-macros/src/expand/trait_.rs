@@ -180,12 +180,12 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemTrait, krate: &Path) -> TokenSt
 /// forwarding to the provided items of the `#[service]` trait `Calc`.
 pub(super) fn expand_impl(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> TokenStream {
     let (_, trait_path, _) = item.trait_.clone().expect("called for a trait impl");
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        cx.error_spanned_by(
-            &item.generics,
-            "a #[service] impl block cannot be generic: implement the trait for a concrete type",
-        );
-    }
+    // A generic implementation (`impl<S: Sim> Api for Host<S>`) is served like a concrete one:
+    // the trait's dispatch is generic already, and `Service` needs `Send + Sync + 'static`,
+    // which the compiler asks of the parameters through the impl's own bounds.
+    let generics = item.generics.clone();
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let turbofish = ty_generics.as_turbofish();
     let type_name = match &*item.self_ty {
         Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| unraw(&s.ident)),
         _ => None,
@@ -239,7 +239,7 @@ pub(super) fn expand_impl(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> Tok
     }
     // One path into the trait, so that a trait without #[service] is reported once.
     let dispatch = quote_spanned! {trait_path.span()=>
-        fn __rpc_dispatch() -> #krate::__private::TraitDispatch<#self_ty> {
+        fn __rpc_dispatch #impl_generics () -> #krate::__private::TraitDispatch<#self_ty> #where_clause {
             <#self_ty as #trait_path>::__rpc_dispatch()
         }
     };
@@ -251,21 +251,21 @@ pub(super) fn expand_impl(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> Tok
             #dispatch
 
             #[automatically_derived]
-            #impl_token #krate::Service for #self_ty {
+            #impl_token #impl_generics #krate::Service for #self_ty #where_clause {
                 fn type_name(&self) -> #krate::__private::Cow<'_, str> {
                     #krate::__private::Cow::Borrowed(#type_name)
                 }
 
                 fn sub_router(&self, name: &str) -> ::core::option::Option<&dyn #krate::Service> {
-                    (__rpc_dispatch().sub_router)(self, name)
+                    (__rpc_dispatch #turbofish ().sub_router)(self, name)
                 }
 
                 fn sub_router_names(&self) -> #krate::__private::Vec<#krate::__private::Cow<'_, str>> {
-                    #krate::__private::names(__rpc_dispatch().sub_routers)
+                    #krate::__private::names(__rpc_dispatch #turbofish ().sub_routers)
                 }
 
                 fn exposed_names(&self) -> #krate::__private::Vec<#krate::__private::Cow<'_, str>> {
-                    #krate::__private::names(__rpc_dispatch().exposed)
+                    #krate::__private::names(__rpc_dispatch #turbofish ().exposed)
                 }
 
                 fn is_hidden(&self, _: &str) -> bool {
@@ -277,12 +277,12 @@ pub(super) fn expand_impl(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> Tok
                     name: &str,
                     call: #krate::Call<'_>,
                 ) -> ::core::option::Option<#krate::Outcome<'s>> {
-                    (__rpc_dispatch().call)(self, name, call)
+                    (__rpc_dispatch #turbofish ().call)(self, name, call)
                 }
             }
 
             #[automatically_derived]
-            impl #krate::TypedService for #self_ty {
+            impl #impl_generics #krate::TypedService for #self_ty #where_clause {
                 type Proxy = #proxy_path;
             }
         };

@@ -46,7 +46,7 @@ def mixed(example_sim, monitor_sim, connect_addr):
     # event-based simulator's progress to `until` when another simulator finishes a step while
     # its triggering ancestor is still stepping ("cannot progress backwards" follows).
     world.connect(c, m, "val")  # Python -> Rust (event-based, calls back)
-    world.connect(m, sink, "val", "progress", "related", "seen")  # Rust -> Python
+    world.connect(m, sink, "val", "progress", "related", "related_sids", "seen")  # Rust -> Python
     world.run(until=5, print_progress=False)
 
 
