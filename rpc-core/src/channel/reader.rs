@@ -238,8 +238,9 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
             if on_scratch {
                 on_scratch = false;
                 give_back_scratch(std::mem::take(&mut buf));
-            } else if buf.capacity() > 0 {
-                // A large frame is complete: its buffer goes with it.
+            } else {
+                // A large frame is complete: its buffer goes with it. Even one with no room
+                // left (its growth ended at the frame's end) still shares the frame's memory.
                 buf = BytesMut::new();
                 shared.note_read_capacity(0);
             }
