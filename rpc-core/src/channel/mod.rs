@@ -573,7 +573,7 @@ impl Channel {
     /// Both grow with bursts and large messages and shrink back once the connection is quiet.
     pub fn buffer_capacity(&self) -> usize {
         let out = lock(&self.shared.out);
-        self.shared.read_capacity.load(Ordering::Relaxed) + out.buf.capacity() + out.in_write
+        self.shared.read_capacity.load(Ordering::Relaxed) + out.held() + out.in_write
     }
 
     /// Whether the connection has ended (or is closing).
@@ -667,7 +667,7 @@ impl Shared {
     fn abort(&self, err: Error) {
         tracing::warn!(peer = %self.peer, error = %err, "closing the connection at once");
         self.shut(err);
-        lock(&self.out).buf = bytes::BytesMut::new();
+        lock(&self.out).clear();
         if let Some((_reader, writer)) = lock(&self.tasks).as_ref() {
             writer.abort();
         }

@@ -7,13 +7,15 @@
 //! replies of a whole read batch in one write too ([`IN_READER_BATCH`]).
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::future::Future;
+use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::BytesMut;
+use bytes::{Buf, Bytes, BytesMut};
 use serde::Serialize;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
@@ -28,8 +30,17 @@ pub(super) type BoxWrite = Pin<Box<dyn AsyncWrite + Send>>;
 /// Frames waiting to be written.
 #[derive(Default)]
 pub(super) struct Outbox {
-    /// Frames waiting to be written, in order.
+    /// Frames waiting to be written, in order, but for the shared byte strings of `splices`.
     pub(super) buf: BytesMut,
+    /// Large shared byte strings ([`Blob`](crate::Blob)s) that go out from where they are, not
+    /// copied: each is written after `buf[..position]`, in order.
+    splices: Vec<(usize, Bytes)>,
+    /// The bytes in `splices`.
+    spliced: usize,
+    /// What the socket did not take of a batch with splices: written before `buf`.
+    front: VecDeque<Bytes>,
+    /// The bytes in `front`.
+    front_len: usize,
     /// Whether somebody (the writer task or a sender writing directly) owns the socket now.
     writing: bool,
     /// The bytes of the batch being written now (taken out of `buf`).
@@ -39,18 +50,150 @@ pub(super) struct Outbox {
     closed: Option<Error>,
 }
 
+/// A batch of frames to write: one buffer, or, when it holds shared byte strings, the pieces of
+/// a vectored write.
+enum Batch {
+    Plain(BytesMut),
+    Pieces(VecDeque<Bytes>),
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        match self {
+            Batch::Plain(b) => b.len(),
+            Batch::Pieces(p) => p.iter().map(Bytes::len).sum(),
+        }
+    }
+
+    /// Drops the first `n` bytes (written).
+    fn advance(&mut self, mut n: usize) {
+        match self {
+            Batch::Plain(b) => b.advance(n),
+            Batch::Pieces(p) => {
+                while n > 0 {
+                    let Some(first) = p.front_mut() else { return };
+                    let k = n.min(first.len());
+                    first.advance(k);
+                    n -= k;
+                    if first.is_empty() {
+                        p.pop_front();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes from byte `off` on, once.
+    fn poll_write_from(
+        &self,
+        w: Pin<&mut (dyn AsyncWrite + Send)>,
+        cx: &mut Context<'_>,
+        off: usize,
+    ) -> Poll<std::io::Result<usize>> {
+        match self {
+            Batch::Plain(b) => w.poll_write(cx, &b[off..]),
+            Batch::Pieces(p) => {
+                let mut slices = [IoSlice::new(&[]); 16];
+                let (mut n, mut skip) = (0, off);
+                for piece in p {
+                    if skip >= piece.len() {
+                        skip -= piece.len();
+                        continue;
+                    }
+                    slices[n] = IoSlice::new(&piece[skip..]);
+                    skip = 0;
+                    n += 1;
+                    if n == slices.len() {
+                        break;
+                    }
+                }
+                w.poll_write_vectored(cx, &slices[..n])
+            }
+        }
+    }
+}
+
 impl Outbox {
+    /// The memory the queue holds: the buffer's capacity and the shared bytes waiting in it.
+    pub(super) fn held(&self) -> usize {
+        self.buf.capacity() + self.spliced + self.front_len
+    }
+
+    /// Bytes queued and not yet taken for a write.
+    fn queued_len(&self) -> usize {
+        self.buf.len() + self.spliced + self.front_len
+    }
+
+    /// Whether nothing is queued.
+    fn is_empty(&self) -> bool {
+        self.buf.is_empty() && self.splices.is_empty() && self.front.is_empty()
+    }
+
     /// Takes everything queued as the batch to write, and the socket with it.
-    fn take_batch(&mut self) -> BytesMut {
+    fn take_batch(&mut self) -> Batch {
         self.writing = true;
-        self.in_write = self.buf.len();
-        std::mem::take(&mut self.buf)
+        self.in_write = self.queued_len();
+        if self.splices.is_empty() && self.front.is_empty() {
+            return Batch::Plain(std::mem::take(&mut self.buf));
+        }
+        let mut pieces = std::mem::take(&mut self.front);
+        let mut buf = std::mem::take(&mut self.buf);
+        let mut cut = 0;
+        for (at, shared) in self.splices.drain(..) {
+            pieces.push_back(buf.split_to(at - cut).freeze());
+            cut = at;
+            pieces.push_back(shared);
+        }
+        pieces.push_back(buf.freeze());
+        self.spliced = 0;
+        self.front_len = 0;
+        Batch::Pieces(pieces)
+    }
+
+    /// Puts back what the socket did not take of `batch`, to go first.
+    fn put_back(&mut self, batch: Batch) {
+        match batch {
+            Batch::Plain(mut rest) if self.splices.is_empty() && self.front.is_empty() => {
+                rest.extend_from_slice(&self.buf);
+                self.buf = rest;
+            }
+            Batch::Plain(rest) => {
+                self.front_len += rest.len();
+                self.front.push_front(rest.freeze());
+            }
+            Batch::Pieces(pieces) => {
+                for piece in pieces.into_iter().rev() {
+                    self.front_len += piece.len();
+                    self.front.push_front(piece);
+                }
+            }
+        }
+    }
+
+    /// Gives a written batch's buffer back for the next one, if it is small (a hundred replies
+    /// fit): a quiet connection does not hold on to what a burst grew.
+    fn recycle(&mut self, batch: Batch) {
+        if let Batch::Plain(mut b) = batch {
+            if self.is_empty() && b.capacity() <= KEPT_WRITE_CAPACITY {
+                b.clear();
+                self.buf = b;
+            }
+        }
     }
 
     /// The batch is written (or given up): the socket is free.
     fn end_write(&mut self) {
         self.writing = false;
         self.in_write = 0;
+    }
+
+    /// Forgets everything queued.
+    pub(super) fn clear(&mut self) {
+        self.buf = BytesMut::new();
+        self.splices.clear();
+        self.spliced = 0;
+        self.front.clear();
+        self.front_len = 0;
     }
 }
 
@@ -81,12 +224,15 @@ impl Channel {
         if let Some(e) = &out.closed {
             return Err(e.clone());
         }
-        let start = frame::begin_frame(&mut out.buf);
+        let o = &mut *out;
+        let start = frame::begin_frame(&mut o.buf);
+        let kept = o.splices.len();
         // A `Serialize` impl may panic half-way: the frame is then taken out again as the panic
         // unwinds, so that only whole frames are ever written.
         let mut partial = Partial {
-            buf: Some(&mut out.buf),
+            frame: Some((&mut o.buf, &mut o.splices)),
             start,
+            kept,
         };
         let too_large = |e| match e {
             CodecError::FrameTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
@@ -97,8 +243,10 @@ impl Channel {
         shared
             .scope
             .enter(|| {
+                let (buf, splices) = partial.frame();
                 shared.scope.codec.write_message(
-                    partial.buf(),
+                    buf,
+                    Some(splices),
                     kind,
                     id,
                     content,
@@ -106,11 +254,16 @@ impl Channel {
                 )
             })
             .map_err(too_large)?;
-        let buf = partial.whole();
-        frame::finish_frame(buf, start, shared.max_frame_len).map_err(too_large)?;
-        if out.buf.len() > shared.max_queued {
-            let queued = out.buf.len();
-            out.buf.truncate(start);
+        let (buf, splices) = partial.frame();
+        let spliced: usize = splices[kept..].iter().map(|(_, b)| b.len()).sum();
+        frame::finish_frame(buf, start, spliced, shared.max_frame_len).map_err(too_large)?;
+        partial.whole();
+        o.spliced += spliced;
+        if o.queued_len() > shared.max_queued {
+            let queued = o.queued_len();
+            o.buf.truncate(start);
+            o.splices.truncate(kept);
+            o.spliced -= spliced;
             drop(out);
             let err = Error::Overloaded {
                 queued,
@@ -126,7 +279,7 @@ impl Channel {
             return Err(err);
         }
         out.frames += 1;
-        let idle = start == 0 && !out.writing;
+        let idle = start == 0 && kept == 0 && out.front.is_empty() && !out.writing;
         drop(out);
         if idle && IN_READER_BATCH.with(|b| b.get()) != Arc::as_ptr(&self.shared) as usize {
             if direct {
@@ -140,27 +293,30 @@ impl Channel {
 }
 
 /// A frame being encoded at the end of the outgoing buffer: dropped before [`whole`](Self::whole)
-/// (by an error or a panic), it removes what was written of it.
+/// (by an error or a panic), it removes what was written of it, and its splices.
 struct Partial<'a> {
-    buf: Option<&'a mut BytesMut>,
+    frame: Option<(&'a mut BytesMut, &'a mut Vec<(usize, Bytes)>)>,
     start: usize,
+    kept: usize,
 }
 
-impl<'a> Partial<'a> {
-    fn buf(&mut self) -> &mut BytesMut {
-        self.buf.as_deref_mut().expect("a partial frame is open")
+impl Partial<'_> {
+    fn frame(&mut self) -> (&mut BytesMut, &mut Vec<(usize, Bytes)>) {
+        let (buf, splices) = self.frame.as_mut().expect("a partial frame is open");
+        (buf, splices)
     }
 
     /// The frame is whole: keep it.
-    fn whole(mut self) -> &'a mut BytesMut {
-        self.buf.take().expect("a partial frame is open")
+    fn whole(mut self) {
+        self.frame = None;
     }
 }
 
 impl Drop for Partial<'_> {
     fn drop(&mut self) {
-        if let Some(buf) = self.buf.take() {
+        if let Some((buf, splices)) = self.frame.take() {
             buf.truncate(self.start);
+            splices.truncate(self.kept);
         }
     }
 }
@@ -173,7 +329,7 @@ impl Shared {
         for _ in 0..DIRECT_ROUNDS {
             let mut batch = {
                 let mut out = lock(&self.out);
-                if out.writing || out.buf.is_empty() {
+                if out.writing || out.is_empty() {
                     return;
                 }
                 out.take_batch()
@@ -192,16 +348,12 @@ impl Shared {
                 // The socket is full: the rest goes first, and the writer task waits for room.
                 // Marked at once, so that the reader sees the queue grow before that task runs.
                 self.write_blocked.store(true, Ordering::Relaxed);
-                let mut rest = batch.split_off(written);
-                rest.extend_from_slice(&out.buf);
-                out.buf = rest;
+                batch.advance(written);
+                out.put_back(batch);
                 break;
             }
-            if out.buf.is_empty() {
-                if batch.capacity() <= KEPT_WRITE_CAPACITY {
-                    batch.clear();
-                    out.buf = batch;
-                }
+            if out.is_empty() {
+                out.recycle(batch);
                 let closed = out.closed.is_some();
                 drop(out);
                 self.drained();
@@ -216,7 +368,7 @@ impl Shared {
 
     /// Bytes waiting to be written: queued, and in the write under way.
     fn queued(out: &Outbox) -> usize {
-        out.buf.len() + out.in_write
+        out.queued_len() + out.in_write
     }
 
     /// Whether the reader should stop taking the peer's requests for now: too many bytes wait to
@@ -259,16 +411,16 @@ impl Shared {
         }
     }
 
-    /// Writes as much of `bytes` as the socket takes without blocking.
-    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
+    /// Writes as much of `batch` as the socket takes without blocking.
+    fn try_write(&self, batch: &Batch) -> std::io::Result<usize> {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut sock = lock(&self.sock);
         let Some(w) = sock.as_mut() else {
             return Ok(0);
         };
-        let mut off = 0;
-        while off < bytes.len() {
-            match w.as_mut().poll_write(&mut cx, &bytes[off..]) {
+        let (mut off, len) = (0, batch.len());
+        while off < len {
+            match batch.poll_write_from(w.as_mut(), &mut cx, off) {
                 Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => off += n,
                 Poll::Ready(Err(e)) => return Err(e),
@@ -307,7 +459,7 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
     'run: loop {
         let batch = {
             let mut out = lock(&shared.out);
-            if out.writing || out.buf.is_empty() {
+            if out.writing || out.is_empty() {
                 if out.closed.is_some() && !out.writing {
                     break;
                 }
@@ -316,7 +468,7 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
                 Some(out.take_batch())
             }
         };
-        let Some(mut batch) = batch else {
+        let Some(batch) = batch else {
             shared.writer_wake.notified().await;
             // Woken by the first frame of a burst: let the tasks that are ready to run now (the
             // callers that a batch of replies just woke) queue theirs too, then write them all
@@ -327,16 +479,14 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
         };
         // Bytes of the batch written so far; the stall clock watches it move.
         let off = AtomicUsize::new(0);
+        let len = batch.len();
         let write = std::future::poll_fn(|cx| {
             let mut sock = lock(&shared.sock);
             let Some(w) = sock.as_mut() else {
                 return Poll::Ready(Ok(()));
             };
-            while off.load(Ordering::Relaxed) < batch.len() {
-                match w
-                    .as_mut()
-                    .poll_write(cx, &batch[off.load(Ordering::Relaxed)..])
-                {
+            while off.load(Ordering::Relaxed) < len {
+                match batch.poll_write_from(w.as_mut(), cx, off.load(Ordering::Relaxed)) {
                     Poll::Ready(Ok(0)) => {
                         return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()))
                     }
@@ -417,12 +567,7 @@ pub(super) async fn writer_loop(shared: Arc<Shared>) {
             shared.shut(e.into());
             break;
         }
-        // Keep a small buffer for the next batch (a hundred replies fit); let a large one go, so
-        // that a quiet connection does not hold on to what a burst grew.
-        if out.buf.is_empty() && batch.capacity() <= KEPT_WRITE_CAPACITY {
-            batch.clear();
-            out.buf = batch;
-        }
+        out.recycle(batch);
         drop(out);
         shared.drained();
     }

@@ -92,7 +92,8 @@ impl From<Blob> for Bytes {
 
 impl Serialize for Blob {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
+        // A large one is written from where it is, not copied into the outgoing buffer.
+        super::codec::msgpack::ser::serialize_shared(&self.0, s)
     }
 }
 
@@ -169,6 +170,51 @@ mod tests {
         assert!(!inside(&frame, &copied));
         // Detaching copies just the bytes.
         assert!(!inside(&frame, &shared.detach()));
+    }
+
+    #[test]
+    fn a_large_blob_is_noted_for_a_vectored_write_not_copied() {
+        use crate::wire::codec::MsgId;
+        let codec = Codec::msgpack();
+        let big = Blob::from(vec![3u8; 100_000]);
+        let small = Blob::from(vec![4u8; 1_000]);
+        let mut buf = bytes::BytesMut::new();
+        let mut splices = Vec::new();
+        codec
+            .write_message(
+                &mut buf,
+                Some(&mut splices),
+                1,
+                MsgId::Num(7),
+                &(&small, &big, 5),
+                usize::MAX,
+            )
+            .unwrap();
+        // The small one is copied; the large one is its head in the buffer and itself noted.
+        assert_eq!(splices.len(), 1);
+        let (at, shared) = &splices[0];
+        assert!(
+            std::ptr::eq(shared.as_ptr(), big.as_ptr()),
+            "not the same memory"
+        );
+        assert_eq!(buf.len(), 1 + 1 + 1 + 1 + (3 + 1_000) + 5 + 1);
+        assert_eq!(&buf[*at - 5..*at], [0xc6, 0, 1, 0x86, 0xa0]);
+        // Put together, the pieces are exactly the message the plain encoding writes.
+        let mut whole = buf[..*at].to_vec();
+        whole.extend_from_slice(shared);
+        whole.extend_from_slice(&buf[*at..]);
+        let plain = codec
+            .encode_message(
+                crate::wire::codec::MessageKind::Result,
+                7,
+                &(&small, &big, 5),
+            )
+            .unwrap();
+        assert_eq!(whole, plain);
+        // Without a place to note it (or for another codec), it is copied as before.
+        let json_err = Codec::json().encode(&big).unwrap_err();
+        assert!(json_err.to_string().contains("bytes"), "{json_err}");
+        assert_eq!(codec.encode(&big).unwrap().len(), 100_005);
     }
 
     #[test]

@@ -113,13 +113,16 @@ pub(crate) fn begin_frame(buf: &mut BytesMut) -> usize {
     start
 }
 
-/// Patches the header of the frame begun at `start`; on error the frame is removed again.
+/// Patches the header of the frame begun at `start`, whose payload is what `buf` holds after it
+/// plus `elsewhere` bytes written from elsewhere (shared byte strings); on error the frame is
+/// removed from `buf` again.
 pub(crate) fn finish_frame(
     buf: &mut BytesMut,
     start: usize,
+    elsewhere: usize,
     max_len: usize,
 ) -> Result<(), CodecError> {
-    let len = buf.len() - start - HEADER_LEN;
+    let len = buf.len() - start - HEADER_LEN + elsewhere;
     if len > max_len || len > u32::MAX as usize {
         buf.truncate(start);
         return Err(CodecError::FrameTooLarge {

@@ -16,7 +16,9 @@
 //! It is the [`Value`](crate::Value) mapping too (`wire/value/serializer.rs`), so that a value and its
 //! `Value` encode to the same bytes.
 
-use bytes::{BufMut, BytesMut};
+use std::cell::Cell;
+
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::ser::{self, Serialize};
 
 use crate::wire::CodecError;
@@ -26,7 +28,46 @@ type Result<T> = std::result::Result<T, CodecError>;
 /// Serializes `value` at the end of `buf`. On error, `buf` may hold part of it: the caller cuts
 /// it back.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
-    value.serialize(&mut Writer { buf })
+    value.serialize(&mut Writer { buf, splices: None })
+}
+
+/// As [`encode_into`], but a shared byte string of at least [`SPLICE_MIN`] bytes (a
+/// [`Blob`](crate::Blob)) is not copied: its `bin` head is written, and the bytes themselves are
+/// noted in `splices` as `(position in buf, bytes)`, to be written from where they are.
+pub(crate) fn encode_into_spliced<T: Serialize + ?Sized>(
+    buf: &mut BytesMut,
+    splices: &mut Vec<(usize, Bytes)>,
+    value: &T,
+) -> Result<()> {
+    value.serialize(&mut Writer {
+        buf,
+        splices: Some(splices),
+    })
+}
+
+/// The smallest shared byte string written from where it is rather than copied: below it, a
+/// copy costs less than the bookkeeping and the extra piece of a vectored write.
+pub(crate) const SPLICE_MIN: usize = 64 * 1024;
+
+thread_local! {
+    /// The shared bytes a `Blob` is serializing now, offered to a serializer that can write them
+    /// without a copy.
+    static OFFERED: Cell<Option<Bytes>> = const { Cell::new(None) };
+}
+
+/// Serializes `bytes` with `s`, offering them as shared to this crate's MsgPack serializer.
+pub(crate) fn serialize_shared<S: ser::Serializer>(
+    bytes: &Bytes,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    if bytes.len() < SPLICE_MIN {
+        return s.serialize_bytes(bytes);
+    }
+    OFFERED.with(|o| o.set(Some(bytes.clone())));
+    let r = s.serialize_bytes(bytes);
+    // Not taken (another serializer, or no splicing here): withdrawn.
+    OFFERED.with(Cell::take);
+    r
 }
 
 /// Writes the head of a str of `len` bytes.
@@ -166,6 +207,8 @@ fn int_beyond_64_bits(n: &dyn std::fmt::Display) -> CodecError {
 /// The serializer: a cursor at the end of the outgoing buffer.
 pub(crate) struct Writer<'b> {
     buf: &'b mut BytesMut,
+    /// Where shared byte strings are noted instead of copied, when the caller can write them.
+    splices: Option<&'b mut Vec<(usize, Bytes)>>,
 }
 
 /// A sequence or map being written; `counted` when its length was not known up front, so that
@@ -280,7 +323,15 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         let len = v.len();
-        reserve_for(self.buf, len);
+        let shared = match &self.splices {
+            Some(_) if len >= SPLICE_MIN => OFFERED
+                .with(Cell::take)
+                .filter(|b| b.as_ptr() == v.as_ptr() && b.len() == len),
+            _ => None,
+        };
+        if shared.is_none() {
+            reserve_for(self.buf, len);
+        }
         match len {
             0..=0xff => {
                 self.buf.put_u8(0xc4);
@@ -295,7 +346,10 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
                 self.buf.put_u32(too_long(len, "a bin")?);
             }
         }
-        self.buf.extend_from_slice(v);
+        match (shared, self.splices.as_deref_mut()) {
+            (Some(bytes), Some(splices)) => splices.push((self.buf.len(), bytes)),
+            _ => self.buf.extend_from_slice(v),
+        }
         Ok(())
     }
     fn serialize_none(self) -> Result<()> {
