@@ -22,6 +22,7 @@ use tokio::time::Instant;
 
 use super::{lock, Channel, QuietClock, Shared, CLOSE_FLUSH_TIMEOUT, PAUSE_READING_QUEUED};
 use crate::error::Error;
+use crate::wire::codec::msgpack::ser::Splices;
 use crate::wire::codec::{MsgId, REQUEST};
 use crate::wire::{frame, CodecError};
 
@@ -48,6 +49,15 @@ pub(super) struct Outbox {
     /// Frames queued since the channel opened (a sign of life for the idle timeout).
     pub(super) frames: u64,
     closed: Option<Error>,
+}
+
+/// The length of a batch, cheap for the usual one.
+#[inline]
+fn out_len(batch: &Batch) -> usize {
+    match batch {
+        Batch::Plain(b) => b.len(),
+        Batch::Pieces(_) => batch.len(),
+    }
 }
 
 /// A batch of frames to write: one buffer, or, when it holds shared byte strings, the pieces of
@@ -224,29 +234,27 @@ impl Channel {
         if let Some(e) = &out.closed {
             return Err(e.clone());
         }
-        let o = &mut *out;
-        let start = frame::begin_frame(&mut o.buf);
-        let kept = o.splices.len();
+        let start = frame::begin_frame(&mut out.buf);
         // A `Serialize` impl may panic half-way: the frame is then taken out again as the panic
         // unwinds, so that only whole frames are ever written.
         let mut partial = Partial {
-            frame: Some((&mut o.buf, &mut o.splices)),
+            buf: Some(&mut out.buf),
             start,
-            kept,
         };
         let too_large = |e| match e {
             CodecError::FrameTooLarge { len, limit } => Error::MessageTooLarge { len, limit },
             other => Error::Encode(other),
         };
+        // Large shared byte strings are left out of the buffer and written from where they
+        // are, unless the codec compresses the whole message.
+        let splices = (!shared.scope.codec.compresses()).then(Splices::arm);
         // A compressing codec checks the plain message against the limit here (the peer would
         // refuse to decompress more), the others when the frame is finished.
         shared
             .scope
             .enter(|| {
-                let (buf, splices) = partial.frame();
                 shared.scope.codec.write_message(
-                    buf,
-                    Some(splices),
+                    partial.buf(),
                     kind,
                     id,
                     content,
@@ -254,10 +262,14 @@ impl Channel {
                 )
             })
             .map_err(too_large)?;
-        let (buf, splices) = partial.frame();
-        let spliced: usize = splices[kept..].iter().map(|(_, b)| b.len()).sum();
-        frame::finish_frame(buf, start, spliced, shared.max_frame_len).map_err(too_large)?;
         partial.whole();
+        let kept = out.splices.len();
+        let spliced = splices.map_or(0, |s| s.take_into(&mut out.splices));
+        let o = &mut *out;
+        if let Err(e) = frame::finish_frame(&mut o.buf, start, spliced, shared.max_frame_len) {
+            o.splices.truncate(kept);
+            return Err(too_large(e));
+        }
         o.spliced += spliced;
         if o.queued_len() > shared.max_queued {
             let queued = o.queued_len();
@@ -293,30 +305,27 @@ impl Channel {
 }
 
 /// A frame being encoded at the end of the outgoing buffer: dropped before [`whole`](Self::whole)
-/// (by an error or a panic), it removes what was written of it, and its splices.
+/// (by an error or a panic), it removes what was written of it.
 struct Partial<'a> {
-    frame: Option<(&'a mut BytesMut, &'a mut Vec<(usize, Bytes)>)>,
+    buf: Option<&'a mut BytesMut>,
     start: usize,
-    kept: usize,
 }
 
-impl Partial<'_> {
-    fn frame(&mut self) -> (&mut BytesMut, &mut Vec<(usize, Bytes)>) {
-        let (buf, splices) = self.frame.as_mut().expect("a partial frame is open");
-        (buf, splices)
+impl<'a> Partial<'a> {
+    fn buf(&mut self) -> &mut BytesMut {
+        self.buf.as_deref_mut().expect("a partial frame is open")
     }
 
     /// The frame is whole: keep it.
-    fn whole(mut self) {
-        self.frame = None;
+    fn whole(mut self) -> &'a mut BytesMut {
+        self.buf.take().expect("a partial frame is open")
     }
 }
 
 impl Drop for Partial<'_> {
     fn drop(&mut self) {
-        if let Some((buf, splices)) = self.frame.take() {
+        if let Some(buf) = self.buf.take() {
             buf.truncate(self.start);
-            splices.truncate(self.kept);
         }
     }
 }
@@ -344,7 +353,7 @@ impl Shared {
             };
             let mut out = lock(&self.out);
             out.end_write();
-            if written < batch.len() {
+            if written < out_len(&batch) {
                 // The socket is full: the rest goes first, and the writer task waits for room.
                 // Marked at once, so that the reader sees the queue grow before that task runs.
                 self.write_blocked.store(true, Ordering::Relaxed);
@@ -418,9 +427,18 @@ impl Shared {
         let Some(w) = sock.as_mut() else {
             return Ok(0);
         };
-        let (mut off, len) = (0, batch.len());
+        let mut off = 0;
+        // One buffer (the usual batch) is written as before; pieces with a vectored write.
+        let (plain, len) = match batch {
+            Batch::Plain(b) => (Some(&b[..]), b.len()),
+            Batch::Pieces(_) => (None, batch.len()),
+        };
         while off < len {
-            match batch.poll_write_from(w.as_mut(), &mut cx, off) {
+            let res = match plain {
+                Some(bytes) => w.as_mut().poll_write(&mut cx, &bytes[off..]),
+                None => batch.poll_write_from(w.as_mut(), &mut cx, off),
+            };
+            match res {
                 Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(n)) => off += n,
                 Poll::Ready(Err(e)) => return Err(e),

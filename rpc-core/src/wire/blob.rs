@@ -180,16 +180,13 @@ mod tests {
         let small = Blob::from(vec![4u8; 1_000]);
         let mut buf = bytes::BytesMut::new();
         let mut splices = Vec::new();
-        codec
-            .write_message(
-                &mut buf,
-                Some(&mut splices),
-                1,
-                MsgId::Num(7),
-                &(&small, &big, 5),
-                usize::MAX,
-            )
-            .unwrap();
+        {
+            let armed = crate::wire::codec::msgpack::ser::Splices::arm();
+            codec
+                .write_message(&mut buf, 1, MsgId::Num(7), &(&small, &big, 5), usize::MAX)
+                .unwrap();
+            assert_eq!(armed.take_into(&mut splices), 100_000);
+        }
         // The small one is copied; the large one is its head in the buffer and itself noted.
         assert_eq!(splices.len(), 1);
         let (at, shared) = &splices[0];
@@ -211,7 +208,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(whole, plain);
-        // Without a place to note it (or for another codec), it is copied as before.
+        // Not armed (or for another codec), it is copied as before.
         let json_err = Codec::json().encode(&big).unwrap_err();
         assert!(json_err.to_string().contains("bytes"), "{json_err}");
         assert_eq!(codec.encode(&big).unwrap().len(), 100_005);

@@ -98,17 +98,6 @@ pub(crate) trait Format {
         id: MsgId<'_>,
         content: &C,
     ) -> Result<(), CodecError>;
-    /// As [`write_message`](Self::write_message), noting large shared byte strings in `splices`
-    /// (position in `buf`, bytes) instead of copying them, where the format can.
-    fn write_message_spliced<C: Serialize + ?Sized>(
-        buf: &mut BytesMut,
-        _splices: &mut Vec<(usize, Bytes)>,
-        kind: u8,
-        id: MsgId<'_>,
-        content: &C,
-    ) -> Result<(), CodecError> {
-        Self::write_message(buf, kind, id, content)
-    }
     /// Cuts a message into `[type, id, content]`; with `check_content`, walks the content too.
     fn parse_message(
         payload: &[u8],
@@ -435,14 +424,7 @@ impl Codec {
         let scope = Scope::detached(self.clone());
         let mut buf = BytesMut::new();
         scope.enter(|| {
-            self.write_message(
-                &mut buf,
-                None,
-                kind.code(),
-                MsgId::Num(id),
-                content,
-                usize::MAX,
-            )
+            self.write_message(&mut buf, kind.code(), MsgId::Num(id), content, usize::MAX)
         })?;
         Ok(buf.to_vec())
     }
@@ -485,20 +467,15 @@ impl Codec {
     /// A compressing codec refuses a plain message over `max_len` bytes with
     /// [`CodecError::FrameTooLarge`] (the peer would refuse to decompress it); for the others the
     /// frame's length is checked when the frame is finished.
-    ///
-    /// With `splices`, a format that can (MsgPack) notes large shared byte strings there as
-    /// `(position in buf, bytes)` instead of copying them; on error they are cut back too.
     pub(crate) fn write_message<C: Serialize + ?Sized>(
         &self,
         buf: &mut BytesMut,
-        splices: Option<&mut Vec<(usize, Bytes)>>,
         kind: u8,
         id: MsgId<'_>,
         content: &C,
         max_len: usize,
     ) -> Result<(), CodecError> {
         let start = buf.len();
-        let kept = splices.as_ref().map_or(0, |s| s.len());
         let res = with_format!(self, F => if F::COMPRESSED {
             with_plain(|plain| {
                 F::write_message(plain, kind, id, content)?;
@@ -511,16 +488,7 @@ impl Codec {
                 F::seal(plain, buf)
             })
         } else {
-            match splices {
-                Some(splices) => {
-                    let res = F::write_message_spliced(buf, splices, kind, id, content);
-                    if res.is_err() {
-                        splices.truncate(kept);
-                    }
-                    res
-                }
-                None => F::write_message(buf, kind, id, content),
-            }
+            F::write_message(buf, kind, id, content)
         });
         if res.is_err() {
             buf.truncate(start);

@@ -289,14 +289,7 @@ mod tests {
         let blosc = Codec::msgpack_blosc();
         let mut buf = bytes::BytesMut::from(&b"keep"[..]);
         let err = blosc
-            .write_message(
-                &mut buf,
-                None,
-                1,
-                super::MsgId::Num(1),
-                &"y".repeat(100),
-                50,
-            )
+            .write_message(&mut buf, 1, super::MsgId::Num(1), &"y".repeat(100), 50)
             .unwrap_err();
         assert!(
             matches!(err, CodecError::FrameTooLarge { len, limit: 50 } if len > 100),

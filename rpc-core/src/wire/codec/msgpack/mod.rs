@@ -14,7 +14,7 @@ pub(crate) mod ser;
 use std::borrow::Cow;
 use std::ops::Range;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use serde::de::Deserialize;
 use serde::Serialize;
 
@@ -380,22 +380,6 @@ impl Format for MsgPack {
             MsgId::Raw(raw) => buf.extend_from_slice(raw),
         }
         ser::encode_into(buf, content)
-    }
-
-    fn write_message_spliced<C: Serialize + ?Sized>(
-        buf: &mut BytesMut,
-        splices: &mut Vec<(usize, Bytes)>,
-        kind: u8,
-        id: MsgId<'_>,
-        content: &C,
-    ) -> Result<()> {
-        buf.put_u8(0x93);
-        buf.put_u8(kind);
-        match id {
-            MsgId::Num(n) => ser::write_uint(buf, n),
-            MsgId::Raw(raw) => buf.extend_from_slice(raw),
-        }
-        ser::encode_into_spliced(buf, splices, content)
     }
 
     fn parse_message(payload: &[u8], max_depth: usize, check_content: bool) -> Result<RawMessage> {

@@ -28,21 +28,7 @@ type Result<T> = std::result::Result<T, CodecError>;
 /// Serializes `value` at the end of `buf`. On error, `buf` may hold part of it: the caller cuts
 /// it back.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<()> {
-    value.serialize(&mut Writer { buf, splices: None })
-}
-
-/// As [`encode_into`], but a shared byte string of at least [`SPLICE_MIN`] bytes (a
-/// [`Blob`](crate::Blob)) is not copied: its `bin` head is written, and the bytes themselves are
-/// noted in `splices` as `(position in buf, bytes)`, to be written from where they are.
-pub(crate) fn encode_into_spliced<T: Serialize + ?Sized>(
-    buf: &mut BytesMut,
-    splices: &mut Vec<(usize, Bytes)>,
-    value: &T,
-) -> Result<()> {
-    value.serialize(&mut Writer {
-        buf,
-        splices: Some(splices),
-    })
+    value.serialize(&mut Writer { buf })
 }
 
 /// The smallest shared byte string written from where it is rather than copied: below it, a
@@ -53,6 +39,50 @@ thread_local! {
     /// The shared bytes a `Blob` is serializing now, offered to a serializer that can write them
     /// without a copy.
     static OFFERED: Cell<Option<Bytes>> = const { Cell::new(None) };
+    /// Whether the message being encoded on this thread may leave large shared byte strings out
+    /// of its buffer (a [`Splices`] is armed).
+    static SPLICING: Cell<bool> = const { Cell::new(false) };
+    /// Whether anything was noted in `SPLICED` (so that the common case never touches it).
+    static NOTED: Cell<bool> = const { Cell::new(false) };
+    /// The shared byte strings left out, as `(position in the buffer, bytes)`.
+    static SPLICED: std::cell::RefCell<Vec<(usize, Bytes)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// While it lives, this crate's MsgPack serializer writes only the `bin` head of a shared byte
+/// string of at least [`SPLICE_MIN`] bytes (a [`Blob`](crate::Blob)) and notes the bytes
+/// themselves, to be written from where they are: for the channel's writer, whose buffer the
+/// positions are in. Dropped, it forgets what was noted and not taken.
+pub(crate) struct Splices(());
+
+impl Splices {
+    /// Arms splicing for the message encoded next on this thread.
+    pub(crate) fn arm() -> Splices {
+        SPLICING.with(|s| s.set(true));
+        Splices(())
+    }
+
+    /// Moves what was noted into `into`; returns how many bytes that is.
+    pub(crate) fn take_into(&self, into: &mut Vec<(usize, Bytes)>) -> usize {
+        if !NOTED.with(|n| n.replace(false)) {
+            return 0;
+        }
+        SPLICED.with(|s| {
+            let mut noted = s.borrow_mut();
+            let n = noted.iter().map(|(_, b)| b.len()).sum();
+            into.append(&mut noted);
+            n
+        })
+    }
+}
+
+impl Drop for Splices {
+    fn drop(&mut self) {
+        SPLICING.with(|s| s.set(false));
+        if NOTED.with(|n| n.replace(false)) {
+            SPLICED.with(|s| s.borrow_mut().clear());
+        }
+    }
 }
 
 /// Serializes `bytes` with `s`, offering them as shared to this crate's MsgPack serializer.
@@ -207,8 +237,6 @@ fn int_beyond_64_bits(n: &dyn std::fmt::Display) -> CodecError {
 /// The serializer: a cursor at the end of the outgoing buffer.
 pub(crate) struct Writer<'b> {
     buf: &'b mut BytesMut,
-    /// Where shared byte strings are noted instead of copied, when the caller can write them.
-    splices: Option<&'b mut Vec<(usize, Bytes)>>,
 }
 
 /// A sequence or map being written; `counted` when its length was not known up front, so that
@@ -323,11 +351,12 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         let len = v.len();
-        let shared = match &self.splices {
-            Some(_) if len >= SPLICE_MIN => OFFERED
+        let shared = if len >= SPLICE_MIN && SPLICING.with(Cell::get) {
+            OFFERED
                 .with(Cell::take)
-                .filter(|b| b.as_ptr() == v.as_ptr() && b.len() == len),
-            _ => None,
+                .filter(|b| b.as_ptr() == v.as_ptr() && b.len() == len)
+        } else {
+            None
         };
         if shared.is_none() {
             reserve_for(self.buf, len);
@@ -346,9 +375,12 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
                 self.buf.put_u32(too_long(len, "a bin")?);
             }
         }
-        match (shared, self.splices.as_deref_mut()) {
-            (Some(bytes), Some(splices)) => splices.push((self.buf.len(), bytes)),
-            _ => self.buf.extend_from_slice(v),
+        match shared {
+            Some(bytes) => {
+                SPLICED.with(|s| s.borrow_mut().push((self.buf.len(), bytes)));
+                NOTED.with(|n| n.set(true));
+            }
+            None => self.buf.extend_from_slice(v),
         }
         Ok(())
     }
