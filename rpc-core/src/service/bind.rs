@@ -42,9 +42,19 @@ pub struct Bound<'a> {
     channel: &'a Channel,
     /// The frame the arguments are slices of.
     frame: &'a Bytes,
-    slots: InlineVec<Option<&'a [u8]>>,
+    slots: Slots<'a>,
     rest_args: Vec<&'a [u8]>,
     rest_kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
+}
+
+/// Where each parameter's argument is.
+#[derive(Debug)]
+enum Slots<'a> {
+    /// Every parameter given by position, in order, and nothing else (the usual call): the
+    /// arguments as they were cut, no matching needed.
+    Positional(&'a [&'a [u8]]),
+    /// Matched by position and keyword; `None` for a parameter left out.
+    Matched(InlineVec<Option<&'a [u8]>>),
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -62,6 +72,16 @@ pub(crate) fn bind<'a>(
     frame: &'a Bytes,
 ) -> Result<Bound<'a>, CallError> {
     let n = sig.params.len();
+    if raw.kwargs.is_empty() && raw.args.len() == n {
+        return Ok(Bound {
+            sig,
+            channel,
+            frame,
+            slots: Slots::Positional(&raw.args[..]),
+            rest_args: Vec::new(),
+            rest_kwargs: Vec::new(),
+        });
+    }
     let mut slots: InlineVec<Option<&'a [u8]>> = InlineVec::filled(None, n);
     let mut rest_args = Vec::new();
     let name = sig.name;
@@ -144,7 +164,7 @@ pub(crate) fn bind<'a>(
         sig,
         channel,
         frame,
-        slots,
+        slots: Slots::Matched(slots),
         rest_args,
         rest_kwargs,
     })
@@ -177,7 +197,11 @@ impl<'a> Bound<'a> {
     /// gives `None`).
     pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, CallError> {
         let name = self.sig.params[index].name;
-        match self.slots[index] {
+        let slot = match &self.slots {
+            Slots::Positional(args) => Some(args[index]),
+            Slots::Matched(slots) => slots[index],
+        };
+        match slot {
             Some(bytes) => self.decode_as(bytes, &format_args!("'{name}'")),
             None => self.decode_as(self.channel.codec().nil(), &format_args!("'{name}'")),
         }
