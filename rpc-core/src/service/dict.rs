@@ -203,7 +203,8 @@ enum Keyword {
 pub struct DynCall {
     name: Arc<str>,
     payload: Bytes,
-    args: Vec<Range<usize>>,
+    /// Where each positional argument is in `payload`; a few without touching the heap.
+    args: smallvec::SmallVec<[Range<usize>; 4]>,
     kwargs: Vec<(Keyword, Range<usize>)>,
     channel: Channel,
     root: Router,
@@ -229,7 +230,10 @@ impl DynCall {
             let start = bytes.as_ptr() as usize - base;
             start..start + bytes.len()
         };
-        let args = call.raw.args.iter().map(|a| at(a)).collect();
+        let mut args = smallvec::SmallVec::new();
+        for a in call.raw.args.iter() {
+            args.push(at(a));
+        }
         let mut kwargs: Vec<(Keyword, Range<usize>)> = Vec::with_capacity(call.raw.kwargs.len());
         for (i, (k, v)) in call.raw.kwargs.iter().enumerate() {
             if call.raw.kwargs[..i].iter().any(|(have, _)| have == k) {
