@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::channel::Channel;
 use crate::error::CallError;
-use crate::wire::codec::RawCall;
+use crate::wire::codec::{place_in, RawCall};
 use crate::wire::inline::InlineVec;
 use crate::wire::CodecError;
 
@@ -177,12 +177,9 @@ impl<'a> Bound<'a> {
         what: &dyn fmt::Display,
     ) -> Result<T, CallError> {
         // An argument cut from the frame is decoded as part of it, so that a `Blob` shares it.
-        let (f, b) = (self.frame.as_ptr() as usize, bytes.as_ptr() as usize);
-        let decoded = if b >= f && b + bytes.len() <= f + self.frame.len() {
-            self.channel
-                .decode_framed::<T>(self.frame, b - f..b - f + bytes.len())
-        } else {
-            self.channel.decode_in_scope::<T>(bytes)
+        let decoded = match place_in(self.frame, bytes) {
+            Some(at) => self.channel.decode_framed::<T>(self.frame, at),
+            None => self.channel.decode_in_scope::<T>(bytes),
         };
         decoded.map_err(|e| {
             CallError::type_error(format!(

@@ -14,6 +14,7 @@ use super::bind::describe;
 use super::{Call, CallContext, Outcome, Responder, Router, Service};
 use crate::channel::{Channel, HandlerFuture};
 use crate::error::CallError;
+use crate::wire::codec::place_in;
 use crate::wire::{CodecError, Value};
 
 /// A synchronous function: takes its arguments, answers the call with its result.
@@ -224,11 +225,10 @@ impl fmt::Debug for DynCall {
 impl DynCall {
     fn from_call(name: &Arc<str>, call: &Call<'_>) -> Result<Self, CallError> {
         let (payload, _) = call.request.payload();
-        let base = payload.as_ptr() as usize;
-        // Every argument is a slice of the payload: keep where it is, not a copy.
+        // Every argument is a slice of the payload (the dispatcher cut it): keep where it is,
+        // not a copy.
         let at = |bytes: &[u8]| {
-            let start = bytes.as_ptr() as usize - base;
-            start..start + bytes.len()
+            place_in(payload, bytes).expect("the arguments of a call are cut from its payload")
         };
         let mut args = smallvec::SmallVec::new();
         for a in call.raw.args.iter() {
@@ -241,9 +241,10 @@ impl DynCall {
                     "{name}() got multiple values for keyword argument '{k}'"
                 )));
             }
-            let key = match k {
-                Cow::Borrowed(s) if within(payload, s.as_bytes()) => Keyword::At(at(s.as_bytes())),
-                other => Keyword::Owned(other.as_ref().into()),
+            let key = match place_in(payload, k.as_bytes()) {
+                Some(place) => Keyword::At(place),
+                // Unescaped (JSON): text of its own.
+                None => Keyword::Owned(k.as_ref().into()),
             };
             kwargs.push((key, at(v)));
         }
@@ -374,10 +375,4 @@ impl DynCall {
     pub fn convert<'a, T: Deserialize<'a>>(&self, value: &'a Value) -> Result<T, CodecError> {
         self.channel.enter_scope(|| value.deserialize_into())
     }
-}
-
-/// Whether `part` lies inside `whole`'s memory.
-fn within(whole: &[u8], part: &[u8]) -> bool {
-    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
-    p >= w && p + part.len() <= w + whole.len()
 }

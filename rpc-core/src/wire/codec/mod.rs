@@ -658,15 +658,19 @@ impl Scope {
     }
 }
 
+/// Where `part` is in `whole`, if it is a slice of `whole`'s memory (a value cut from a frame).
+pub(crate) fn place_in(whole: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    let start = p.checked_sub(w)?;
+    (start + part.len() <= whole.len()).then_some(start..start + part.len())
+}
+
 /// `part` as a view into the frame being decoded, if it lies in it.
 pub(crate) fn share_from_frame(part: &[u8]) -> Option<Bytes> {
     if !FRAME.is_set() {
         return None;
     }
-    FRAME.with(|frame| {
-        let (f, p) = (frame.as_ptr() as usize, part.as_ptr() as usize);
-        (p >= f && p + part.len() <= f + frame.len()).then(|| frame.slice_ref(part))
-    })
+    FRAME.with(|frame| place_in(frame, part).map(|at| frame.slice(at)))
 }
 
 /// Checks the `[typeid, value]` of a `__type__` envelope met while decoding a dynamic value.
