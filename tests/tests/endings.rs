@@ -81,36 +81,15 @@ async fn a_frame_of_the_other_codec_ends_the_connection_at_once_both_ways() {
     }
 }
 
-/// The `WARN` events of target `rpc_core*`, as `message; field=value; ...` lines.
-#[derive(Clone, Default)]
-struct Warnings(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Fields(String);
-        impl tracing::field::Visit for Fields {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.push_str(&format!("; {}={value:?}", field.name()));
-            }
-        }
-        let meta = event.metadata();
-        if *meta.level() == tracing::Level::WARN && meta.target().starts_with("rpc_core") {
-            let mut fields = Fields(String::new());
-            event.record(&mut fields);
-            self.0.lock().unwrap().push(fields.0);
-        }
-    }
-}
-
 /// Replies queued before the bad frame still go out: the connection ends after them, and says
 /// so once at `WARN`, with the peer and the codec, however many bad frames follow.
 #[tokio::test]
 async fn replies_queued_before_an_undecodable_frame_are_sent_first() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tracing_subscriber::layer::SubscriberExt;
-    let warnings = Warnings::default();
+    let events = Events::default();
     let _log =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(warnings.clone()));
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(events.clone()));
     let (server, accepted) = server_with(Codec::msgpack()).await;
     let addr = server.local_addr().to_string();
     let mut sock = tokio::net::TcpStream::connect(addr.as_str()).await.unwrap();
@@ -146,6 +125,17 @@ async fn replies_queued_before_an_undecodable_frame_are_sent_first() {
         "{why:?}"
     );
     server.shutdown().await;
+    // Said once at WARN, naming the peer and the codec, for three bad frames.
+    let events = events.0.lock().unwrap();
+    let warned: Vec<&String> = events
+        .iter()
+        .filter(|e| e.starts_with("WARN") && e.contains("not a MsgPack message"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{events:#?}");
+    assert!(
+        warned[0].contains("peer=") && warned[0].contains("codec=\"MsgPack\""),
+        "{warned:?}"
+    );
 }
 
 /// A bad frame whose request id can be read is still answered, and the connection lives.
