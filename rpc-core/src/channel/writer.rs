@@ -51,15 +51,6 @@ pub(super) struct Outbox {
     closed: Option<Error>,
 }
 
-/// The length of a batch, cheap for the usual one.
-#[inline]
-fn out_len(batch: &Batch) -> usize {
-    match batch {
-        Batch::Plain(b) => b.len(),
-        Batch::Pieces(_) => batch.len(),
-    }
-}
-
 /// A batch of frames to write: one buffer, or, when it holds shared byte strings, the pieces of
 /// a vectored write.
 enum Batch {
@@ -68,6 +59,7 @@ enum Batch {
 }
 
 impl Batch {
+    #[inline]
     fn len(&self) -> usize {
         match self {
             Batch::Plain(b) => b.len(),
@@ -353,7 +345,7 @@ impl Shared {
             };
             let mut out = lock(&self.out);
             out.end_write();
-            if written < out_len(&batch) {
+            if written < batch.len() {
                 // The socket is full: the rest goes first, and the writer task waits for room.
                 // Marked at once, so that the reader sees the queue grow before that task runs.
                 self.write_blocked.store(true, Ordering::Relaxed);
