@@ -112,6 +112,26 @@ pub(crate) trait Format {
         content: Range<usize>,
         max_depth: usize,
     ) -> Result<RawCall<'_>, CodecError>;
+    /// A whole request, cut in one pass: where its id is, where its content is, and the content
+    /// cut into `[path, args, kwargs]`. `None` for anything else (a reply, or a request with
+    /// anything wrong in it), which then goes the general way, [`parse_message`] (checked) and
+    /// [`split_request`], to be read or answered with the exact error: so this must accept
+    /// exactly the requests that those two accept, and cut them the same.
+    ///
+    /// [`parse_message`]: Self::parse_message
+    /// [`split_request`]: Self::split_request
+    fn parse_request(payload: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        let msg = Self::parse_message(payload, max_depth, true).ok()?;
+        if msg.kind != i64::from(REQUEST) {
+            return None;
+        }
+        let call = Self::split_request(payload, msg.content.clone(), max_depth).ok()?;
+        Some(ParsedRequest {
+            id: msg.id,
+            content: msg.content,
+            call,
+        })
+    }
     /// The id of a malformed message that looks like a request (`[0, id, ...]`), if readable.
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>>;
     /// Writes already-encoded values as one array.
@@ -543,6 +563,13 @@ impl Codec {
         })
     }
 
+    /// A valid request cut in one pass (see [`Format::parse_request`]); `None` for anything
+    /// else, which [`parse_message_lazily`](Self::parse_message_lazily) then reads.
+    #[inline]
+    pub(crate) fn parse_request<'a>(&self, payload: &'a [u8]) -> Option<ParsedRequest<'a>> {
+        with_format!(self, F => F::parse_request(payload, self.max_depth))
+    }
+
     /// Cuts a request's content into `[path, args, kwargs]`, leaving each argument encoded.
     pub(crate) fn split_request<'a>(
         &self,
@@ -599,6 +626,17 @@ pub(crate) struct RawMessage {
     pub(crate) content: Range<usize>,
 }
 
+/// A request cut whole in one pass ([`Codec::parse_request`]).
+#[derive(Debug)]
+pub(crate) struct ParsedRequest<'a> {
+    /// Where the encoded id is in the payload.
+    pub(crate) id: Range<usize>,
+    /// Where the encoded content is in the payload.
+    pub(crate) content: Range<usize>,
+    /// The content, cut.
+    pub(crate) call: RawCall<'a>,
+}
+
 /// A request's `[path, args, kwargs]`, each argument still encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RawCall<'a> {
@@ -607,8 +645,9 @@ pub(crate) struct RawCall<'a> {
     pub(crate) kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
 }
 
-/// Encoded arguments, up to eight without touching the heap.
-pub(crate) type ArgList<'a> = super::inline::InlineVec<&'a [u8]>;
+/// Encoded arguments, up to four (nearly every call) without touching the heap: a request's cut
+/// is moved about, and each inline place is 16 bytes to move.
+pub(crate) type ArgList<'a> = super::inline::InlineVec<&'a [u8], 4>;
 
 // ---------------------------------------------------------------------------------------------
 // The scope: what serde impls need to know about the connection they encode for.
