@@ -170,7 +170,7 @@ impl Proxy {
 pub(crate) fn decode_reply<R: DeserializeOwned>(reply: &Reply) -> Result<R, Error> {
     if reply.is_error() {
         let content = reply
-            .value()
+            .content()
             .unwrap_or_else(|e| Value::Str(format!("undecodable error reply: {e}")));
         Err(Error::from(RemoteError::from_content(
             content,

@@ -15,7 +15,7 @@ use crate::rpc::{join_path as join, LocalServices, ServiceRef};
 /// let root = Router::new(
 ///     ServiceDict::new()
 ///         .function("ping", |_: DynCall| Ok("pong"))
-///         .sub_router("eggs", ServiceDict::new().function("spam", |_: DynCall| Ok(1))),
+///         .with_sub_router("eggs", ServiceDict::new().function("spam", |_: DynCall| Ok(1))),
 /// );
 /// let eggs = root.sub_router("eggs").unwrap();
 /// assert_eq!(eggs.name(), "eggs");

@@ -211,6 +211,11 @@ impl Codec {
         self.kind
     }
 
+    /// The deepest nesting accepted when decoding (see [`with_max_depth`](Self::with_max_depth)).
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
     /// Registers `T` as the next custom type: it travels as `{"__type__": [typeid, value]}`
     /// inside a [`Custom<T>`], where typeid is the number of types registered before it.
     ///
@@ -233,8 +238,17 @@ impl Codec {
 
     /// Sets the deepest nesting accepted when decoding ([`DEFAULT_MAX_DEPTH`] by default; at
     /// least 2).
+    ///
+    /// ```
+    /// use rpc_core::Codec;
+    /// let codec = Codec::json().with_max_depth(3);
+    /// assert_eq!(codec.max_depth(), 3);
+    /// assert!(codec.decode::<rpc_core::Value>(b"[[[1]]]").is_ok());
+    /// assert!(codec.decode::<rpc_core::Value>(b"[[[[1]]]]").is_err());
+    /// assert_eq!(Codec::json().with_max_depth(0).max_depth(), 2);
+    /// ```
     #[must_use]
-    pub fn max_depth(mut self, depth: usize) -> Self {
+    pub fn with_max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth.max(2);
         self
     }
