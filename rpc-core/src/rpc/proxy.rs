@@ -95,16 +95,6 @@ impl Proxy {
         self.call_path("", args, kwargs).await
     }
 
-    /// Calls the function `name` below this path (what typed proxies use).
-    pub async fn call_method<R: DeserializeOwned>(
-        &self,
-        name: &str,
-        args: impl Args,
-        kwargs: impl Serialize,
-    ) -> Result<R, Error> {
-        self.call_path(name, args, kwargs).await
-    }
-
     /// Calls the function `name` below this path: what every call comes to.
     pub(crate) async fn call_path<R: DeserializeOwned>(
         &self,

@@ -84,11 +84,6 @@ impl Router {
         self.at("")
     }
 
-    /// Whether two routers are the same node of the same tree.
-    pub fn same_node(&self, other: &Router) -> bool {
-        Arc::ptr_eq(&self.root, &other.root) && self.path == other.path
-    }
-
     /// The child router of the given name.
     pub fn sub_router(&self, name: &str) -> Option<Router> {
         self.service().sub_router(name)?;
