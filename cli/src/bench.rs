@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use clap::Args as ClapArgs;
 use rpc_core::{Error, Value};
 
-use crate::cmd::{seconds, ConnectArgs, Failure, Target};
+use crate::args::{codec_hint, seconds, ConnectArgs, Target};
+use crate::failure::{Failure, EXIT_REMOTE};
 use crate::histogram::{human, Histogram};
 
 #[derive(Debug, ClapArgs)]
@@ -77,7 +78,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
                         }
                         Err(e) => {
                             shared.failed.fetch_add(1, Ordering::Relaxed);
-                            let f = crate::cmd::codec_hint(e, codec);
+                            let f = codec_hint(e, codec);
                             *crate_lock(&shared.errors)
                                 .entry(format!("{}: {}", f.kind, f.message))
                                 .or_default() += 1;
@@ -131,7 +132,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
             return Err(Failure {
                 kind: kind.to_owned(),
                 message: format!("every call failed ({failed}); the first kind: {message}"),
-                status: crate::cmd::EXIT_REMOTE,
+                status: EXIT_REMOTE,
             });
         }
     }
