@@ -29,13 +29,13 @@ fn math() -> ServiceDict {
             }
             Ok(())
         })
-        .sub_router(
+        .with_sub_router(
             "sub",
             ServiceDict::new()
                 .function("mul", |c: DynCall| {
                     Ok(c.arg::<i64>(0, "a")? * c.arg::<i64>(1, "b")?)
                 })
-                .sub_router(
+                .with_sub_router(
                     "deep",
                     ServiceDict::new().function("neg", |c: DynCall| Ok(-c.arg::<i64>(0, "x")?)),
                 ),
@@ -348,13 +348,13 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
             Ok(format!("hello again {name}"))
         })
         .function("give_child", |_: DynCall| Ok(ServiceRef::at("child")))
-        .sub_router(
+        .with_sub_router(
             "child",
             ServiceDict::new().function("get_name", |_: DynCall| Ok("server-child")),
         );
     let client_tree = ServiceDict::new()
         .function("get_name", |_: DynCall| Ok("client-root"))
-        .sub_router(
+        .with_sub_router(
             "child",
             ServiceDict::new().function("get_name", |_: DynCall| Ok("client-child")),
         );

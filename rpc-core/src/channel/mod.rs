@@ -29,7 +29,7 @@
 //! | nothing can be written for [`ChannelBuilder::write_stall_timeout`] while frames wait (a minute by default) | the connection is aborted with [`Error::WriteStalled`]: what is queued is dropped |
 //! | nothing read or written, and no call in progress either way, for [`ChannelBuilder::idle_timeout`] (off by default) | the connection is closed with [`Error::Idle`] |
 //! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
-//! | a peer that sends requests without reading the replies | once [`PAUSE_READING_QUEUED`] bytes wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
+//! | a peer that sends requests without reading the replies | once 64 KiB wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
 
 mod message;
 mod pending;
@@ -96,7 +96,7 @@ pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
 /// bounded and the connection costs no CPU. While our own requests wait, reading goes on, since
 /// their replies may be behind the peer's requests; two peers that both wait for each other
 /// therefore never both stop reading.
-pub const PAUSE_READING_QUEUED: usize = 64 * 1024;
+pub(crate) const PAUSE_READING_QUEUED: usize = 64 * 1024;
 
 /// How long, by default, `drain` waits for the calls in progress, and how long a call still in
 /// progress when its connection ends runs on (see `ConnectionBuilder::drain_timeout`).
@@ -113,7 +113,7 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long [`Channel::close`] waits for queued frames to be written before it drops them.
-pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings of a channel. Build one with [`Channel::builder`].
 #[derive(Clone)]
@@ -623,8 +623,8 @@ impl Channel {
     /// channel's tasks. Pending requests fail with [`Error::Closed`]; requests of the peer that
     /// are still being handled are cancelled.
     ///
-    /// A peer that does not read could hold the flush up forever: after [`CLOSE_FLUSH_TIMEOUT`]
-    /// what is left unsent is dropped and the socket is closed anyway.
+    /// A peer that does not read could hold the flush up forever: after 5 seconds
+    /// (`CLOSE_FLUSH_TIMEOUT`) what is left unsent is dropped and the socket is closed anyway.
     pub async fn close(&self) {
         self.shared
             .shut(Error::Closed(Cow::Borrowed("connection closed")));

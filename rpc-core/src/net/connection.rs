@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use super::addr::{Addr, ToAddr};
-use super::transport::{self, BoxStream, Stream, WrapStream};
+use super::transport::{self, BoxIoStream, IoStream, WrapStream};
 use crate::channel::{
     Channel, ChannelBuilder, HandlerFuture, IncomingRequest, RequestHandler, DEFAULT_DRAIN_TIMEOUT,
 };
@@ -177,9 +177,9 @@ impl ConnectionBuilder {
     /// ```
     pub fn wrap_stream<F, Fut, S>(mut self, wrap: F) -> Self
     where
-        F: Fn(BoxStream, Addr) -> Fut + Send + Sync + 'static,
+        F: Fn(BoxIoStream, Addr) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = io::Result<S>> + Send + 'static,
-        S: Stream,
+        S: IoStream,
     {
         self.wrap = Some(WrapStream::new(wrap));
         self
