@@ -113,7 +113,7 @@ pub const fn check_method<S: ServiceStruct>(wire: &str, ident: &str) {
 
 /// Matches a call's arguments to a method's parameters, as Python does.
 pub fn bind<'a>(call: &'a Call<'a>, sig: &'static Signature) -> Result<Bound<'a>, CallError> {
-    crate::service::bind::bind(sig, call.raw, call.channel(), call.request.payload().0)
+    crate::service::bind::bind(sig, call.raw, call.channel())
 }
 
 /// Answers a call with its result.

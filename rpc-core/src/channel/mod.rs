@@ -53,7 +53,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
-use crate::wire::codec::{Codec, MsgId, RawCall, Scope, REQUEST};
+use crate::wire::codec::{is_dispatch_frame, Codec, MsgId, RawCall, Scope, REQUEST};
 use crate::wire::frame::DEFAULT_MAX_FRAME_LEN;
 
 pub(crate) use message::ReplyTo;
@@ -537,6 +537,11 @@ impl Channel {
         at: std::ops::Range<usize>,
     ) -> Result<T, crate::wire::CodecError> {
         let scope = &self.shared.scope;
+        // Within the dispatch of this very frame, in this channel's reader batch, the scope
+        // and the frame are set already.
+        if is_dispatch_frame(frame) && self.in_reader_batch() {
+            return scope.codec.decode_slice(&frame[at]);
+        }
         scope.enter_framed(frame, || scope.codec.decode_slice(&frame[at]))
     }
 

@@ -17,17 +17,19 @@ use tokio::io::AsyncRead;
 use super::writer::IN_READER_BATCH;
 use super::{lock, Channel, HandlerFuture, IncomingRequest, QuietClock, Reply, Shared};
 use crate::error::{CallError, Error};
-use crate::wire::codec::{Codec, CodecKind, MsgId, ERROR};
+use crate::wire::codec::{Codec, CodecKind, MsgId, Scope, ERROR};
 use crate::wire::frame::{FrameDecoder, HEADER_LEN};
 use crate::wire::CodecError;
 
 /// Marks the current thread as dispatching a batch of `shared`'s frames while `f` runs, so that
-/// the replies made meanwhile are written once, afterwards.
+/// the replies made meanwhile are written once, afterwards; and enters the channel's codec
+/// scope once for the batch, so that what is decoded and encoded for this channel meanwhile
+/// (arguments, replies) need not enter it again.
 fn in_batch<R>(shared: &Shared, f: impl FnOnce() -> R) -> R {
     let me = shared as *const Shared as usize;
-    let prev = IN_READER_BATCH.with(|b| b.replace(me));
-    let r = f();
-    IN_READER_BATCH.with(|b| b.set(prev));
+    let prev = IN_READER_BATCH.replace(me);
+    let r = shared.scope.enter(f);
+    IN_READER_BATCH.set(prev);
     r
 }
 
@@ -347,11 +349,13 @@ impl Shared {
         let codec = &self.scope.codec;
         // A valid request to a handler (an RPC service), the usual message, is cut whole in one
         // pass; everything else is read (and any error found) the general way.
+        // The handler runs with the request's frame set, so that the arguments it decodes (in
+        // the channel's scope, which the batch entered) share it.
         if let Some(handler) = &self.handler {
             if let Some(parsed) = codec.parse_request(&payload) {
                 let req =
                     self.incoming_request(owner, parsed.id, parsed.content, payload.clone())?;
-                return handler.handle(req, Some(&parsed.call));
+                return Scope::with_frame(&payload, || handler.handle(req, Some(&parsed.call)));
             }
         }
         // With a handler, requests are checked as they are taken apart.
@@ -364,9 +368,9 @@ impl Shared {
         };
         match msg.kind {
             0 => {
-                let req = self.incoming_request(owner, msg.id, msg.content, payload)?;
+                let req = self.incoming_request(owner, msg.id, msg.content, payload.clone())?;
                 match (&self.handler, &self.queue) {
-                    (Some(h), _) => h.handle(req, None),
+                    (Some(h), _) => Scope::with_frame(&payload, || h.handle(req, None)),
                     (None, Some((queue, _))) => {
                         let _ = queue.send(req);
                         None

@@ -63,7 +63,9 @@ pub(crate) use message::{
     ArgList, MsgId, ParsedRequest, RawCall, RawMessage, ERROR, REQUEST, RESULT,
 };
 pub use message::{Message, MessageKind};
-pub(crate) use scope::{is_human_readable_here, place_in, share_from_frame, Scope};
+pub(crate) use scope::{
+    is_dispatch_frame, is_human_readable_here, place_in, share_from_frame, Scope,
+};
 
 /// The key of the custom-type envelope `{"__type__": [typeid, value]}`.
 pub const TYPE_KEY: &str = "__type__";

@@ -2,6 +2,7 @@
 //! time of one encode or decode.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -39,6 +40,19 @@ impl Scope {
         CURRENT.set(self, || FRAME.set(frame, f))
     }
 
+    /// Runs `f` decoding from `frame`, under whichever scope is current: the reader enters its
+    /// channel's scope once for a batch of frames and sets each request's frame with this.
+    /// Meanwhile [`is_dispatch_frame`] knows the frame.
+    pub(crate) fn with_frame<R>(frame: &Bytes, f: impl FnOnce() -> R) -> R {
+        // Not restored if `f` unwinds (handlers' panics are caught inside it): a stale mark
+        // names no frame alive, or, should the memory come back as another frame of the same
+        // length, makes a `Blob` in it a copy instead of a view; nothing worse.
+        let outer = DISPATCH_FRAME.replace(frame_tag(frame));
+        let r = FRAME.set(frame, f);
+        DISPATCH_FRAME.set(outer);
+        r
+    }
+
     /// The context, if it is a `T`.
     pub(crate) fn context<T: Any>(&self) -> Option<&T> {
         self.context.as_deref()?.downcast_ref()
@@ -52,6 +66,22 @@ impl Scope {
             f(None)
         }
     }
+}
+
+thread_local! {
+    /// Where the frame set by [`Scope::with_frame`] is, and its length: a cheap way to ask
+    /// whether a frame is the one being dispatched.
+    static DISPATCH_FRAME: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+fn frame_tag(frame: &Bytes) -> (usize, usize) {
+    (frame.as_ptr() as usize, frame.len())
+}
+
+/// Whether `frame` is the frame the reader dispatches now ([`Scope::with_frame`]): then it is
+/// set for decoding already, in the scope of the channel whose batch this is.
+pub(crate) fn is_dispatch_frame(frame: &Bytes) -> bool {
+    DISPATCH_FRAME.get() == frame_tag(frame)
 }
 
 /// Where `part` is in `whole`, if it is a slice of `whole`'s memory (a value cut from a frame).
