@@ -53,7 +53,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
-use crate::wire::codec::{Codec, MsgId, Scope, REQUEST};
+use crate::wire::codec::{Codec, MsgId, RawCall, Scope, REQUEST};
 use crate::wire::frame::DEFAULT_MAX_FRAME_LEN;
 
 pub(crate) use message::ReplyTo;
@@ -72,8 +72,13 @@ pub(crate) type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>
 /// Answer at once, or return a future that answers: the reader drives it, and it may borrow the
 /// handler, which the reader owns for as long as the connection lives.
 pub(crate) trait RequestHandler: Send + Sync + 'static {
-    /// Handles one request.
-    fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>>;
+    /// Handles one request; `call` is its content already cut, when the reader cut the whole
+    /// request in one pass.
+    fn handle<'a>(
+        &'a self,
+        request: IncomingRequest,
+        call: Option<&RawCall<'_>>,
+    ) -> Option<HandlerFuture<'a>>;
 }
 
 /// The default number of the peer's requests that may be in progress at once on a connection.

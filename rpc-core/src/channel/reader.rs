@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::future::poll_fn;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -344,7 +345,16 @@ impl Shared {
     /// return a future that answers it later) or to the queue of [`Channel::recv`].
     fn dispatch<'a>(&'a self, owner: &Arc<Shared>, payload: Bytes) -> Option<HandlerFuture<'a>> {
         let codec = &self.scope.codec;
-        // With a handler (an RPC service), requests are checked as they are taken apart.
+        // A valid request to a handler (an RPC service), the usual message, is cut whole in one
+        // pass; everything else is read (and any error found) the general way.
+        if let Some(handler) = &self.handler {
+            if let Some(parsed) = codec.parse_request(&payload) {
+                let req =
+                    self.incoming_request(owner, parsed.id, parsed.content, payload.clone())?;
+                return handler.handle(req, Some(&parsed.call));
+            }
+        }
+        // With a handler, requests are checked as they are taken apart.
         let msg = match codec.parse_message_lazily(&payload, self.handler.is_none()) {
             Ok(msg) => msg,
             Err(e) => {
@@ -354,25 +364,9 @@ impl Shared {
         };
         match msg.kind {
             0 => {
-                let in_flight = self.incoming.fetch_add(1, Ordering::Relaxed) + 1;
-                let req = IncomingRequest {
-                    channel: Channel::from_shared(owner.clone()),
-                    id: msg.id,
-                    content: msg.content,
-                    payload,
-                };
-                if in_flight > self.max_in_flight {
-                    let _ = req.fail(&CallError::new(
-                        "RuntimeError",
-                        format!(
-                            "too many requests in progress on this connection (the limit is {})",
-                            self.max_in_flight
-                        ),
-                    ));
-                    return None;
-                }
+                let req = self.incoming_request(owner, msg.id, msg.content, payload)?;
                 match (&self.handler, &self.queue) {
-                    (Some(h), _) => h.handle(req),
+                    (Some(h), _) => h.handle(req, None),
                     (None, Some((queue, _))) => {
                         let _ = queue.send(req);
                         None
@@ -403,6 +397,35 @@ impl Shared {
                 None
             }
         }
+    }
+
+    /// A request of the peer, counted as in progress; `None` when it is one too many (it is
+    /// answered with an error).
+    fn incoming_request(
+        &self,
+        owner: &Arc<Shared>,
+        id: Range<usize>,
+        content: Range<usize>,
+        payload: Bytes,
+    ) -> Option<IncomingRequest> {
+        let in_flight = self.incoming.fetch_add(1, Ordering::Relaxed) + 1;
+        let req = IncomingRequest {
+            channel: Channel::from_shared(owner.clone()),
+            id,
+            content,
+            payload,
+        };
+        if in_flight > self.max_in_flight {
+            let _ = req.fail(&CallError::new(
+                "RuntimeError",
+                format!(
+                    "too many requests in progress on this connection (the limit is {})",
+                    self.max_in_flight
+                ),
+            ));
+            return None;
+        }
+        Some(req)
     }
 
     /// Answers a payload that is not a valid message: with an error reply if it was a request

@@ -20,7 +20,7 @@ use crate::error::{CallError, Error};
 use crate::rpc::{ConnContext, LocalServices, Proxy, TypedProxy};
 use crate::service::dispatch::{Budget, Serve};
 use crate::service::Router;
-use crate::wire::codec::Codec;
+use crate::wire::codec::{Codec, RawCall};
 
 type ResetCallback = Box<dyn FnOnce(Error) + Send>;
 
@@ -83,7 +83,11 @@ pub(super) use channel_settings;
 struct NoService;
 
 impl RequestHandler for NoService {
-    fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>> {
+    fn handle<'a>(
+        &'a self,
+        request: IncomingRequest,
+        _call: Option<&RawCall<'_>>,
+    ) -> Option<HandlerFuture<'a>> {
         let _ = request.fail(&CallError::lookup_error(
             "this side of the connection serves no RPC service",
         ));

@@ -6,7 +6,7 @@ use std::ops::Range;
 use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 
-use super::{MsgId, RawCall, RawMessage};
+use super::{MsgId, ParsedRequest, RawCall, RawMessage, REQUEST};
 use crate::wire::CodecError;
 
 /// What one format knows: everything above this module goes through [`Codec`](super::Codec),
@@ -48,6 +48,26 @@ pub(crate) trait Format {
         content: Range<usize>,
         max_depth: usize,
     ) -> Result<RawCall<'_>, CodecError>;
+    /// A whole request, cut in one pass: where its id is, where its content is, and the content
+    /// cut into `[path, args, kwargs]`. `None` for anything else (a reply, or a request with
+    /// anything wrong in it), which then goes the general way, [`parse_message`] (checked) and
+    /// [`split_request`], to be read or answered with the exact error: so this must accept
+    /// exactly the requests that those two accept, and cut them the same.
+    ///
+    /// [`parse_message`]: Self::parse_message
+    /// [`split_request`]: Self::split_request
+    fn parse_request(payload: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        let msg = Self::parse_message(payload, max_depth, true).ok()?;
+        if msg.kind != i64::from(REQUEST) {
+            return None;
+        }
+        let call = Self::split_request(payload, msg.content.clone(), max_depth).ok()?;
+        Some(ParsedRequest {
+            id: msg.id,
+            content: msg.content,
+            call,
+        })
+    }
     /// The id of a malformed message that looks like a request (`[0, id, ...]`), if readable.
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>>;
     /// Writes already-encoded values as one array.

@@ -68,6 +68,17 @@ pub(crate) struct RawMessage {
     pub(crate) content: Range<usize>,
 }
 
+/// A request cut whole in one pass ([`Codec::parse_request`](super::Codec::parse_request)).
+#[derive(Debug)]
+pub(crate) struct ParsedRequest<'a> {
+    /// Where the encoded id is in the payload.
+    pub(crate) id: Range<usize>,
+    /// Where the encoded content is in the payload.
+    pub(crate) content: Range<usize>,
+    /// The content, cut.
+    pub(crate) call: RawCall<'a>,
+}
+
 /// A request's `[path, args, kwargs]`, each argument still encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RawCall<'a> {
@@ -76,5 +87,6 @@ pub(crate) struct RawCall<'a> {
     pub(crate) kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
 }
 
-/// Encoded arguments, up to eight without touching the heap.
-pub(crate) type ArgList<'a> = crate::wire::inline::InlineVec<&'a [u8]>;
+/// Encoded arguments, up to four (nearly every call) without touching the heap: a request's cut
+/// is moved about, and each inline place is 16 bytes to move.
+pub(crate) type ArgList<'a> = crate::wire::inline::InlineVec<&'a [u8], 4>;

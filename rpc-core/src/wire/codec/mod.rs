@@ -59,7 +59,9 @@ use super::{CodecError, Value};
 pub use custom::Custom;
 pub(crate) use custom::{check_envelope, Envelope};
 pub(crate) use format::Format;
-pub(crate) use message::{ArgList, MsgId, RawCall, RawMessage, ERROR, REQUEST, RESULT};
+pub(crate) use message::{
+    ArgList, MsgId, ParsedRequest, RawCall, RawMessage, ERROR, REQUEST, RESULT,
+};
 pub use message::{Message, MessageKind};
 pub(crate) use scope::{is_human_readable_here, place_in, share_from_frame, Scope};
 
@@ -456,6 +458,13 @@ impl Codec {
             }
             Ok(msg)
         })
+    }
+
+    /// A valid request cut in one pass (see [`Format::parse_request`]); `None` for anything
+    /// else, which [`parse_message_lazily`](Self::parse_message_lazily) then reads.
+    #[inline]
+    pub(crate) fn parse_request<'a>(&self, payload: &'a [u8]) -> Option<ParsedRequest<'a>> {
+        with_format!(self, F => F::parse_request(payload, self.max_depth))
     }
 
     /// Cuts a request's content into `[path, args, kwargs]`, leaving each argument encoded.
