@@ -12,6 +12,10 @@
 //! result, 1 for an error reply from the peer, 2 for a usage error, 3 when the endpoint could
 //! not be reached or did not answer in time. `RUST_LOG=rpc_core=debug` shows the connection's
 //! events and a span per call on stderr.
+//!
+//! The modules import downward only: `cmd` (the command line) hands each command to `call`,
+//! `bench` or `serve`; those share `args` (connection and target options) and `failure`
+//! (`Failure` and the exit statuses); `bench` keeps its latencies in `histogram`.
 
 mod args;
 mod bench;

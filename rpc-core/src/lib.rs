@@ -126,7 +126,7 @@
 //! | `ServiceDict(dict)`, `.dict`, `.router` | [`ServiceDict`] ([`ServiceDict::names`]; `Router::new(dict)`) |
 //! | `Router.obj`, `.name`, `.parent`, `.path` | [`Router::service`], [`Router::name`], [`Router::parent`], [`Router::path`] |
 //! | `Router.resolve(path)` | [`Router::resolve`] |
-//! | `Router.add(name)`, `Router.set_sub_router(router, name)` | [`ServiceExt::with_sub_router`] |
+//! | `Router.add(name)`, `Router.set_sub_router(router, name)` | [`ServiceExt::with_sub_router`]; [`ServiceDict::with_sub_router`] for a dictionary |
 //! | `RpcClient.channel`, `.service`, `.remote` | [`Connection::channel`], [`Connection::service`], [`Connection::remote`] |
 //! | `RpcClient.on_connection_reset(cb)`, `.close()` | [`Connection::on_connection_reset`] / [`Connection::clear_connection_reset`], [`Connection::close`] (and [`Connection::drain`]) |
 //! | `Proxy(channel, path)`, `proxy.name`, `proxy(*args, **kwargs)` | [`Proxy::new`], [`Proxy::get`], [`Proxy::call`] / [`Proxy::call_kw`]; typed proxies from `#[service]` |

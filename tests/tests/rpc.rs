@@ -1100,3 +1100,25 @@ mod blob_arguments_share_the_frame {
         check(Router::new(dict())).await;
     }
 }
+
+/// A `ServiceDict` function sees how many positional arguments it was given and the keywords,
+/// in the order the caller wrote them.
+#[tokio::test]
+async fn a_dict_function_sees_its_argument_count_and_keywords_in_wire_order() {
+    let dict = ServiceDict::new().function("shape", |c: DynCall| {
+        Ok((
+            c.arg_count(),
+            c.keywords().map(str::to_owned).collect::<Vec<_>>(),
+        ))
+    });
+    let server = serve("127.0.0.1:0".parse().unwrap(), dict).await;
+    let client = client_of(&server).await;
+    let shape = client.remote().get("shape");
+    let kw = Kwargs::new().arg("z", 1).arg("a", 2);
+    let got: (usize, Vec<String>) = shape.call_kw((1, "two", 3.0), kw).await.unwrap();
+    assert_eq!(got, (3, vec!["z".to_owned(), "a".to_owned()]));
+    let none: (usize, Vec<String>) = shape.call(()).await.unwrap();
+    assert_eq!(none, (0, vec![]));
+    client.close().await;
+    server.shutdown().await;
+}

@@ -305,47 +305,44 @@ impl<'de> Reader<'de> {
 
     /// After an enum's variant and value, consumes the `}` that must follow.
     fn end_enum_object(&mut self) -> Result<(), ReadError> {
-        self.pos = skip_ws(self.b, self.pos);
-        match self.b.get(self.pos) {
-            Some(b'}') => {
-                self.pos += 1;
-                self.depth -= 1;
-                Ok(())
-            }
-            Some(_) => Err(at("expected `}` after the enum variant's value", self.pos)),
-            None => Err(eof("an object", self.pos)),
-        }
+        let expected = "expected `}` after the enum variant's value";
+        self.close_level(b'}', expected, expected, "an object")
     }
 
     /// After a visitor has read an array, checks that it ended, consumes its `]` and leaves
     /// its level.
     fn end_array(&mut self) -> Result<(), ReadError> {
-        self.pos = skip_ws(self.b, self.pos);
-        match self.b.get(self.pos) {
-            Some(b']') => {
-                self.pos += 1;
-                self.depth -= 1;
-                Ok(())
-            }
-            Some(b',') => Err(at("more array elements than expected", self.pos)),
-            Some(_) => Err(at("expected `,` or `]`", self.pos)),
-            None => Err(eof("a list", self.pos)),
-        }
+        let more = "more array elements than expected";
+        self.close_level(b']', more, "expected `,` or `]`", "a list")
     }
 
     /// After a visitor has read an object, checks that it ended, consumes its `}` and leaves
     /// its level.
     fn end_object(&mut self) -> Result<(), ReadError> {
+        let more = "more object entries than expected";
+        self.close_level(b'}', more, "expected `,` or `}`", "an object")
+    }
+
+    /// Consumes the `close` bracket that must come next (after whitespace) and leaves the
+    /// level. Otherwise the error says `on_comma` at a `,`, `expected` at any other byte, and
+    /// that the input ended in `what`.
+    fn close_level(
+        &mut self,
+        close: u8,
+        on_comma: &str,
+        expected: &str,
+        what: &str,
+    ) -> Result<(), ReadError> {
         self.pos = skip_ws(self.b, self.pos);
         match self.b.get(self.pos) {
-            Some(b'}') => {
+            Some(&c) if c == close => {
                 self.pos += 1;
                 self.depth -= 1;
                 Ok(())
             }
-            Some(b',') => Err(at("more object entries than expected", self.pos)),
-            Some(_) => Err(at("expected `,` or `}`", self.pos)),
-            None => Err(eof("an object", self.pos)),
+            Some(b',') => Err(at(on_comma, self.pos)),
+            Some(_) => Err(at(expected, self.pos)),
+            None => Err(eof(what, self.pos)),
         }
     }
 }

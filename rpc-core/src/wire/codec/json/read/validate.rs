@@ -230,6 +230,28 @@ pub(crate) fn skip_value(
     Ok((start, end))
 }
 
+/// Where the `open` bracket of the array or object (`kind`) at `pos` (after whitespace) is, if
+/// it is there and one more level fits in `max_depth`.
+fn open_at(
+    b: &[u8],
+    pos: usize,
+    open: u8,
+    kind: &str,
+    max_depth: usize,
+) -> Result<usize, ReadError> {
+    let start = skip_ws(b, after_bom(b, pos));
+    if b.get(start) != Some(&open) {
+        return Err(ReadError::Syntax(format!(
+            "expected {kind}, got {}",
+            kind_at(b, start)
+        )));
+    }
+    if max_depth == 0 {
+        return Err(ReadError::TooDeep { limit: max_depth });
+    }
+    Ok(start)
+}
+
 /// Where the elements of the JSON array at `pos` (after whitespace) are: the (start, end) byte
 /// range of each element, and the offset just after `]`. Each element is validated as by
 /// [`skip_value`], the array itself counting as one level of `max_depth`.
@@ -239,16 +261,7 @@ pub(crate) fn array_items(
     max_depth: usize,
 ) -> Result<(Vec<(usize, usize)>, usize), ReadError> {
     let b = bytes;
-    let start = skip_ws(b, after_bom(b, pos));
-    if b.get(start) != Some(&b'[') {
-        return Err(ReadError::Syntax(format!(
-            "expected an array, got {}",
-            kind_at(b, start)
-        )));
-    }
-    if max_depth == 0 {
-        return Err(ReadError::TooDeep { limit: max_depth });
-    }
+    let start = open_at(b, pos, b'[', "an array", max_depth)?;
     let mut items = Vec::new();
     let mut i = skip_ws(b, start + 1);
     if b.get(i) == Some(&b']') {
@@ -286,16 +299,7 @@ pub(crate) fn object_entries(
     max_depth: usize,
 ) -> Result<(Vec<Entry<'_>>, usize), ReadError> {
     let b = bytes;
-    let start = skip_ws(b, after_bom(b, pos));
-    if b.get(start) != Some(&b'{') {
-        return Err(ReadError::Syntax(format!(
-            "expected a map, got {}",
-            kind_at(b, start)
-        )));
-    }
-    if max_depth == 0 {
-        return Err(ReadError::TooDeep { limit: max_depth });
-    }
+    let start = open_at(b, pos, b'{', "a map", max_depth)?;
     let mut entries = Vec::new();
     let mut i = skip_ws(b, start + 1);
     match b.get(i) {
