@@ -2,6 +2,8 @@
 
 mod impl_;
 mod proxy;
+#[cfg(test)]
+mod snapshot;
 mod struct_;
 mod trait_;
 
