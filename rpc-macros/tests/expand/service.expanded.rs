@@ -14,10 +14,48 @@ pub(crate) struct CalcProxy {
     proxy: ::rpc_core::Proxy,
 }
 const _: () = {
+    use ::rpc_core::__private as __rpc;
+    #[automatically_derived]
+    impl __rpc::ServiceStruct for Calc {
+        const SUB_ROUTERS: &'static [&'static str] = &["scale"];
+        const SUB_ROUTER_FIELDS: &'static [&'static str] = &["scale"];
+    }
+    #[automatically_derived]
+    impl ::rpc_core::Service for Calc {
+        fn type_name(&self) -> __rpc::Cow<'_, str> {
+            __rpc::Cow::Borrowed("Calc")
+        }
+        fn sub_router(&self, name: &str) -> __rpc::Option<&dyn ::rpc_core::Service> {
+            match name {
+                "scale" => __rpc::Some(__rpc::as_service::<Scale>(&self.scale)),
+                _ => __rpc::None,
+            }
+        }
+        fn sub_router_names(&self) -> __rpc::Vec<__rpc::Cow<'_, str>> {
+            __rpc::names(<Self as __rpc::ServiceStruct>::SUB_ROUTERS)
+        }
+        fn exposed_names(&self) -> __rpc::Vec<__rpc::Cow<'_, str>> {
+            __rpc::names(<Self as __rpc::ServiceImplBlock>::EXPOSED)
+        }
+        fn is_hidden(&self, name: &str) -> bool {
+            <Self as __rpc::ServiceImplBlock>::HIDDEN.contains(&name)
+        }
+        fn call<'s>(
+            &'s self,
+            name: &str,
+            call: ::rpc_core::Call<'_>,
+        ) -> __rpc::Option<::rpc_core::Outcome<'s>> {
+            <Self as __rpc::ServiceImplBlock>::call(self, name, call)
+        }
+    }
+    #[automatically_derived]
+    impl ::rpc_core::TypedService for Calc {
+        type Proxy = CalcProxy;
+    }
     #[automatically_derived]
     impl ::core::convert::From<::rpc_core::Proxy> for CalcProxy {
         fn from(proxy: ::rpc_core::Proxy) -> Self {
-            CalcProxy { proxy }
+            Self { proxy }
         }
     }
     #[automatically_derived]
@@ -27,78 +65,12 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl<'de> ::rpc_core::__private::serde::Deserialize<'de> for CalcProxy {
-        fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
-        where
-            D: ::rpc_core::__private::serde::Deserializer<'de>,
-        {
-            ::core::result::Result::map(
-                <::rpc_core::Proxy as ::rpc_core::__private::serde::Deserialize<
-                    'de,
-                >>::deserialize(deserializer),
-                |proxy| CalcProxy { proxy },
-            )
+    impl<'de> __rpc::serde::Deserialize<'de> for CalcProxy {
+        fn deserialize<D: __rpc::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> __rpc::Result<Self, D::Error> {
+            __rpc::deserialize_proxy(deserializer)
         }
-    }
-};
-const _: () = {
-    #[automatically_derived]
-    impl ::rpc_core::__private::ServiceStruct for Calc {
-        const SUB_ROUTERS: &'static [&'static str] = &["scale"];
-        const SUB_ROUTER_FIELDS: &'static [&'static str] = &["scale"];
-        fn __sub_router(
-            &self,
-            name: &str,
-        ) -> ::core::option::Option<&dyn ::rpc_core::Service> {
-            match name {
-                "scale" => {
-                    ::core::option::Option::Some(
-                        ::rpc_core::__private::as_service::<Scale>(&self.scale),
-                    )
-                }
-                _ => ::core::option::Option::None,
-            }
-        }
-    }
-    #[automatically_derived]
-    impl ::rpc_core::Service for Calc {
-        fn type_name(&self) -> ::rpc_core::__private::Cow<'_, str> {
-            ::rpc_core::__private::Cow::Borrowed("Calc")
-        }
-        fn sub_router(
-            &self,
-            name: &str,
-        ) -> ::core::option::Option<&dyn ::rpc_core::Service> {
-            <Self as ::rpc_core::__private::ServiceStruct>::__sub_router(self, name)
-        }
-        fn sub_router_names(
-            &self,
-        ) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-            ::rpc_core::__private::names(
-                <Self as ::rpc_core::__private::ServiceStruct>::SUB_ROUTERS,
-            )
-        }
-        fn exposed_names(
-            &self,
-        ) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-            ::rpc_core::__private::names(
-                <Self as ::rpc_core::__private::ServiceImplBlock>::EXPOSED,
-            )
-        }
-        fn is_hidden(&self, name: &str) -> bool {
-            <Self as ::rpc_core::__private::ServiceImplBlock>::is_hidden(name)
-        }
-        fn call<'s>(
-            &'s self,
-            name: &str,
-            call: ::rpc_core::Call<'_>,
-        ) -> ::core::option::Option<::rpc_core::Outcome<'s>> {
-            <Self as ::rpc_core::__private::ServiceImplBlock>::call(self, name, call)
-        }
-    }
-    #[automatically_derived]
-    impl ::rpc_core::TypedService for Calc {
-        type Proxy = CalcProxy;
     }
     impl CalcProxy {
         ///The typed proxy of the sub-router `scale`.
@@ -128,263 +100,119 @@ impl Calc {
     pub(crate) fn not_exposed(&self) {}
 }
 const _: () = {
+    use ::rpc_core::__private as __rpc;
+    #[allow(unused_imports)]
+    use __rpc::{ViaIntoCallError as _, ViaTypeNameDisplay as _};
     #[automatically_derived]
-    impl ::rpc_core::__private::ServiceImplBlock for Calc {
+    impl __rpc::ServiceImplBlock for Calc {
         const EXPOSED: &'static [&'static str] = &["add", "div", "count"];
-        fn is_hidden(name: &str) -> bool {
-            ::core::matches!(name, "not_exposed")
-        }
+        const HIDDEN: &'static [&'static str] = &["not_exposed"];
         fn call<'s>(
             &'s self,
             __rpc_name: &str,
             __rpc_call: ::rpc_core::Call<'_>,
-        ) -> ::core::option::Option<::rpc_core::Outcome<'s>> {
+        ) -> __rpc::Option<::rpc_core::Outcome<'s>> {
             match __rpc_name {
                 "add" => {
-                    static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
+                    static SIG: __rpc::Signature = __rpc::Signature {
                         name: "add",
-                        params: &[
-                            ::rpc_core::__private::Param {
-                                name: "a",
-                                optional: false,
-                            },
-                            ::rpc_core::__private::Param {
-                                name: "b",
-                                optional: true,
-                            },
-                        ],
+                        params: &[__rpc::required("a"), __rpc::optional("b")],
                         rest_args: false,
                         rest_kwargs: false,
                     };
-                    let __rpc_bound = match ::rpc_core::__private::bind(
-                        &__rpc_call,
+                    __rpc::answer(
+                        __rpc_call,
                         &SIG,
-                    ) {
-                        ::core::result::Result::Ok(bound) => bound,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg0: i64 = match __rpc_bound.arg::<i64>(0usize) {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg1: Option<i64> = match __rpc_bound
-                        .arg::<Option<i64>>(1usize)
-                    {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_ret = Self::add(self, __rpc_arg0, __rpc_arg1);
-                    ::core::option::Option::Some(
-                        ::rpc_core::__private::ok(__rpc_call, &__rpc_ret),
+                        |_, __rpc_args| __rpc::Ok((
+                            __rpc_args.arg::<i64>(0)?,
+                            __rpc_args.arg::<Option<i64>>(1)?,
+                        )),
+                        |(a, b)| Self::add(self, a, b),
+                        __rpc::returns::<i64>,
                     )
                 }
                 "div" => {
-                    static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
+                    static SIG: __rpc::Signature = __rpc::Signature {
                         name: "div",
-                        params: &[
-                            ::rpc_core::__private::Param {
-                                name: "a",
-                                optional: false,
-                            },
-                            ::rpc_core::__private::Param {
-                                name: "b",
-                                optional: false,
-                            },
-                        ],
+                        params: &[__rpc::required("a"), __rpc::required("b")],
                         rest_args: false,
                         rest_kwargs: false,
                     };
-                    let __rpc_bound = match ::rpc_core::__private::bind(
-                        &__rpc_call,
+                    __rpc::answer_later(
+                        __rpc_call,
                         &SIG,
-                    ) {
-                        ::core::result::Result::Ok(bound) => bound,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg0: i64 = match __rpc_bound.arg::<i64>(0usize) {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg1: i64 = match __rpc_bound.arg::<i64>(1usize) {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_responder = ::rpc_core::__private::responder(&__rpc_call);
-                    ::core::option::Option::Some(
-                        ::rpc_core::__private::pending(async move {
-                            let __rpc_ret = Self::divide(self, __rpc_arg0, __rpc_arg1)
-                                .await;
-                            match __rpc_ret {
-                                ::core::result::Result::Ok(value) => {
-                                    __rpc_responder.ok(&value)
-                                }
-                                ::core::result::Result::Err(error) => {
-                                    __rpc_responder
-                                        .err(
-                                            &{
-                                                #[allow(unused_imports)]
-                                                use ::rpc_core::__private::{
-                                                    ViaIntoCallError as _, ViaTypeNameDisplay as _,
-                                                };
-                                                (&&::rpc_core::__private::probe(error)).__rpc_call_error()
-                                            },
-                                        )
-                                }
-                            }
-                        }),
+                        |_, __rpc_args| __rpc::Ok((
+                            __rpc_args.arg::<i64>(0)?,
+                            __rpc_args.arg::<i64>(1)?,
+                        )),
+                        |(a, b)| Self::divide(self, a, b),
+                        |__rpc_ret| __rpc::returns_ok::<
+                            i64,
+                            _,
+                        >(__rpc_ret, |error| (&&__rpc::probe(error)).__rpc_call_error()),
                     )
                 }
                 "count" => {
-                    static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
+                    static SIG: __rpc::Signature = __rpc::Signature {
                         name: "count",
                         params: &[],
                         rest_args: true,
                         rest_kwargs: true,
                     };
-                    let __rpc_bound = match ::rpc_core::__private::bind(
-                        &__rpc_call,
+                    __rpc::answer(
+                        __rpc_call,
                         &SIG,
-                    ) {
-                        ::core::result::Result::Ok(bound) => bound,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg0: CallContext = __rpc_call.context();
-                    let __rpc_arg1: Vec<Value> = match __rpc_bound
-                        .rest_args::<Vec<Value>>()
-                    {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg2: BTreeMap<String, Value> = match __rpc_bound
-                        .rest_kwargs::<BTreeMap<String, Value>>()
-                    {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_ret = Self::count(
-                        self,
-                        __rpc_arg0,
-                        __rpc_arg1,
-                        __rpc_arg2,
-                    );
-                    ::core::option::Option::Some(
-                        ::rpc_core::__private::ok(__rpc_call, &__rpc_ret),
+                        |__rpc_call, __rpc_args| __rpc::Ok((
+                            __rpc_call.context(),
+                            __rpc_args.rest_args::<Vec<Value>>()?,
+                            __rpc_args.rest_kwargs::<BTreeMap<String, Value>>()?,
+                        )),
+                        |(cx, rest, opts)| Self::count(self, cx, rest, opts),
+                        __rpc::returns::<String>,
                     )
                 }
-                _ => ::core::option::Option::None,
+                _ => __rpc::None,
             }
         }
     }
-    const _: fn() = || {
-        ::rpc_core::__private::assert_arg::<i64>();
-        ::rpc_core::__private::assert_arg::<Option<i64>>();
-        ::rpc_core::__private::assert_ret::<i64>();
-    };
-    const _: () = ::rpc_core::__private::check_method::<Calc>("add", "add");
-    const _: fn() = || {
-        ::rpc_core::__private::assert_arg::<i64>();
-        ::rpc_core::__private::assert_arg::<i64>();
-        ::rpc_core::__private::assert_ret::<i64>();
-    };
-    const _: () = ::rpc_core::__private::check_method::<Calc>("div", "divide");
-    const _: fn() = || {
-        ::rpc_core::__private::assert_arg::<Vec<Value>>();
-        ::rpc_core::__private::assert_arg::<BTreeMap<String, Value>>();
-        ::rpc_core::__private::assert_ret::<String>();
-    };
-    const _: () = ::rpc_core::__private::check_method::<Calc>("count", "count");
+    const _: () = __rpc::check_method::<Calc>("add", "add");
+    const _: () = __rpc::check_method::<Calc>("div", "divide");
+    const _: () = __rpc::check_method::<Calc>("count", "count");
     impl CalcProxy {
         /// Adds; `b` defaults to 1.
         pub async fn add(
             &self,
             a: impl ::rpc_core::IntoArg<i64>,
             b: impl ::rpc_core::IntoArg<Option<i64>>,
-        ) -> ::core::result::Result<i64, ::rpc_core::Error>
+        ) -> __rpc::Result<i64, ::rpc_core::Error>
         where
-            for<'__rpc> i64: ::rpc_core::__private::serde::de::DeserializeOwned,
+            for<'__rpc> i64: __rpc::serde::de::DeserializeOwned,
         {
-            let a = ::rpc_core::__private::proxy_arg::<i64, _>(a);
-            let b = ::rpc_core::__private::proxy_arg::<Option<i64>, _>(b);
-            ::rpc_core::__private::proxy_call::<
-                i64,
-            >(
-                    ::rpc_core::TypedProxy::proxy(self),
-                    "add",
-                    ::rpc_core::__private::ProxyArgs::new().arg("a", &a).opt("b", &b),
-                )
-                .await
+            let __rpc_args = __rpc::ProxyArgs::new().arg("a", &a).opt("b", &b);
+            __rpc::proxy_call(&self.proxy, "add", __rpc_args).await
         }
         ///Calls `div` on the peer.
         pub async fn divide(
             &self,
             a: impl ::rpc_core::IntoArg<i64>,
             b: impl ::rpc_core::IntoArg<i64>,
-        ) -> ::core::result::Result<i64, ::rpc_core::Error>
+        ) -> __rpc::Result<i64, ::rpc_core::Error>
         where
-            for<'__rpc> i64: ::rpc_core::__private::serde::de::DeserializeOwned,
+            for<'__rpc> i64: __rpc::serde::de::DeserializeOwned,
         {
-            let a = ::rpc_core::__private::proxy_arg::<i64, _>(a);
-            let b = ::rpc_core::__private::proxy_arg::<i64, _>(b);
-            ::rpc_core::__private::proxy_call_args::<
-                i64,
-            >(::rpc_core::TypedProxy::proxy(self), "div", (&a, &b))
-                .await
+            __rpc::proxy_call_args(&self.proxy, "div", (&a, &b)).await
         }
         ///Calls `count` on the peer.
         pub async fn count(
             &self,
             rest: impl ::rpc_core::IntoArg<Vec<Value>>,
             opts: impl ::rpc_core::IntoArg<BTreeMap<String, Value>>,
-        ) -> ::core::result::Result<String, ::rpc_core::Error>
+        ) -> __rpc::Result<String, ::rpc_core::Error>
         where
-            for<'__rpc> String: ::rpc_core::__private::serde::de::DeserializeOwned,
+            for<'__rpc> String: __rpc::serde::de::DeserializeOwned,
         {
-            ::rpc_core::__private::proxy_call::<
-                String,
-            >(
-                    ::rpc_core::TypedProxy::proxy(self),
-                    "count",
-                    ::rpc_core::__private::ProxyArgs::new()
-                        .rest(&rest)?
-                        .rest_kwargs(&opts)?,
-                )
-                .await
+            let __rpc_args = __rpc::ProxyArgs::new().rest(&rest)?.rest_kwargs(&opts)?;
+            __rpc::proxy_call(&self.proxy, "count", __rpc_args).await
         }
     }
 };
@@ -396,10 +224,42 @@ pub(crate) struct ScaleProxy {
     proxy: ::rpc_core::Proxy,
 }
 const _: () = {
+    use ::rpc_core::__private as __rpc;
+    #[automatically_derived]
+    impl __rpc::ServiceStruct for Scale {}
+    #[automatically_derived]
+    impl ::rpc_core::Service for Scale {
+        fn type_name(&self) -> __rpc::Cow<'_, str> {
+            __rpc::Cow::Borrowed("Scale")
+        }
+        fn sub_router(&self, _: &str) -> __rpc::Option<&dyn ::rpc_core::Service> {
+            __rpc::None
+        }
+        fn sub_router_names(&self) -> __rpc::Vec<__rpc::Cow<'_, str>> {
+            __rpc::names(<Self as __rpc::ServiceStruct>::SUB_ROUTERS)
+        }
+        fn exposed_names(&self) -> __rpc::Vec<__rpc::Cow<'_, str>> {
+            __rpc::names(<Self as __rpc::ServiceImplBlock>::EXPOSED)
+        }
+        fn is_hidden(&self, name: &str) -> bool {
+            <Self as __rpc::ServiceImplBlock>::HIDDEN.contains(&name)
+        }
+        fn call<'s>(
+            &'s self,
+            name: &str,
+            call: ::rpc_core::Call<'_>,
+        ) -> __rpc::Option<::rpc_core::Outcome<'s>> {
+            <Self as __rpc::ServiceImplBlock>::call(self, name, call)
+        }
+    }
+    #[automatically_derived]
+    impl ::rpc_core::TypedService for Scale {
+        type Proxy = ScaleProxy;
+    }
     #[automatically_derived]
     impl ::core::convert::From<::rpc_core::Proxy> for ScaleProxy {
         fn from(proxy: ::rpc_core::Proxy) -> Self {
-            ScaleProxy { proxy }
+            Self { proxy }
         }
     }
     #[automatically_derived]
@@ -409,75 +269,13 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl<'de> ::rpc_core::__private::serde::Deserialize<'de> for ScaleProxy {
-        fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
-        where
-            D: ::rpc_core::__private::serde::Deserializer<'de>,
-        {
-            ::core::result::Result::map(
-                <::rpc_core::Proxy as ::rpc_core::__private::serde::Deserialize<
-                    'de,
-                >>::deserialize(deserializer),
-                |proxy| ScaleProxy { proxy },
-            )
+    impl<'de> __rpc::serde::Deserialize<'de> for ScaleProxy {
+        fn deserialize<D: __rpc::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> __rpc::Result<Self, D::Error> {
+            __rpc::deserialize_proxy(deserializer)
         }
     }
-};
-const _: () = {
-    #[automatically_derived]
-    impl ::rpc_core::__private::ServiceStruct for Scale {
-        const SUB_ROUTERS: &'static [&'static str] = &[];
-        const SUB_ROUTER_FIELDS: &'static [&'static str] = &[];
-        fn __sub_router(
-            &self,
-            name: &str,
-        ) -> ::core::option::Option<&dyn ::rpc_core::Service> {
-            match name {
-                _ => ::core::option::Option::None,
-            }
-        }
-    }
-    #[automatically_derived]
-    impl ::rpc_core::Service for Scale {
-        fn type_name(&self) -> ::rpc_core::__private::Cow<'_, str> {
-            ::rpc_core::__private::Cow::Borrowed("Scale")
-        }
-        fn sub_router(
-            &self,
-            name: &str,
-        ) -> ::core::option::Option<&dyn ::rpc_core::Service> {
-            <Self as ::rpc_core::__private::ServiceStruct>::__sub_router(self, name)
-        }
-        fn sub_router_names(
-            &self,
-        ) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-            ::rpc_core::__private::names(
-                <Self as ::rpc_core::__private::ServiceStruct>::SUB_ROUTERS,
-            )
-        }
-        fn exposed_names(
-            &self,
-        ) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-            ::rpc_core::__private::names(
-                <Self as ::rpc_core::__private::ServiceImplBlock>::EXPOSED,
-            )
-        }
-        fn is_hidden(&self, name: &str) -> bool {
-            <Self as ::rpc_core::__private::ServiceImplBlock>::is_hidden(name)
-        }
-        fn call<'s>(
-            &'s self,
-            name: &str,
-            call: ::rpc_core::Call<'_>,
-        ) -> ::core::option::Option<::rpc_core::Outcome<'s>> {
-            <Self as ::rpc_core::__private::ServiceImplBlock>::call(self, name, call)
-        }
-    }
-    #[automatically_derived]
-    impl ::rpc_core::TypedService for Scale {
-        type Proxy = ScaleProxy;
-    }
-    impl ScaleProxy {}
 };
 impl Scale {
     pub(crate) async fn mul(&self, a: i64, b: i64) -> i64 {
@@ -485,96 +283,51 @@ impl Scale {
     }
 }
 const _: () = {
+    use ::rpc_core::__private as __rpc;
     #[automatically_derived]
-    impl ::rpc_core::__private::ServiceImplBlock for Scale {
+    impl __rpc::ServiceImplBlock for Scale {
         const EXPOSED: &'static [&'static str] = &["mul"];
-        fn is_hidden(name: &str) -> bool {
-            false
-        }
+        const HIDDEN: &'static [&'static str] = &[];
         fn call<'s>(
             &'s self,
             __rpc_name: &str,
             __rpc_call: ::rpc_core::Call<'_>,
-        ) -> ::core::option::Option<::rpc_core::Outcome<'s>> {
+        ) -> __rpc::Option<::rpc_core::Outcome<'s>> {
             match __rpc_name {
                 "mul" => {
-                    static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
+                    static SIG: __rpc::Signature = __rpc::Signature {
                         name: "mul",
-                        params: &[
-                            ::rpc_core::__private::Param {
-                                name: "a",
-                                optional: false,
-                            },
-                            ::rpc_core::__private::Param {
-                                name: "b",
-                                optional: false,
-                            },
-                        ],
+                        params: &[__rpc::required("a"), __rpc::required("b")],
                         rest_args: false,
                         rest_kwargs: false,
                     };
-                    let __rpc_bound = match ::rpc_core::__private::bind(
-                        &__rpc_call,
+                    __rpc::answer_later(
+                        __rpc_call,
                         &SIG,
-                    ) {
-                        ::core::result::Result::Ok(bound) => bound,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg0: i64 = match __rpc_bound.arg::<i64>(0usize) {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_arg1: i64 = match __rpc_bound.arg::<i64>(1usize) {
-                        ::core::result::Result::Ok(value) => value,
-                        ::core::result::Result::Err(error) => {
-                            return ::core::option::Option::Some(
-                                ::rpc_core::__private::err(__rpc_call, error),
-                            );
-                        }
-                    };
-                    let __rpc_responder = ::rpc_core::__private::responder(&__rpc_call);
-                    ::core::option::Option::Some(
-                        ::rpc_core::__private::pending(async move {
-                            let __rpc_ret = Self::mul(self, __rpc_arg0, __rpc_arg1)
-                                .await;
-                            __rpc_responder.ok(&__rpc_ret);
-                        }),
+                        |_, __rpc_args| __rpc::Ok((
+                            __rpc_args.arg::<i64>(0)?,
+                            __rpc_args.arg::<i64>(1)?,
+                        )),
+                        |(a, b)| Self::mul(self, a, b),
+                        __rpc::returns::<i64>,
                     )
                 }
-                _ => ::core::option::Option::None,
+                _ => __rpc::None,
             }
         }
     }
-    const _: fn() = || {
-        ::rpc_core::__private::assert_arg::<i64>();
-        ::rpc_core::__private::assert_arg::<i64>();
-        ::rpc_core::__private::assert_ret::<i64>();
-    };
-    const _: () = ::rpc_core::__private::check_method::<Scale>("mul", "mul");
+    const _: () = __rpc::check_method::<Scale>("mul", "mul");
     impl ScaleProxy {
         ///Calls `mul` on the peer.
         pub async fn mul(
             &self,
             a: impl ::rpc_core::IntoArg<i64>,
             b: impl ::rpc_core::IntoArg<i64>,
-        ) -> ::core::result::Result<i64, ::rpc_core::Error>
+        ) -> __rpc::Result<i64, ::rpc_core::Error>
         where
-            for<'__rpc> i64: ::rpc_core::__private::serde::de::DeserializeOwned,
+            for<'__rpc> i64: __rpc::serde::de::DeserializeOwned,
         {
-            let a = ::rpc_core::__private::proxy_arg::<i64, _>(a);
-            let b = ::rpc_core::__private::proxy_arg::<i64, _>(b);
-            ::rpc_core::__private::proxy_call_args::<
-                i64,
-            >(::rpc_core::TypedProxy::proxy(self), "mul", (&a, &b))
-                .await
+            __rpc::proxy_call_args(&self.proxy, "mul", (&a, &b)).await
         }
     }
 };
@@ -591,145 +344,64 @@ pub(crate) trait Meter: ::rpc_core::Service {
     > + ::core::marker::Send;
     fn scale(&self) -> &Scale;
     #[doc(hidden)]
-    /// The sub-router of the given name (generated by `#[service]`).
-    fn __rpc_sub_router(
-        &self,
-        __rpc_name: &str,
-    ) -> ::core::option::Option<&dyn ::rpc_core::Service>
-    where
-        Self: ::core::marker::Sized,
-    {
-        match __rpc_name {
-            "scale" => {
-                ::core::option::Option::Some(
-                    Self::scale(self) as &dyn ::rpc_core::Service,
-                )
-            }
-            _ => ::core::option::Option::None,
-        }
-    }
-    #[doc(hidden)]
     /// What the `Service` impl of an implementation forwards to (generated by `#[service]`).
     fn __rpc_dispatch() -> ::rpc_core::__private::TraitDispatch<Self>
     where
         Self: ::core::marker::Sized,
     {
-        ::rpc_core::__private::TraitDispatch {
+        use ::rpc_core::__private as __rpc;
+        #[allow(unused_imports)]
+        use __rpc::{ViaIntoCallError as _, ViaTypeNameDisplay as _};
+        __rpc::TraitDispatch {
             exposed: &["read", "reset"],
             sub_routers: &["scale"],
-            sub_router: Self::__rpc_sub_router,
-            call: Self::__rpc_call,
-        }
-    }
-    #[doc(hidden)]
-    /// Calls the exposed method `__rpc_name` (generated by `#[service]`).
-    #[allow(unused_variables)]
-    fn __rpc_call<'s>(
-        &'s self,
-        __rpc_name: &str,
-        __rpc_call: ::rpc_core::Call<'_>,
-    ) -> ::core::option::Option<::rpc_core::Outcome<'s>>
-    where
-        Self: ::core::marker::Sized,
-    {
-        match __rpc_name {
-            "read" => {
-                static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
-                    name: "read",
-                    params: &[
-                        ::rpc_core::__private::Param {
-                            name: "channel",
-                            optional: false,
-                        },
-                        ::rpc_core::__private::Param {
-                            name: "unit",
-                            optional: true,
-                        },
-                    ],
-                    rest_args: false,
-                    rest_kwargs: false,
-                };
-                let __rpc_bound = match ::rpc_core::__private::bind(&__rpc_call, &SIG) {
-                    ::core::result::Result::Ok(bound) => bound,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::option::Option::Some(
-                            ::rpc_core::__private::err(__rpc_call, error),
-                        );
-                    }
-                };
-                let __rpc_arg0: u8 = match __rpc_bound.arg::<u8>(0usize) {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::option::Option::Some(
-                            ::rpc_core::__private::err(__rpc_call, error),
-                        );
-                    }
-                };
-                let __rpc_arg1: Option<String> = match __rpc_bound
-                    .arg::<Option<String>>(1usize)
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::option::Option::Some(
-                            ::rpc_core::__private::err(__rpc_call, error),
-                        );
-                    }
-                };
-                let __rpc_ret = Self::read(self, __rpc_arg0, __rpc_arg1);
-                ::core::option::Option::Some(
-                    ::rpc_core::__private::ok(__rpc_call, &__rpc_ret),
-                )
-            }
-            "reset" => {
-                static SIG: ::rpc_core::__private::Signature = ::rpc_core::__private::Signature {
-                    name: "reset",
-                    params: &[],
-                    rest_args: false,
-                    rest_kwargs: true,
-                };
-                let __rpc_bound = match ::rpc_core::__private::bind(&__rpc_call, &SIG) {
-                    ::core::result::Result::Ok(bound) => bound,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::option::Option::Some(
-                            ::rpc_core::__private::err(__rpc_call, error),
-                        );
-                    }
-                };
-                let __rpc_arg0: BTreeMap<String, Value> = match __rpc_bound
-                    .rest_kwargs::<BTreeMap<String, Value>>()
-                {
-                    ::core::result::Result::Ok(value) => value,
-                    ::core::result::Result::Err(error) => {
-                        return ::core::option::Option::Some(
-                            ::rpc_core::__private::err(__rpc_call, error),
-                        );
-                    }
-                };
-                let __rpc_responder = ::rpc_core::__private::responder(&__rpc_call);
-                ::core::option::Option::Some(
-                    ::rpc_core::__private::pending(async move {
-                        let __rpc_ret = Self::reset(self, __rpc_arg0).await;
-                        match __rpc_ret {
-                            ::core::result::Result::Ok(value) => {
-                                __rpc_responder.ok(&value)
-                            }
-                            ::core::result::Result::Err(error) => {
-                                __rpc_responder
-                                    .err(
-                                        &{
-                                            #[allow(unused_imports)]
-                                            use ::rpc_core::__private::{
-                                                ViaIntoCallError as _, ViaTypeNameDisplay as _,
-                                            };
-                                            (&&::rpc_core::__private::probe(error)).__rpc_call_error()
-                                        },
-                                    )
-                            }
-                        }
-                    }),
-                )
-            }
-            _ => ::core::option::Option::None,
+            sub_router: |__rpc_self, __rpc_name| match __rpc_name {
+                "scale" => {
+                    __rpc::Some(Self::scale(__rpc_self) as &dyn ::rpc_core::Service)
+                }
+                _ => __rpc::None,
+            },
+            call: |__rpc_self, __rpc_name, __rpc_call| match __rpc_name {
+                "read" => {
+                    static SIG: __rpc::Signature = __rpc::Signature {
+                        name: "read",
+                        params: &[__rpc::required("channel"), __rpc::optional("unit")],
+                        rest_args: false,
+                        rest_kwargs: false,
+                    };
+                    __rpc::answer(
+                        __rpc_call,
+                        &SIG,
+                        |_, __rpc_args| __rpc::Ok((
+                            __rpc_args.arg::<u8>(0)?,
+                            __rpc_args.arg::<Option<String>>(1)?,
+                        )),
+                        |(channel, unit)| Self::read(__rpc_self, channel, unit),
+                        __rpc::returns::<f64>,
+                    )
+                }
+                "reset" => {
+                    static SIG: __rpc::Signature = __rpc::Signature {
+                        name: "reset",
+                        params: &[],
+                        rest_args: false,
+                        rest_kwargs: true,
+                    };
+                    __rpc::answer_later(
+                        __rpc_call,
+                        &SIG,
+                        |_, __rpc_args| __rpc::Ok((
+                            __rpc_args.rest_kwargs::<BTreeMap<String, Value>>()?,
+                        )),
+                        |(opts,)| Self::reset(__rpc_self, opts),
+                        |__rpc_ret| __rpc::returns_ok::<
+                            (),
+                            _,
+                        >(__rpc_ret, |error| (&&__rpc::probe(error)).__rpc_call_error()),
+                    )
+                }
+                _ => __rpc::None,
+            },
         }
     }
 }
@@ -739,10 +411,11 @@ pub(crate) struct MeterProxy {
     proxy: ::rpc_core::Proxy,
 }
 const _: () = {
+    use ::rpc_core::__private as __rpc;
     #[automatically_derived]
     impl ::core::convert::From<::rpc_core::Proxy> for MeterProxy {
         fn from(proxy: ::rpc_core::Proxy) -> Self {
-            MeterProxy { proxy }
+            Self { proxy }
         }
     }
     #[automatically_derived]
@@ -752,30 +425,13 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl<'de> ::rpc_core::__private::serde::Deserialize<'de> for MeterProxy {
-        fn deserialize<D>(deserializer: D) -> ::core::result::Result<Self, D::Error>
-        where
-            D: ::rpc_core::__private::serde::Deserializer<'de>,
-        {
-            ::core::result::Result::map(
-                <::rpc_core::Proxy as ::rpc_core::__private::serde::Deserialize<
-                    'de,
-                >>::deserialize(deserializer),
-                |proxy| MeterProxy { proxy },
-            )
+    impl<'de> __rpc::serde::Deserialize<'de> for MeterProxy {
+        fn deserialize<D: __rpc::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> __rpc::Result<Self, D::Error> {
+            __rpc::deserialize_proxy(deserializer)
         }
     }
-};
-const _: () = {
-    const _: fn() = || {
-        ::rpc_core::__private::assert_arg::<u8>();
-        ::rpc_core::__private::assert_arg::<Option<String>>();
-        ::rpc_core::__private::assert_ret::<f64>();
-    };
-    const _: fn() = || {
-        ::rpc_core::__private::assert_arg::<BTreeMap<String, Value>>();
-        ::rpc_core::__private::assert_ret::<()>();
-    };
     impl MeterProxy {
         ///The typed proxy of the sub-router `scale`.
         #[allow(dead_code, clippy::useless_conversion)]
@@ -783,43 +439,29 @@ const _: () = {
             ::core::convert::From::from(self.proxy.get("scale"))
         }
         /// Reads a channel; `unit` defaults to volts.
-        pub async fn read(
+        pub(crate) async fn read(
             &self,
             channel: impl ::rpc_core::IntoArg<u8>,
             unit: impl ::rpc_core::IntoArg<Option<String>>,
-        ) -> ::core::result::Result<f64, ::rpc_core::Error>
+        ) -> __rpc::Result<f64, ::rpc_core::Error>
         where
-            for<'__rpc> f64: ::rpc_core::__private::serde::de::DeserializeOwned,
+            for<'__rpc> f64: __rpc::serde::de::DeserializeOwned,
         {
-            let channel = ::rpc_core::__private::proxy_arg::<u8, _>(channel);
-            let unit = ::rpc_core::__private::proxy_arg::<Option<String>, _>(unit);
-            ::rpc_core::__private::proxy_call::<
-                f64,
-            >(
-                    ::rpc_core::TypedProxy::proxy(self),
-                    "read",
-                    ::rpc_core::__private::ProxyArgs::new()
-                        .arg("channel", &channel)
-                        .opt("unit", &unit),
-                )
-                .await
+            let __rpc_args = __rpc::ProxyArgs::new()
+                .arg("channel", &channel)
+                .opt("unit", &unit);
+            __rpc::proxy_call(&self.proxy, "read", __rpc_args).await
         }
         ///Calls `reset` on the peer.
-        pub async fn reset(
+        pub(crate) async fn reset(
             &self,
             opts: impl ::rpc_core::IntoArg<BTreeMap<String, Value>>,
-        ) -> ::core::result::Result<(), ::rpc_core::Error>
+        ) -> __rpc::Result<(), ::rpc_core::Error>
         where
-            for<'__rpc> (): ::rpc_core::__private::serde::de::DeserializeOwned,
+            for<'__rpc> (): __rpc::serde::de::DeserializeOwned,
         {
-            ::rpc_core::__private::proxy_call::<
-                (),
-            >(
-                    ::rpc_core::TypedProxy::proxy(self),
-                    "reset",
-                    ::rpc_core::__private::ProxyArgs::new().rest_kwargs(&opts)?,
-                )
-                .await
+            let __rpc_args = __rpc::ProxyArgs::new().rest_kwargs(&opts)?;
+            __rpc::proxy_call(&self.proxy, "reset", __rpc_args).await
         }
     }
 };
@@ -842,29 +484,23 @@ impl Meter for Device {
     }
 }
 const _: () = {
-    fn __rpc_dispatch() -> ::rpc_core::__private::TraitDispatch<Device> {
+    use ::rpc_core::__private as __rpc;
+    fn __rpc_dispatch() -> __rpc::TraitDispatch<Device> {
         <Device as Meter>::__rpc_dispatch()
     }
     #[automatically_derived]
     impl ::rpc_core::Service for Device {
-        fn type_name(&self) -> ::rpc_core::__private::Cow<'_, str> {
-            ::rpc_core::__private::Cow::Borrowed("Device")
+        fn type_name(&self) -> __rpc::Cow<'_, str> {
+            __rpc::Cow::Borrowed("Device")
         }
-        fn sub_router(
-            &self,
-            name: &str,
-        ) -> ::core::option::Option<&dyn ::rpc_core::Service> {
+        fn sub_router(&self, name: &str) -> __rpc::Option<&dyn ::rpc_core::Service> {
             (__rpc_dispatch().sub_router)(self, name)
         }
-        fn sub_router_names(
-            &self,
-        ) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-            ::rpc_core::__private::names(__rpc_dispatch().sub_routers)
+        fn sub_router_names(&self) -> __rpc::Vec<__rpc::Cow<'_, str>> {
+            __rpc::names(__rpc_dispatch().sub_routers)
         }
-        fn exposed_names(
-            &self,
-        ) -> ::rpc_core::__private::Vec<::rpc_core::__private::Cow<'_, str>> {
-            ::rpc_core::__private::names(__rpc_dispatch().exposed)
+        fn exposed_names(&self) -> __rpc::Vec<__rpc::Cow<'_, str>> {
+            __rpc::names(__rpc_dispatch().exposed)
         }
         fn is_hidden(&self, _: &str) -> bool {
             false
@@ -873,7 +509,7 @@ const _: () = {
             &'s self,
             name: &str,
             call: ::rpc_core::Call<'_>,
-        ) -> ::core::option::Option<::rpc_core::Outcome<'s>> {
+        ) -> __rpc::Option<::rpc_core::Outcome<'s>> {
             (__rpc_dispatch().call)(self, name, call)
         }
     }
