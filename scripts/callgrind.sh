@@ -6,6 +6,7 @@
 #
 #   scripts/callgrind.sh            # N = 2000 and 12000; window 100, and 1 (sequential)
 #   N1=1000 N2=5000 scripts/callgrind.sh
+#   SPECS="ours:100 ours-dict:100" scripts/callgrind.sh   # only these (impl:window) runs
 #   INPROC_ARGS="--subscriber debug" OUT=target/callgrind-debug scripts/callgrind.sh
 #                                   # with a tracing subscriber (see benches/src/bin/inproc.rs)
 #
@@ -17,6 +18,7 @@ N2=${N2:-12000}
 TOP=${TOP:-30}
 OUT=${OUT:-target/callgrind}
 INPROC_ARGS=${INPROC_ARGS:-}
+SPECS=${SPECS:-"ours:100 ours-dict:100 floor:100 ours:1 floor:1"}
 mkdir -p "$OUT"
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
 
@@ -24,8 +26,8 @@ cargo build --release -p benches --bin inproc
 
 total() { grep -E '^(summary|totals):' "$1" | tail -1 | awk '{print $2}'; }
 
-for spec in "ours 100" "ours-dict 100" "floor 100" "ours 1" "floor 1"; do
-    set -- $spec
+for spec in $SPECS; do
+    set -- ${spec/:/ }
     impl=$1 win=$2
     for n in "$N1" "$N2"; do
         valgrind --tool=callgrind --callgrind-out-file="$OUT/$impl.w$win.$n.out" \

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use clap::Args as ClapArgs;
 use rpc_core::{Error, Value};
 
-use crate::cmd::{seconds, ConnectArgs, Failure, Target};
+use crate::args::{codec_hint, seconds, ConnectArgs, Target};
+use crate::failure::{Failure, EXIT_REMOTE};
 use crate::histogram::{human, Histogram};
 
 #[derive(Debug, ClapArgs)]
@@ -77,7 +78,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
                         }
                         Err(e) => {
                             shared.failed.fetch_add(1, Ordering::Relaxed);
-                            let f = crate::cmd::codec_hint(e, codec);
+                            let f = codec_hint(e, codec);
                             *crate_lock(&shared.errors)
                                 .entry(format!("{}: {}", f.kind, f.message))
                                 .or_default() += 1;
@@ -131,7 +132,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), Failure> {
             return Err(Failure {
                 kind: kind.to_owned(),
                 message: format!("every call failed ({failed}); the first kind: {message}"),
-                status: crate::cmd::EXIT_REMOTE,
+                status: EXIT_REMOTE,
             });
         }
     }
@@ -186,4 +187,84 @@ fn report(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: BenchArgs,
+    }
+
+    /// The report's layout, as it was with the hand-written histogram (the percentiles are
+    /// now within 1% instead of 3%: 93.2us and 7.01ms here, where it printed 94.2us and 7.08ms
+    /// for the exact 93us and 7ms).
+    #[test]
+    fn the_report_prints_calls_latency_percentiles_histogram_and_errors() {
+        let cmd = Cmd::parse_from([
+            "bench",
+            "127.0.0.1:5555",
+            "add",
+            "1",
+            "2",
+            "-c",
+            "2",
+            "-m",
+            "10",
+        ]);
+        let mut hist = Histogram::default();
+        for us in 1..=100u64 {
+            hist.record(Duration::from_micros(us));
+        }
+        for ms in [3u64, 7, 250] {
+            hist.record(Duration::from_millis(ms));
+        }
+        let errors = BTreeMap::from([("TimeoutError: no reply".to_owned(), 2)]);
+        let text = report(
+            &cmd.args,
+            Duration::from_millis(2500),
+            103,
+            2,
+            &errors,
+            &hist,
+        );
+        let expected = r"127.0.0.1:5555 add: 2 connection(s) x 10 in flight, 2.50 s
+  calls       103 ok, 2 failed, 41.2 calls/s
+  latency     min 1.0us  mean 2.57ms  max 250.00ms
+  percentiles
+    p50    52.2us
+    p90    93.2us
+    p99    7.01ms
+    p99.9  250.00ms
+  histogram
+    <=     1.0us           1    1.0%  #
+    <=     2.0us           1    1.0%  #
+    <=     4.1us           2    1.9%  ##
+    <=     8.2us           4    3.9%  #####
+    <=    16.4us           8    7.8%  #########
+    <=    32.8us          16   15.5%  ##################
+    <=    65.5us          33   32.0%  ######################################
+    <=   131.1us          35   34.0%  ########################################
+    <=   262.1us           0    0.0%
+    <=   524.3us           0    0.0%
+    <=    1.05ms           0    0.0%
+    <=    2.10ms           0    0.0%
+    <=    4.19ms           1    1.0%  #
+    <=    8.39ms           1    1.0%  #
+    <=   16.78ms           0    0.0%
+    <=   33.55ms           0    0.0%
+    <=   67.11ms           0    0.0%
+    <=  134.22ms           0    0.0%
+    <=  268.44ms           1    1.0%  #
+  errors
+           2  TimeoutError: no reply
+";
+        let got: Vec<&str> = text.lines().map(str::trim_end).collect();
+        assert_eq!(got, expected.lines().collect::<Vec<_>>(), "{text}");
+        assert!(text.ends_with('\n'));
+    }
 }

@@ -13,8 +13,11 @@
 //! not be reached or did not answer in time. `RUST_LOG=rpc_core=debug` shows the connection's
 //! events and a span per call on stderr.
 
+mod args;
 mod bench;
+mod call;
 mod cmd;
+mod failure;
 mod histogram;
 mod serve;
 
@@ -37,7 +40,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("OSError: cannot start the runtime: {e}");
-            return ExitCode::from(cmd::EXIT_UNREACHABLE);
+            return ExitCode::from(failure::EXIT_UNREACHABLE);
         }
     };
     let outcome = rt.block_on(cmd::run(cli));

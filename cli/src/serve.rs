@@ -13,7 +13,8 @@ use clap::Args as ClapArgs;
 use rpc_core::tls::ServerTls;
 use rpc_core::{service, CallError, Router, Server, Value};
 
-use crate::cmd::{CodecArg, Failure, EXIT_UNREACHABLE, EXIT_USAGE};
+use crate::args::CodecArg;
+use crate::failure::{Failure, EXIT_UNREACHABLE};
 
 #[derive(Debug, ClapArgs)]
 pub(crate) struct ServeArgs {
@@ -95,11 +96,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Failure> {
         if let Some(ca) = &args.client_ca {
             tls = tls.client_ca_file(ca);
         }
-        let tls = tls.build().map_err(|e| Failure {
-            kind: "TlsError".to_owned(),
-            message: e.to_string(),
-            status: EXIT_USAGE,
-        })?;
+        let tls = tls.build().map_err(|e| Failure::tls(e.to_string()))?;
         builder = builder.tls(tls);
     }
     let server = builder.bind(&*args.addr).await.map_err(|e| Failure {

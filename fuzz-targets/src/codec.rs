@@ -24,7 +24,7 @@ pub fn codec(b: u8) -> Codec {
     } else {
         codec
     };
-    codec.max_depth(match (b >> 2) & 3 {
+    codec.with_max_depth(match (b >> 2) & 3 {
         0 => DEFAULT_MAX_DEPTH,
         1 => 2,
         2 => 5,

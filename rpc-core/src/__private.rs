@@ -133,7 +133,7 @@ pub fn answer<A, O, R: serde::Serialize>(
     method: impl FnOnce(A) -> O,
     reply: impl FnOnce(O) -> Result<R, CallError>,
 ) -> Option<Outcome<'static>> {
-    let bound = crate::service::bind::bind(sig, call.raw, call.channel(), call.request.payload().0);
+    let bound = crate::service::bind::bind(sig, call.raw, call.channel());
     let args = match bound {
         Ok(bound) => decode(&call, &bound),
         Err(error) => Err(error),
@@ -161,7 +161,7 @@ where
     F: Future + Send + 's,
     R: serde::Serialize,
 {
-    let bound = crate::service::bind::bind(sig, call.raw, call.channel(), call.request.payload().0);
+    let bound = crate::service::bind::bind(sig, call.raw, call.channel());
     let args = match bound {
         Ok(bound) => decode(&call, &bound),
         Err(error) => Err(error),

@@ -157,8 +157,8 @@ pub use crate::error::{CallError, Error, ErrorFormat, RemoteError};
 #[cfg(feature = "tls")]
 pub use crate::net::tls;
 pub use crate::net::{
-    open_connection, start_server, Addr, BoxStream, Connection, ConnectionBuilder, Server,
-    ServerBuilder, Stream, ToAddr, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
+    open_connection, start_server, Addr, BoxIoStream, Connection, ConnectionBuilder, IoStream,
+    Server, ServerBuilder, ToAddr, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_IN_FLIGHT_TOTAL,
 };
 pub use crate::rpc::{Args, IntoArg, Kwargs, NoKwargs, Null, Proxy, ServiceRef, TypedProxy};

@@ -67,8 +67,8 @@ async fn requests_count_ids_from_zero_and_replies_match_in_any_order() {
     assert_eq!(peer.recv_value().await, msg(0, 1.into(), "second".into()));
     peer.send_hex("930101a3747764").await; // [1, 1, "twd"]
     peer.send_hex("930100a3626f6e").await; // [1, 0, "bon"]
-    assert_eq!(b.await.unwrap().value().unwrap(), Value::from("twd"));
-    assert_eq!(a.await.unwrap().value().unwrap(), Value::from("bon"));
+    assert_eq!(b.await.unwrap().content().unwrap(), Value::from("twd"));
+    assert_eq!(a.await.unwrap().content().unwrap(), Value::from("bon"));
 }
 
 #[tokio::test]
@@ -142,7 +142,7 @@ async fn reply_to_unknown_id_is_dropped_and_the_connection_lives() {
         msg(0, 0.into(), "still here?".into())
     );
     peer.send_hex("930100c3").await;
-    assert_eq!(f.await.unwrap().value().unwrap(), Value::Bool(true));
+    assert_eq!(f.await.unwrap().content().unwrap(), Value::Bool(true));
     assert!(!ch.is_closed());
 }
 
@@ -156,7 +156,7 @@ async fn a_dropped_request_forgets_its_id_and_the_late_reply_is_dropped() {
     assert_eq!(f.id(), 1);
     peer.recv().await;
     peer.send_hex("930101c2").await;
-    assert_eq!(f.await.unwrap().value().unwrap(), Value::Bool(false));
+    assert_eq!(f.await.unwrap().content().unwrap(), Value::Bool(false));
 }
 
 /// A payload with no request id to answer ends the connection (as in aiomas), with the reason;

@@ -4,9 +4,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use rpc_core::{
-    service, start_server, Call, Connection, Outcome, Router, Service, ServiceExt, TypedService,
-};
+use rpc_core::{service, start_server, Call, Connection, Outcome, Router, Service, TypedService};
 
 #[service]
 struct Counter {
@@ -192,4 +190,22 @@ async fn services_behind_arc_and_box_answer_async_methods() {
     assert_eq!(n, 1);
     conn.close().await;
     server.shutdown().await;
+}
+
+/// `ServiceDict`'s builder is `with_sub_router`, as `ServiceExt`'s is, so that
+/// `dict.sub_router(name)` is `Service`'s getter (it was the builder, and did not compile with
+/// one argument: E0061).
+#[test]
+fn a_service_dict_s_sub_router_is_the_getter_and_with_sub_router_the_builder() {
+    use rpc_core::{DynCall, ServiceDict};
+    let dict = ServiceDict::new()
+        .function("f", |_: DynCall| Ok(1))
+        .with_sub_router("x", ServiceDict::new().function("g", |_: DynCall| Ok(2)));
+    let child: Option<&dyn Service> = dict.sub_router("x");
+    assert_eq!(
+        child.map(|c| c.exposed_names()),
+        Some(vec![Cow::Borrowed("g")])
+    );
+    assert!(dict.sub_router("f").is_none() && dict.sub_router("nope").is_none());
+    assert_eq!(dict.sub_router_names(), [Cow::Borrowed("x")]);
 }

@@ -183,7 +183,7 @@ async fn a_stream_wrapper_that_fails_fails_the_connect_with_its_reason() {
         .unwrap();
     let err = Connection::builder()
         .wrap_stream(|_stream, _addr| async move {
-            Err::<rpc_core::BoxStream, _>(std::io::Error::other("handshake refused"))
+            Err::<rpc_core::BoxIoStream, _>(std::io::Error::other("handshake refused"))
         })
         .connect(server.local_addr())
         .await

@@ -104,7 +104,7 @@ fn client_service() -> Router {
     Router::new(
         ServiceDict::new()
             .function("get_name", |_: DynCall| Ok("rust-root"))
-            .sub_router(
+            .with_sub_router(
                 "child",
                 ServiceDict::new().function("get_name", |_: DynCall| Ok("rust-child")),
             ),
@@ -428,12 +428,12 @@ async fn rust_channel_to_python_channel(kind: Kind) {
     let reply = channel.request("ohai").unwrap().await.unwrap();
     assert!(!reply.is_error());
     assert_eq!(
-        reply.value().unwrap(),
+        reply.content().unwrap(),
         Value::Array(vec!["echo".into(), "ohai".into()])
     );
     let err = channel.request("fail").unwrap().await.unwrap();
     assert!(err.is_error());
-    assert_eq!(err.value().unwrap(), Value::from("ValueError: 42\n"));
+    assert_eq!(err.content().unwrap(), Value::from("ValueError: 42\n"));
     channel.close().await;
 }
 
@@ -649,14 +649,14 @@ async fn rust_client_echo_every_type(kind: Kind) {
         assert!(
             !reply.is_error(),
             "echo of {value:?} failed: {:?}",
-            reply.value()
+            reply.content()
         );
         assert_eq!(
             reply.raw_content(),
             &sent[..],
             "the bytes of {value:?} came back changed"
         );
-        assert_eq!(reply.value().unwrap(), value);
+        assert_eq!(reply.content().unwrap(), value);
     }
     client.close().await;
 }
@@ -1564,7 +1564,7 @@ async fn python_client_int128(kind: Kind) {
             x.checked_mul(2)
                 .ok_or_else(|| rpc_core::CallError::new("OverflowError", "overflow"))
         })
-        .sub_router("typed", Wide);
+        .with_sub_router("typed", Wide);
     let server = Server::builder(Router::new(root))
         .codec(kind.codec())
         .bind("127.0.0.1:0")

@@ -29,13 +29,13 @@ fn math() -> ServiceDict {
             }
             Ok(())
         })
-        .sub_router(
+        .with_sub_router(
             "sub",
             ServiceDict::new()
                 .function("mul", |c: DynCall| {
                     Ok(c.arg::<i64>(0, "a")? * c.arg::<i64>(1, "b")?)
                 })
-                .sub_router(
+                .with_sub_router(
                     "deep",
                     ServiceDict::new().function("neg", |c: DynCall| Ok(-c.arg::<i64>(0, "x")?)),
                 ),
@@ -348,13 +348,13 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
             Ok(format!("hello again {name}"))
         })
         .function("give_child", |_: DynCall| Ok(ServiceRef::at("child")))
-        .sub_router(
+        .with_sub_router(
             "child",
             ServiceDict::new().function("get_name", |_: DynCall| Ok("server-child")),
         );
     let client_tree = ServiceDict::new()
         .function("get_name", |_: DynCall| Ok("client-root"))
-        .sub_router(
+        .with_sub_router(
             "child",
             ServiceDict::new().function("get_name", |_: DynCall| Ok("client-child")),
         );
@@ -1027,5 +1027,76 @@ mod dict_and_typed_answer_alike {
 
     fn serde_bytes_slice(b: &[u8]) -> ByteBuf {
         ByteBuf::from(b.to_vec())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blob arguments are views into the received frame, not copies
+
+mod blob_arguments_share_the_frame {
+    use rpc_core::{service, Blob, Connection, DynCall, Router, ServiceDict};
+
+    /// How far apart two `Blob` arguments of one request lie in memory: when both are views
+    /// into the request's frame, exactly the first one's length plus the second one's bin
+    /// header (2 bytes for a bin 8); copies would lie anywhere.
+    fn distance(a: &Blob, b: &Blob) -> i64 {
+        b.as_ptr() as i64 - a.as_ptr() as i64
+    }
+
+    #[service]
+    struct Views;
+
+    #[service]
+    impl Views {
+        #[expose]
+        fn apart(&self, a: Blob, b: Blob) -> i64 {
+            distance(&a, &b)
+        }
+        #[expose]
+        async fn apart_later(&self, a: Blob, b: Blob) -> i64 {
+            tokio::task::yield_now().await;
+            distance(&a, &b)
+        }
+    }
+
+    fn dict() -> ServiceDict {
+        ServiceDict::new()
+            .function("apart", |c: DynCall| {
+                Ok(distance(&c.arg::<Blob>(0, "a")?, &c.arg::<Blob>(1, "b")?))
+            })
+            .async_function("apart_later", |c: DynCall| async move {
+                tokio::task::yield_now().await;
+                Ok(distance(&c.arg::<Blob>(0, "a")?, &c.arg::<Blob>(1, "b")?))
+            })
+    }
+
+    async fn check(router: Router) {
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let _server = Connection::builder().serve(router).open(a, "client");
+        let client = Connection::builder().open(b, "server");
+        let proxy = client.remote();
+        let (x, y) = (Blob::from(vec![1u8; 100]), Blob::from(vec![2u8; 50]));
+        for method in ["apart", "apart_later"] {
+            let d: i64 = proxy
+                .get(method)
+                .call((x.clone(), y.clone()))
+                .await
+                .unwrap_or_else(|e| panic!("{method}: {e}"));
+            assert_eq!(
+                d,
+                100 + 2,
+                "{method}: the arguments are not views into one frame"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn in_a_typed_service() {
+        check(Router::new(Views)).await;
+    }
+
+    #[tokio::test]
+    async fn in_a_service_dict() {
+        check(Router::new(dict())).await;
     }
 }

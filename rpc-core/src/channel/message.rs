@@ -41,7 +41,7 @@ impl Reply {
     }
 
     /// The content as a dynamic value.
-    pub fn value(&self) -> Result<Value, CodecError> {
+    pub fn content(&self) -> Result<Value, CodecError> {
         self.decode()
     }
 

@@ -29,7 +29,7 @@
 //! | nothing can be written for [`ChannelBuilder::write_stall_timeout`] while frames wait (a minute by default) | the connection is aborted with [`Error::WriteStalled`]: what is queued is dropped |
 //! | nothing read or written, and no call in progress either way, for [`ChannelBuilder::idle_timeout`] (off by default) | the connection is closed with [`Error::Idle`] |
 //! | more requests in progress than [`ChannelBuilder::max_in_flight`] | answered at once with `RuntimeError: too many requests in progress...` |
-//! | a peer that sends requests without reading the replies | once [`PAUSE_READING_QUEUED`] bytes wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
+//! | a peer that sends requests without reading the replies | once 64 KiB wait to be written (and none of our own requests waits for the peer), its further requests are not read until it reads; if [`ChannelBuilder::max_queued`] bytes wait all the same (a smaller limit, or replies of handlers still running), the connection ends with [`Error::Closed`] saying so |
 
 mod message;
 mod pending;
@@ -53,7 +53,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use crate::error::{CallError, Error, ErrorContent, ErrorFormat};
-use crate::wire::codec::{Codec, MsgId, Scope, REQUEST};
+use crate::wire::codec::{is_dispatch_frame, Codec, MsgId, RawCall, Scope, REQUEST};
 use crate::wire::frame::DEFAULT_MAX_FRAME_LEN;
 
 pub(crate) use message::ReplyTo;
@@ -72,8 +72,13 @@ pub(crate) type HandlerFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>
 /// Answer at once, or return a future that answers: the reader drives it, and it may borrow the
 /// handler, which the reader owns for as long as the connection lives.
 pub(crate) trait RequestHandler: Send + Sync + 'static {
-    /// Handles one request.
-    fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>>;
+    /// Handles one request; `call` is its content already cut, when the reader cut the whole
+    /// request in one pass.
+    fn handle<'a>(
+        &'a self,
+        request: IncomingRequest,
+        call: Option<&RawCall<'_>>,
+    ) -> Option<HandlerFuture<'a>>;
 }
 
 /// The default number of the peer's requests that may be in progress at once on a connection.
@@ -91,7 +96,7 @@ pub const DEFAULT_MAX_QUEUED: usize = 4 * DEFAULT_MAX_FRAME_LEN;
 /// bounded and the connection costs no CPU. While our own requests wait, reading goes on, since
 /// their replies may be behind the peer's requests; two peers that both wait for each other
 /// therefore never both stop reading.
-pub const PAUSE_READING_QUEUED: usize = 64 * 1024;
+pub(crate) const PAUSE_READING_QUEUED: usize = 64 * 1024;
 
 /// How long, by default, `drain` waits for the calls in progress, and how long a call still in
 /// progress when its connection ends runs on (see `ConnectionBuilder::drain_timeout`).
@@ -108,7 +113,7 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long [`Channel::close`] waits for queued frames to be written before it drops them.
-pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Settings of a channel. Build one with [`Channel::builder`].
 #[derive(Clone)]
@@ -532,6 +537,11 @@ impl Channel {
         at: std::ops::Range<usize>,
     ) -> Result<T, crate::wire::CodecError> {
         let scope = &self.shared.scope;
+        // Within the dispatch of this very frame, in this channel's reader batch, the scope
+        // and the frame are set already.
+        if is_dispatch_frame(frame) && self.in_reader_batch() {
+            return scope.codec.decode_slice(&frame[at]);
+        }
         scope.enter_framed(frame, || scope.codec.decode_slice(&frame[at]))
     }
 
@@ -618,8 +628,8 @@ impl Channel {
     /// channel's tasks. Pending requests fail with [`Error::Closed`]; requests of the peer that
     /// are still being handled are cancelled.
     ///
-    /// A peer that does not read could hold the flush up forever: after [`CLOSE_FLUSH_TIMEOUT`]
-    /// what is left unsent is dropped and the socket is closed anyway.
+    /// A peer that does not read could hold the flush up forever: after 5 seconds
+    /// (`CLOSE_FLUSH_TIMEOUT`) what is left unsent is dropped and the socket is closed anyway.
     pub async fn close(&self) {
         self.shared
             .shut(Error::Closed(Cow::Borrowed("connection closed")));

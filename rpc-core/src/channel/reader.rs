@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::future::poll_fn;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -16,17 +17,19 @@ use tokio::io::AsyncRead;
 use super::writer::IN_READER_BATCH;
 use super::{lock, Channel, HandlerFuture, IncomingRequest, QuietClock, Reply, Shared};
 use crate::error::{CallError, Error};
-use crate::wire::codec::{Codec, CodecKind, MsgId, ERROR};
+use crate::wire::codec::{Codec, CodecKind, MsgId, Scope, ERROR};
 use crate::wire::frame::{FrameDecoder, HEADER_LEN};
 use crate::wire::CodecError;
 
 /// Marks the current thread as dispatching a batch of `shared`'s frames while `f` runs, so that
-/// the replies made meanwhile are written once, afterwards.
+/// the replies made meanwhile are written once, afterwards; and enters the channel's codec
+/// scope once for the batch, so that what is decoded and encoded for this channel meanwhile
+/// (arguments, replies) need not enter it again.
 fn in_batch<R>(shared: &Shared, f: impl FnOnce() -> R) -> R {
     let me = shared as *const Shared as usize;
-    let prev = IN_READER_BATCH.with(|b| b.replace(me));
-    let r = f();
-    IN_READER_BATCH.with(|b| b.set(prev));
+    let prev = IN_READER_BATCH.replace(me);
+    let r = shared.scope.enter(f);
+    IN_READER_BATCH.set(prev);
     r
 }
 
@@ -344,7 +347,18 @@ impl Shared {
     /// return a future that answers it later) or to the queue of [`Channel::recv`].
     fn dispatch<'a>(&'a self, owner: &Arc<Shared>, payload: Bytes) -> Option<HandlerFuture<'a>> {
         let codec = &self.scope.codec;
-        // With a handler (an RPC service), requests are checked as they are taken apart.
+        // A valid request to a handler (an RPC service), the usual message, is cut whole in one
+        // pass; everything else is read (and any error found) the general way.
+        // The handler runs with the request's frame set, so that the arguments it decodes (in
+        // the channel's scope, which the batch entered) share it.
+        if let Some(handler) = &self.handler {
+            if let Some(parsed) = codec.parse_request(&payload) {
+                let req =
+                    self.incoming_request(owner, parsed.id, parsed.content, payload.clone())?;
+                return Scope::with_frame(&payload, || handler.handle(req, Some(&parsed.call)));
+            }
+        }
+        // With a handler, requests are checked as they are taken apart.
         let msg = match codec.parse_message_lazily(&payload, self.handler.is_none()) {
             Ok(msg) => msg,
             Err(e) => {
@@ -354,25 +368,9 @@ impl Shared {
         };
         match msg.kind {
             0 => {
-                let in_flight = self.incoming.fetch_add(1, Ordering::Relaxed) + 1;
-                let req = IncomingRequest {
-                    channel: Channel::from_shared(owner.clone()),
-                    id: msg.id,
-                    content: msg.content,
-                    payload,
-                };
-                if in_flight > self.max_in_flight {
-                    let _ = req.fail(&CallError::new(
-                        "RuntimeError",
-                        format!(
-                            "too many requests in progress on this connection (the limit is {})",
-                            self.max_in_flight
-                        ),
-                    ));
-                    return None;
-                }
+                let req = self.incoming_request(owner, msg.id, msg.content, payload.clone())?;
                 match (&self.handler, &self.queue) {
-                    (Some(h), _) => h.handle(req),
+                    (Some(h), _) => Scope::with_frame(&payload, || h.handle(req, None)),
                     (None, Some((queue, _))) => {
                         let _ = queue.send(req);
                         None
@@ -403,6 +401,35 @@ impl Shared {
                 None
             }
         }
+    }
+
+    /// A request of the peer, counted as in progress; `None` when it is one too many (it is
+    /// answered with an error).
+    fn incoming_request(
+        &self,
+        owner: &Arc<Shared>,
+        id: Range<usize>,
+        content: Range<usize>,
+        payload: Bytes,
+    ) -> Option<IncomingRequest> {
+        let in_flight = self.incoming.fetch_add(1, Ordering::Relaxed) + 1;
+        let req = IncomingRequest {
+            channel: Channel::from_shared(owner.clone()),
+            id,
+            content,
+            payload,
+        };
+        if in_flight > self.max_in_flight {
+            let _ = req.fail(&CallError::new(
+                "RuntimeError",
+                format!(
+                    "too many requests in progress on this connection (the limit is {})",
+                    self.max_in_flight
+                ),
+            ));
+            return None;
+        }
+        Some(req)
     }
 
     /// Answers a payload that is not a valid message: with an error reply if it was a request

@@ -213,6 +213,13 @@ thread_local! {
 }
 
 impl Channel {
+    /// Whether this thread runs this channel's reader batch now, in which the channel's codec
+    /// scope is entered already (see `reader::in_batch`).
+    #[inline]
+    pub(super) fn in_reader_batch(&self) -> bool {
+        IN_READER_BATCH.get() == Arc::as_ptr(&self.shared) as usize
+    }
+
     /// Encodes a message into the outgoing buffer and wakes the writer.
     pub(crate) fn send_message<C: Serialize + ?Sized>(
         &self,
@@ -241,19 +248,19 @@ impl Channel {
         // are, unless the codec compresses the whole message.
         let splices = (!shared.scope.codec.compresses()).then(Splices::arm);
         // A compressing codec checks the plain message against the limit here (the peer would
-        // refuse to decompress more), the others when the frame is finished.
-        shared
-            .scope
-            .enter(|| {
-                shared.scope.codec.write_message(
-                    partial.buf(),
-                    kind,
-                    id,
-                    content,
-                    shared.max_frame_len,
-                )
-            })
-            .map_err(too_large)?;
+        // refuse to decompress more), the others when the frame is finished. This channel's
+        // reader, dispatching a batch, has entered its scope already.
+        let in_batch = self.in_reader_batch();
+        let write = |buf: &mut BytesMut| {
+            let codec = &shared.scope.codec;
+            codec.write_message(buf, kind, id, content, shared.max_frame_len)
+        };
+        if in_batch {
+            write(partial.buf())
+        } else {
+            shared.scope.enter(|| write(partial.buf()))
+        }
+        .map_err(too_large)?;
         partial.whole();
         let kept = out.splices.len();
         let spliced = splices.map_or(0, |s| s.take_into(&mut out.splices));
@@ -285,7 +292,7 @@ impl Channel {
         out.frames += 1;
         let idle = start == 0 && kept == 0 && out.front.is_empty() && !out.writing;
         drop(out);
-        if idle && IN_READER_BATCH.with(|b| b.get()) != Arc::as_ptr(&self.shared) as usize {
+        if idle && !in_batch {
             if direct {
                 shared.write_now();
             } else {

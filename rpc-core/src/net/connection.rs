@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use super::addr::{Addr, ToAddr};
-use super::transport::{self, BoxStream, Stream, WrapStream};
+use super::transport::{self, BoxIoStream, IoStream, WrapStream};
 use crate::channel::{
     Channel, ChannelBuilder, HandlerFuture, IncomingRequest, RequestHandler, DEFAULT_DRAIN_TIMEOUT,
 };
@@ -20,7 +20,7 @@ use crate::error::{CallError, Error};
 use crate::rpc::{ConnContext, LocalServices, Proxy, TypedProxy};
 use crate::service::dispatch::{Budget, Serve};
 use crate::service::Router;
-use crate::wire::codec::Codec;
+use crate::wire::codec::{Codec, RawCall};
 
 type ResetCallback = Box<dyn FnOnce(Error) + Send>;
 
@@ -83,7 +83,11 @@ pub(super) use channel_settings;
 struct NoService;
 
 impl RequestHandler for NoService {
-    fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>> {
+    fn handle<'a>(
+        &'a self,
+        request: IncomingRequest,
+        _call: Option<&RawCall<'_>>,
+    ) -> Option<HandlerFuture<'a>> {
         let _ = request.fail(&CallError::lookup_error(
             "this side of the connection serves no RPC service",
         ));
@@ -173,9 +177,9 @@ impl ConnectionBuilder {
     /// ```
     pub fn wrap_stream<F, Fut, S>(mut self, wrap: F) -> Self
     where
-        F: Fn(BoxStream, Addr) -> Fut + Send + Sync + 'static,
+        F: Fn(BoxIoStream, Addr) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = io::Result<S>> + Send + 'static,
-        S: Stream,
+        S: IoStream,
     {
         self.wrap = Some(WrapStream::new(wrap));
         self

@@ -14,4 +14,4 @@ pub use server::{
     start_server, Server, ServerBuilder, DEFAULT_BACKLOG, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_IN_FLIGHT_TOTAL,
 };
-pub use transport::{BoxStream, Stream};
+pub use transport::{BoxIoStream, IoStream};

@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 
 use super::addr::{Addr, ToAddr};
 use super::connection::{channel_settings, Connection, ConnectionBuilder};
-use super::transport::{BoxStream, Connected, Listener, Stream};
+use super::transport::{BoxIoStream, Connected, IoStream, Listener};
 #[allow(unused_imports)] // for the docs of the shared settings
 use crate::channel::ChannelBuilder;
 use crate::error::Error;
@@ -135,9 +135,9 @@ impl ServerBuilder {
     /// is dropped with a log line.
     pub fn wrap_stream<F, Fut, S>(mut self, wrap: F) -> Self
     where
-        F: Fn(BoxStream, Addr) -> Fut + Send + Sync + 'static,
+        F: Fn(BoxIoStream, Addr) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = io::Result<S>> + Send + 'static,
-        S: Stream,
+        S: IoStream,
     {
         self.conn = self.conn.wrap_stream(wrap);
         self

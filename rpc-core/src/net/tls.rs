@@ -43,7 +43,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 use super::addr::Addr;
 use super::connection::ConnectionBuilder;
 use super::server::ServerBuilder;
-use super::transport::BoxStream;
+use super::transport::BoxIoStream;
 
 /// The `rustls` this crate uses, for building your own [`ServerConfig`] or [`ClientConfig`].
 pub use tokio_rustls::rustls;
@@ -316,9 +316,9 @@ impl ServerTls {
     /// Runs the server's side of the handshake on an accepted stream.
     pub(crate) async fn accept(
         &self,
-        stream: BoxStream,
+        stream: BoxIoStream,
         local: &Addr,
-    ) -> io::Result<tokio_rustls::server::TlsStream<BoxStream>> {
+    ) -> io::Result<tokio_rustls::server::TlsStream<BoxIoStream>> {
         self.acceptor
             .accept(stream)
             .await
@@ -425,9 +425,9 @@ impl ClientTls {
     /// Runs the client's side of the handshake on a connected stream.
     pub(crate) async fn connect(
         &self,
-        stream: BoxStream,
+        stream: BoxIoStream,
         addr: &Addr,
-    ) -> io::Result<tokio_rustls::client::TlsStream<BoxStream>> {
+    ) -> io::Result<tokio_rustls::client::TlsStream<BoxIoStream>> {
         let name = match &self.server_name {
             Some(n) => n.clone(),
             None => host_name(addr).map_err(io::Error::other)?,

@@ -15,12 +15,15 @@ use tokio::net::{UnixListener, UnixStream};
 use super::addr::Addr;
 
 /// A byte stream a connection can run over: a socket, or a wrapper around one (TLS, logging).
-pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+///
+/// An I/O stream in tokio's sense (`TcpStream`, `UnixStream`, `TlsStream`), not a `futures`
+/// `Stream` of items: any `AsyncRead + AsyncWrite + Send + Unpin + 'static` type is one.
+pub trait IoStream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> IoStream for T {}
 
-/// A boxed [`Stream`], as the stream wrapper receives and returns it.
-pub type BoxStream = Box<dyn Stream>;
+/// A boxed [`IoStream`], as the stream wrapper receives and returns it.
+pub type BoxIoStream = Box<dyn IoStream>;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -28,23 +31,23 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// receives the socket and the address connected to (or listened on).
 #[derive(Clone)]
 pub(crate) struct WrapStream(
-    Arc<dyn Fn(BoxStream, Addr) -> BoxFuture<io::Result<BoxStream>> + Send + Sync>,
+    Arc<dyn Fn(BoxIoStream, Addr) -> BoxFuture<io::Result<BoxIoStream>> + Send + Sync>,
 );
 
 impl WrapStream {
     pub(crate) fn new<F, Fut, S>(f: F) -> Self
     where
-        F: Fn(BoxStream, Addr) -> Fut + Send + Sync + 'static,
+        F: Fn(BoxIoStream, Addr) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = io::Result<S>> + Send + 'static,
-        S: Stream,
+        S: IoStream,
     {
         WrapStream(Arc::new(move |stream, addr| {
             let fut = f(stream, addr);
-            Box::pin(async move { Ok(Box::new(fut.await?) as BoxStream) })
+            Box::pin(async move { Ok(Box::new(fut.await?) as BoxIoStream) })
         }))
     }
 
-    pub(crate) async fn wrap(&self, stream: BoxStream, addr: Addr) -> io::Result<BoxStream> {
+    pub(crate) async fn wrap(&self, stream: BoxIoStream, addr: Addr) -> io::Result<BoxIoStream> {
         (self.0)(stream, addr).await
     }
 }
@@ -76,7 +79,7 @@ impl Socket {
     }
 
     /// The socket as one stream, for a wrapper.
-    pub(crate) fn into_stream(self) -> BoxStream {
+    pub(crate) fn into_stream(self) -> BoxIoStream {
         match self {
             Socket::Tcp(s) => Box::new(s),
             #[cfg(unix)]

@@ -95,16 +95,6 @@ impl Proxy {
         self.call_path("", args, kwargs).await
     }
 
-    /// Calls the function `name` below this path (what typed proxies use).
-    pub async fn call_method<R: DeserializeOwned>(
-        &self,
-        name: &str,
-        args: impl Args,
-        kwargs: impl Serialize,
-    ) -> Result<R, Error> {
-        self.call_path(name, args, kwargs).await
-    }
-
     /// Calls the function `name` below this path: what every call comes to.
     pub(crate) async fn call_path<R: DeserializeOwned>(
         &self,
@@ -170,7 +160,7 @@ impl Proxy {
 pub(crate) fn decode_reply<R: DeserializeOwned>(reply: &Reply) -> Result<R, Error> {
     if reply.is_error() {
         let content = reply
-            .value()
+            .content()
             .unwrap_or_else(|e| Value::Str(format!("undecodable error reply: {e}")));
         Err(Error::from(RemoteError::from_content(
             content,

@@ -4,12 +4,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::channel::Channel;
 use crate::error::CallError;
-use crate::wire::codec::{place_in, RawCall};
+use crate::wire::codec::RawCall;
 use crate::wire::inline::InlineVec;
 use crate::wire::CodecError;
 
@@ -40,8 +39,6 @@ pub struct Param {
 pub struct Bound<'a> {
     sig: &'static Signature,
     channel: &'a Channel,
-    /// The frame the arguments are slices of.
-    frame: &'a Bytes,
     slots: Slots<'a>,
     rest_args: Vec<&'a [u8]>,
     rest_kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
@@ -69,14 +66,12 @@ pub(crate) fn bind<'a>(
     sig: &'static Signature,
     raw: &'a RawCall<'a>,
     channel: &'a Channel,
-    frame: &'a Bytes,
 ) -> Result<Bound<'a>, CallError> {
     let n = sig.params.len();
     if raw.kwargs.is_empty() && raw.args.len() == n {
         return Ok(Bound {
             sig,
             channel,
-            frame,
             slots: Slots::Positional(&raw.args[..]),
             rest_args: Vec::new(),
             rest_kwargs: Vec::new(),
@@ -163,7 +158,6 @@ pub(crate) fn bind<'a>(
     Ok(Bound {
         sig,
         channel,
-        frame,
         slots: Slots::Matched(slots),
         rest_args,
         rest_kwargs,
@@ -176,12 +170,10 @@ impl<'a> Bound<'a> {
         bytes: &[u8],
         what: &dyn fmt::Display,
     ) -> Result<T, CallError> {
-        // An argument cut from the frame is decoded as part of it, so that a `Blob` shares it.
-        let decoded = match place_in(self.frame, bytes) {
-            Some(at) => self.channel.decode_framed::<T>(self.frame, at),
-            None => self.channel.decode_in_scope::<T>(bytes),
-        };
-        decoded.map_err(|e| {
+        // A `Bound` lives only while the reader dispatches its request, which it does in the
+        // channel's scope with the request's frame set: an argument cut from the frame is
+        // decoded as part of it (so that a `Blob` shares it) without entering either again.
+        self.channel.codec().decode_slice::<T>(bytes).map_err(|e| {
             CallError::type_error(format!(
                 "{}() argument {what}: {}",
                 self.sig.name,

@@ -11,12 +11,26 @@ pub trait ServiceExt: Service + Sized {
     /// sub-routers and functions.
     ///
     /// ```
-    /// use rpc_core::{DynCall, Router, ServiceDict, ServiceExt};
-    /// let root = ServiceDict::new()
-    ///     .function("ping", |_: DynCall| Ok("pong"))
-    ///     .with_sub_router("extra", ServiceDict::new().function("one", |_: DynCall| Ok(1)));
-    /// assert!(Router::new(root).resolve("extra/one").is_ok());
+    /// use rpc_core::{service, DynCall, Router, ServiceDict, ServiceExt};
+    ///
+    /// #[service]
+    /// struct Root;
+    ///
+    /// #[service]
+    /// impl Root {
+    ///     #[expose]
+    ///     fn ping(&self) -> String {
+    ///         "pong".to_owned()
+    ///     }
+    /// }
+    ///
+    /// let root = Root.with_sub_router("extra", ServiceDict::new().function("one", |_: DynCall| Ok(1)));
+    /// let router = Router::new(root);
+    /// assert!(router.resolve("extra/one").is_ok() && router.resolve("ping").is_ok());
     /// ```
+    ///
+    /// ([`ServiceDict`](crate::ServiceDict) has a `with_sub_router` of its own, which adds the
+    /// child to the dictionary instead of wrapping it.)
     fn with_sub_router(self, name: impl Into<String>, child: impl Service) -> WithSubRouters<Self> {
         WithSubRouters {
             inner: self,

@@ -38,7 +38,7 @@ enum Entry {
 ///     .async_function("slow_add", |c: DynCall| async move {
 ///         Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
 ///     })
-///     .sub_router("more", ServiceDict::new().function("neg", |c: DynCall| Ok(-c.arg::<i64>(0, "x")?)));
+///     .with_sub_router("more", ServiceDict::new().function("neg", |c: DynCall| Ok(-c.arg::<i64>(0, "x")?)));
 /// assert_eq!(math.names(), ["add", "slow_add", "more"]);
 /// ```
 #[derive(Default)]
@@ -130,7 +130,7 @@ impl ServiceDict {
     /// If `name` is already bound, empty, or contains `/`.
     #[must_use]
     #[track_caller]
-    pub fn sub_router(self, name: impl Into<String>, service: impl Service) -> Self {
+    pub fn with_sub_router(self, name: impl Into<String>, service: impl Service) -> Self {
         self.bind(name, Entry::Service(Box::new(service)))
     }
 

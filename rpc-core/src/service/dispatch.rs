@@ -18,6 +18,7 @@ use super::{Member, Router};
 use crate::channel::{HandlerFuture, IncomingRequest, RequestHandler};
 use crate::error::CallError;
 use crate::rpc::trace::{self, CallSpan};
+use crate::wire::codec::RawCall;
 use crate::wire::CodecError;
 
 /// A limit of requests in progress shared by several connections (those of one server).
@@ -73,7 +74,11 @@ impl Serve {
 }
 
 impl RequestHandler for Serve {
-    fn handle<'a>(&'a self, request: IncomingRequest) -> Option<HandlerFuture<'a>> {
+    fn handle<'a>(
+        &'a self,
+        request: IncomingRequest,
+        call: Option<&RawCall<'_>>,
+    ) -> Option<HandlerFuture<'a>> {
         let share = match &self.budget {
             None => None,
             Some(budget) => match budget.take() {
@@ -90,7 +95,7 @@ impl RequestHandler for Serve {
                 }
             },
         };
-        let fut = dispatch(&self.router, request)?;
+        let fut = dispatch(&self.router, request, call)?;
         // Only a call still in progress counts for draining: one answered already needs no
         // token (two atomic updates on a shared counter saved per call).
         let token = self.tracker.token();
@@ -106,25 +111,31 @@ impl RequestHandler for Serve {
 pub(crate) fn dispatch<'s>(
     root: &'s Router,
     request: IncomingRequest,
+    call: Option<&RawCall<'_>>,
 ) -> Option<HandlerFuture<'s>> {
     let span = trace::incoming(&request);
-    let (payload, content) = {
-        let (p, c) = request.payload();
-        (p.clone(), c)
-    };
-    let raw = match request.channel().codec().split_request(&payload, content) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let msg = match e {
-                CodecError::InvalidMessage(m) => m,
-                other => other.to_string(),
-            };
-            trace::record_error(&span, "TypeError");
-            let _ = request.fail(&CallError::type_error(format!("invalid request: {msg}")));
-            return None;
+    let (payload, split);
+    let raw = match call {
+        Some(call) => call,
+        None => {
+            let (p, content) = request.payload();
+            payload = p.clone();
+            split = request.channel().codec().split_request(&payload, content);
+            match &split {
+                Ok(raw) => raw,
+                Err(e) => {
+                    let msg = match e {
+                        CodecError::InvalidMessage(m) => m.clone(),
+                        other => other.to_string(),
+                    };
+                    trace::record_error(&span, "TypeError");
+                    let _ = request.fail(&CallError::type_error(format!("invalid request: {msg}")));
+                    return None;
+                }
+            }
         }
     };
-    trace::record_path(&span, &raw);
+    trace::record_path(&span, raw);
     let (node, node_path, method) = match resolve(root.service(), &raw.path) {
         Ok(found) => found,
         Err(e) => {
@@ -134,7 +145,7 @@ pub(crate) fn dispatch<'s>(
         }
     };
     let call = Call {
-        raw: &raw,
+        raw,
         request: &request,
         root,
         node_path,

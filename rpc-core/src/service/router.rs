@@ -15,7 +15,7 @@ use crate::rpc::{join_path as join, LocalServices, ServiceRef};
 /// let root = Router::new(
 ///     ServiceDict::new()
 ///         .function("ping", |_: DynCall| Ok("pong"))
-///         .sub_router("eggs", ServiceDict::new().function("spam", |_: DynCall| Ok(1))),
+///         .with_sub_router("eggs", ServiceDict::new().function("spam", |_: DynCall| Ok(1))),
 /// );
 /// let eggs = root.sub_router("eggs").unwrap();
 /// assert_eq!(eggs.name(), "eggs");
@@ -82,11 +82,6 @@ impl Router {
     /// The root router of this tree.
     pub fn root(&self) -> Router {
         self.at("")
-    }
-
-    /// Whether two routers are the same node of the same tree.
-    pub fn same_node(&self, other: &Router) -> bool {
-        Arc::ptr_eq(&self.root, &other.root) && self.path == other.path
     }
 
     /// The child router of the given name.

@@ -23,41 +23,55 @@
 //! Both peers must register the same types in the same order. On an RPC connection the next id
 //! after the registered types is that of service references ([`ServiceRef`](crate::ServiceRef)),
 //! as aiomas's `RpcClient` appends its proxy serializer last.
+//!
+//! The files: this one holds [`Codec`], the one type above the formats, and picks the format
+//! (`with_format!`); `format.rs` is what each format implements (`json/`, `msgpack/`,
+//! `msgpack_blosc.rs`); `message.rs` the message types; `scope.rs` the per-connection scope that
+//! serde impls read while a message is encoded or decoded; `custom.rs` the [`Custom<T>`]
+//! envelope.
 
+mod custom;
+mod format;
 pub(crate) mod json;
 #[cfg(feature = "__bench")]
 #[doc(hidden)]
 pub use json::hooks as __json_hooks;
+mod message;
 pub(crate) mod msgpack;
 #[cfg(feature = "msgpack-blosc")]
 pub(crate) mod msgpack_blosc;
+mod scope;
+#[cfg(test)]
+mod tests;
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use serde::de::Deserializer;
-use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use super::frame::DEFAULT_MAX_FRAME_LEN;
 use super::{CodecError, Value};
+
+pub use custom::Custom;
+pub(crate) use custom::{check_envelope, Envelope};
+pub(crate) use format::Format;
+pub(crate) use message::{
+    ArgList, MsgId, ParsedRequest, RawCall, RawMessage, ERROR, REQUEST, RESULT,
+};
+pub use message::{Message, MessageKind};
+pub(crate) use scope::{
+    is_dispatch_frame, is_human_readable_here, place_in, share_from_frame, Scope,
+};
 
 /// The key of the custom-type envelope `{"__type__": [typeid, value]}`.
 pub const TYPE_KEY: &str = "__type__";
 
 /// The default limit on nesting: values deeper than this are refused, never a stack overflow.
 pub const DEFAULT_MAX_DEPTH: usize = 128;
-
-/// Message type of a request.
-pub(crate) const REQUEST: u8 = 0;
-/// Message type of a successful reply.
-pub(crate) const RESULT: u8 = 1;
-/// Message type of an error reply.
-pub(crate) const ERROR: u8 = 2;
 
 /// Which format a [`Codec`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,82 +85,6 @@ pub enum CodecKind {
     /// blosc (feature `msgpack-blosc`; see [`Codec::msgpack_blosc`]).
     #[cfg(feature = "msgpack-blosc")]
     MsgPackBlosc,
-}
-
-/// What one format knows: everything above this module goes through [`Codec`], which picks the
-/// format in one place ([`with_format!`]).
-pub(crate) trait Format {
-    /// The encoded `nil` (what a parameter that was left out decodes from).
-    const NIL: &'static [u8];
-    /// Serializes `value` at the end of `buf`.
-    fn encode_into<T: Serialize + ?Sized>(buf: &mut BytesMut, value: &T) -> Result<(), CodecError>;
-    /// Deserializes a `T` from exactly the bytes of one value, already cut, borrowing from them
-    /// where `T` borrows.
-    fn decode<'de, T: Deserialize<'de>>(
-        bytes: &'de [u8],
-        max_depth: usize,
-    ) -> Result<T, CodecError>;
-    /// Deserializes a `T` from bytes that should hold one value and nothing after it.
-    fn decode_whole<'de, T: Deserialize<'de>>(
-        bytes: &'de [u8],
-        max_depth: usize,
-    ) -> Result<T, CodecError>;
-    /// Writes `[type, id, content]`.
-    fn write_message<C: Serialize + ?Sized>(
-        buf: &mut BytesMut,
-        kind: u8,
-        id: MsgId<'_>,
-        content: &C,
-    ) -> Result<(), CodecError>;
-    /// Cuts a message into `[type, id, content]`; with `check_content`, walks the content too.
-    fn parse_message(
-        payload: &[u8],
-        max_depth: usize,
-        check_content: bool,
-    ) -> Result<RawMessage, CodecError>;
-    /// Walks the content of a message that [`parse_message`](Self::parse_message) did not check.
-    fn check_content(payload: &[u8], msg: &RawMessage, max_depth: usize) -> Result<(), CodecError>;
-    /// Cuts a request's content into `[path, args, kwargs]`.
-    fn split_request(
-        payload: &[u8],
-        content: Range<usize>,
-        max_depth: usize,
-    ) -> Result<RawCall<'_>, CodecError>;
-    /// The id of a malformed message that looks like a request (`[0, id, ...]`), if readable.
-    fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>>;
-    /// Writes already-encoded values as one array.
-    fn write_array(buf: &mut BytesMut, items: &[&[u8]]);
-    /// Writes already-encoded values under string keys as one map.
-    fn write_map(buf: &mut BytesMut, items: &[(Cow<'_, str>, &[u8])]);
-
-    /// Whether whole payloads (a message, or a value encoded alone) are compressed, as by
-    /// aiomas's `MsgPackBlosc`. The methods above then read and write the plain bytes, and
-    /// [`seal`](Self::seal) and [`open`](Self::open) compress and decompress a whole payload.
-    /// A constant, so that the formats that do not compress pay nothing for it.
-    const COMPRESSED: bool = false;
-    /// Compresses a whole plain payload onto the end of `out` (a copy for formats that do not
-    /// compress; [`Codec`] calls it only when [`COMPRESSED`](Self::COMPRESSED)).
-    fn seal(plain: &[u8], out: &mut BytesMut) -> Result<(), CodecError> {
-        out.extend_from_slice(plain);
-        Ok(())
-    }
-    /// Deserializes a `T` from the whole of a decompressed payload, which `T` cannot borrow from
-    /// (it is dropped afterwards): only asked of formats that are
-    /// [`COMPRESSED`](Self::COMPRESSED).
-    fn decode_whole_detached<'de, T: Deserialize<'de>>(
-        _plain: &[u8],
-        _max_depth: usize,
-    ) -> Result<T, CodecError> {
-        Err(CodecError::Decode(
-            "this format does not compress; its payloads are decoded in place".to_owned(),
-        ))
-    }
-    /// The plain bytes of a received payload, or `None` when the payload is plain already. A
-    /// payload that would decompress to more than `max_len` bytes is refused before anything is
-    /// allocated for it.
-    fn open(_payload: &[u8], _max_len: usize) -> Result<Option<Vec<u8>>, CodecError> {
-        Ok(None)
-    }
 }
 
 /// Runs `$body` with `$F` naming the [`Format`] of `$codec`: the one place that matches on the
@@ -217,39 +155,6 @@ impl Default for Codec {
     }
 }
 
-/// The type of a message: the first element of `[type, id, content]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// `0`: a request; for RPC its content is `[path, args, kwargs]`.
-    Request,
-    /// `1`: a successful reply; its content is the result.
-    Result,
-    /// `2`: an error reply; its content describes the error.
-    Error,
-}
-
-impl MessageKind {
-    fn code(self) -> u8 {
-        match self {
-            MessageKind::Request => REQUEST,
-            MessageKind::Result => RESULT,
-            MessageKind::Error => ERROR,
-        }
-    }
-}
-
-/// A whole message, decoded: what [`Codec::decode_message`] returns.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Message {
-    /// The message type.
-    pub kind: MessageKind,
-    /// The id, as sent (aiomas accepts any value; its own are integers counting from 0).
-    pub id: Value,
-    /// The content.
-    pub content: Value,
-}
-
 impl Codec {
     /// The codec of the given kind, with no custom types.
     pub fn new(kind: CodecKind) -> Self {
@@ -310,6 +215,11 @@ impl Codec {
         self.kind
     }
 
+    /// The deepest nesting accepted when decoding (see [`with_max_depth`](Self::with_max_depth)).
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
     /// Registers `T` as the next custom type: it travels as `{"__type__": [typeid, value]}`
     /// inside a [`Custom<T>`], where typeid is the number of types registered before it.
     ///
@@ -332,8 +242,17 @@ impl Codec {
 
     /// Sets the deepest nesting accepted when decoding ([`DEFAULT_MAX_DEPTH`] by default; at
     /// least 2).
+    ///
+    /// ```
+    /// use rpc_core::Codec;
+    /// let codec = Codec::json().with_max_depth(3);
+    /// assert_eq!(codec.max_depth(), 3);
+    /// assert!(codec.decode::<rpc_core::Value>(b"[[[1]]]").is_ok());
+    /// assert!(codec.decode::<rpc_core::Value>(b"[[[[1]]]]").is_err());
+    /// assert_eq!(Codec::json().with_max_depth(0).max_depth(), 2);
+    /// ```
     #[must_use]
-    pub fn max_depth(mut self, depth: usize) -> Self {
+    pub fn with_max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth.max(2);
         self
     }
@@ -543,6 +462,13 @@ impl Codec {
         })
     }
 
+    /// A valid request cut in one pass (see [`Format::parse_request`]); `None` for anything
+    /// else, which [`parse_message_lazily`](Self::parse_message_lazily) then reads.
+    #[inline]
+    pub(crate) fn parse_request<'a>(&self, payload: &'a [u8]) -> Option<ParsedRequest<'a>> {
+        with_format!(self, F => F::parse_request(payload, self.max_depth))
+    }
+
     /// Cuts a request's content into `[path, args, kwargs]`, leaving each argument encoded.
     pub(crate) fn split_request<'a>(
         &self,
@@ -577,127 +503,6 @@ impl Codec {
     }
 }
 
-/// The id to write in a message.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum MsgId<'a> {
-    /// An id of ours (requests count up from 0).
-    Num(u64),
-    /// The encoded id of a peer's request, echoed byte for byte.
-    Raw(&'a [u8]),
-}
-
-/// A message cut into its parts, the content still encoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawMessage {
-    /// The message type (0 request, 1 result, 2 error; anything else is invalid).
-    pub(crate) kind: i64,
-    /// Where the encoded id is in the payload.
-    pub(crate) id: Range<usize>,
-    /// The id as a number, when it is a non-negative integer.
-    pub(crate) id_num: Option<u64>,
-    /// Where the encoded content is in the payload.
-    pub(crate) content: Range<usize>,
-}
-
-/// A request's `[path, args, kwargs]`, each argument still encoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawCall<'a> {
-    pub(crate) path: Cow<'a, str>,
-    pub(crate) args: ArgList<'a>,
-    pub(crate) kwargs: Vec<(Cow<'a, str>, &'a [u8])>,
-}
-
-/// Encoded arguments, up to eight without touching the heap.
-pub(crate) type ArgList<'a> = super::inline::InlineVec<&'a [u8]>;
-
-// ---------------------------------------------------------------------------------------------
-// The scope: what serde impls need to know about the connection they encode for.
-
-/// What `Serialize`/`Deserialize` impls of envelopes need while a message is encoded or decoded:
-/// the codec's registered types and, on an RPC connection, an opaque per-connection context that
-/// the layer which set it downcasts (the RPC layer binds received service references with it).
-pub(crate) struct Scope {
-    pub(crate) codec: Codec,
-    pub(crate) context: Option<Arc<dyn Any + Send + Sync>>,
-}
-
-scoped_tls::scoped_thread_local!(static CURRENT: Scope);
-scoped_tls::scoped_thread_local!(static FRAME: Bytes);
-
-impl Scope {
-    pub(crate) fn detached(codec: Codec) -> Self {
-        Scope {
-            codec,
-            context: None,
-        }
-    }
-
-    /// Runs `f` with this scope as the current one.
-    pub(crate) fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
-        CURRENT.set(self, f)
-    }
-
-    /// Runs `f` with this scope as the current one, decoding from `frame`: a
-    /// [`Blob`](crate::Blob) decoded from its bytes shares them instead of copying.
-    pub(crate) fn enter_framed<R>(&self, frame: &Bytes, f: impl FnOnce() -> R) -> R {
-        CURRENT.set(self, || FRAME.set(frame, f))
-    }
-
-    /// The context, if it is a `T`.
-    pub(crate) fn context<T: Any>(&self) -> Option<&T> {
-        self.context.as_deref()?.downcast_ref()
-    }
-
-    /// Runs `f` with the current scope, if any.
-    pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Scope>) -> R) -> R {
-        if CURRENT.is_set() {
-            CURRENT.with(|s| f(Some(s)))
-        } else {
-            f(None)
-        }
-    }
-}
-
-/// Where `part` is in `whole`, if it is a slice of `whole`'s memory (a value cut from a frame).
-pub(crate) fn place_in(whole: &[u8], part: &[u8]) -> Option<Range<usize>> {
-    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
-    let start = p.checked_sub(w)?;
-    (start + part.len() <= whole.len()).then_some(start..start + part.len())
-}
-
-/// `part` as a view into the frame being decoded, if it lies in it.
-pub(crate) fn share_from_frame(part: &[u8]) -> Option<Bytes> {
-    if !FRAME.is_set() {
-        return None;
-    }
-    FRAME.with(|frame| place_in(frame, part).map(|at| frame.slice(at)))
-}
-
-/// Checks the `[typeid, value]` of a `__type__` envelope met while decoding a dynamic value.
-pub(crate) fn check_envelope(inner: &Value) -> Result<(), CodecError> {
-    let typeid = match inner.as_array() {
-        Some([id, _]) => id.as_i64().ok_or_else(|| {
-            CodecError::BadEnvelope(format!("a typeid of type {}", id.type_name()))
-        })?,
-        _ => return Err(CodecError::BadEnvelope(inner.to_string())),
-    };
-    Scope::with_current(|scope| {
-        let (known, proxies) = match scope {
-            Some(s) => (s.codec.registry.types.len(), s.context.is_some()),
-            None => (0, false),
-        };
-        let valid = usize::try_from(typeid).is_ok_and(|t| t < known || (proxies && t == known));
-        if valid {
-            Ok(())
-        } else {
-            Err(CodecError::UnknownTypeId {
-                typeid,
-                known: known + usize::from(proxies),
-            })
-        }
-    })
-}
-
 thread_local! {
     /// The buffer a compressing codec packs a whole message into before compressing it.
     static PLAIN: std::cell::RefCell<BytesMut> = std::cell::RefCell::new(BytesMut::new());
@@ -720,266 +525,4 @@ fn with_plain<R>(f: impl FnOnce(&mut BytesMut) -> R) -> R {
         }
         Err(_) => f(&mut BytesMut::new()),
     })
-}
-
-/// Whether values are human-readable where they are converted now: under a JSON codec's scope,
-/// as `serde_json` says of itself; elsewhere not, as MsgPack says.
-pub(crate) fn is_human_readable_here() -> bool {
-    Scope::with_current(|scope| scope.is_some_and(|s| s.codec.kind == CodecKind::Json))
-}
-
-/// A value of a registered custom type, sent as `{"__type__": [typeid, value]}`.
-///
-/// ```
-/// use rpc_core::{Codec, Custom};
-/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
-/// struct Point { x: i64, y: i64 }
-///
-/// let codec = Codec::json().register::<Point>();
-/// let bytes = codec.encode(&Custom(Point { x: 1, y: 2 })).unwrap();
-/// assert_eq!(bytes, br#"{"__type__": [0, {"x": 1, "y": 2}]}"#);
-/// let back: Custom<Point> = codec.decode(&bytes).unwrap();
-/// assert_eq!(back.0, Point { x: 1, y: 2 });
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Custom<T>(pub T);
-
-fn current_typeid<T: 'static>() -> Result<usize, String> {
-    Scope::with_current(|scope| match scope {
-        Some(s) => s.codec.typeid_of::<T>().ok_or_else(|| {
-            format!(
-                "type {} is not registered with this connection's codec (Codec::register)",
-                std::any::type_name::<T>()
-            )
-        }),
-        None => Err(format!(
-            "type {} can only be encoded through a Codec that registers it",
-            std::any::type_name::<T>()
-        )),
-    })
-}
-
-impl<T: Serialize + 'static> Serialize for Custom<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let typeid = current_typeid::<T>().map_err(serde::ser::Error::custom)?;
-        Envelope {
-            inner: (typeid, &self.0),
-        }
-        .serialize(s)
-    }
-}
-
-impl<'de, T: Deserialize<'de> + 'static> Deserialize<'de> for Custom<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let env = Envelope::<(i64, T)>::deserialize(d)?;
-        let (typeid, value) = env.inner;
-        let expected = current_typeid::<T>().map_err(serde::de::Error::custom)?;
-        if usize::try_from(typeid).ok() != Some(expected) {
-            return Err(serde::de::Error::custom(format_args!(
-                "expected an envelope of type id {expected} ({}), got type id {typeid}",
-                std::any::type_name::<T>()
-            )));
-        }
-        Ok(Custom(value))
-    }
-}
-
-/// `{"__type__": inner}`.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Envelope<I> {
-    #[serde(rename = "__type__")]
-    pub(crate) inner: I,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Codec, MessageKind, RawCall};
-    use crate::wire::{CodecError, Value};
-
-    fn codecs() -> [Codec; 2] {
-        [Codec::msgpack(), Codec::json()]
-    }
-
-    /// Encodes a request and cuts it as the dispatcher does.
-    fn split_with<'a>(codec: &Codec, payload: &'a [u8]) -> Result<RawCall<'a>, CodecError> {
-        let msg = codec.parse_message(payload)?;
-        codec.split_request(payload, msg.content)
-    }
-
-    fn request(codec: &Codec, content: &impl serde::Serialize) -> Vec<u8> {
-        codec
-            .encode_message(MessageKind::Request, 3, content)
-            .unwrap()
-    }
-
-    #[test]
-    fn a_request_is_cut_into_path_args_and_kwargs_without_decoding_them() {
-        for codec in codecs() {
-            let kwargs = Value::Map(vec![
-                (Value::from("b"), Value::from(5)),
-                (Value::from("c"), Value::from(vec![Value::Nil])),
-            ]);
-            let payload = request(&codec, &("sub/mul", (3, "x"), &kwargs));
-            let call = split_with(&codec, &payload).unwrap();
-            assert_eq!(call.path, "sub/mul");
-            let args: Vec<Value> = call.args.iter().map(|a| codec.decode(a).unwrap()).collect();
-            assert_eq!(args, [Value::from(3), Value::from("x")]);
-            let keys: Vec<&str> = call.kwargs.iter().map(|(k, _)| k.as_ref()).collect();
-            assert_eq!(keys, ["b", "c"], "{codec:?}");
-            assert_eq!(codec.decode::<i64>(call.kwargs[0].1).unwrap(), 5);
-            // Joining them again gives what the peer would have sent as one array / map.
-            let joined: Vec<Value> = codec.decode(&codec.join_array(&call.args)).unwrap();
-            assert_eq!(joined, args);
-            let map: Value = codec.decode(&codec.join_map(&call.kwargs)).unwrap();
-            assert_eq!(map, kwargs);
-        }
-    }
-
-    #[test]
-    fn a_request_content_of_the_wrong_shape_is_an_error_that_says_which_part() {
-        for codec in codecs() {
-            let cases: Vec<(Vec<u8>, &str)> = vec![
-                (
-                    request(&codec, &5),
-                    "request content must be [path, args, kwargs], got int",
-                ),
-                (request(&codec, &("add", [1])), "got an array of 2 elements"),
-                (
-                    request(&codec, &(7, [1], Value::Map(vec![]))),
-                    "request path must be a str, got int",
-                ),
-                (
-                    request(&codec, &("add", 1, Value::Map(vec![]))),
-                    "request args must be an array, got int",
-                ),
-                (
-                    request(&codec, &("add", [1], [2])),
-                    "request kwargs must be a map, got array",
-                ),
-            ];
-            for (payload, expected) in cases {
-                match split_with(&codec, &payload) {
-                    Err(CodecError::InvalidMessage(m)) => {
-                        assert!(
-                            m.contains(expected),
-                            "{codec:?}: {m:?} should say {expected:?}"
-                        )
-                    }
-                    other => panic!("{codec:?}: expected an invalid message, got {other:?}"),
-                }
-            }
-        }
-        // JSON writes every key as a string; msgpack can carry others.
-        let msgpack = Codec::msgpack();
-        let key = Value::Map(vec![(Value::from(1), Value::from(2))]);
-        let payload = request(&msgpack, &("add", [1], key));
-        match split_with(&msgpack, &payload) {
-            Err(CodecError::InvalidMessage(m)) => {
-                assert!(m.contains("keywords must be strings"), "{m}")
-            }
-            other => panic!("expected an invalid message, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn json_reads_floats_with_one_set_of_rules() {
-        let json = Codec::json();
-        // Python's json reads both as infinity; once only the second did.
-        let alone: Vec<f64> = json.decode(b"[1e400]").unwrap();
-        let mixed: Vec<f64> = json.decode(b"[NaN, 1e400]").unwrap();
-        assert_eq!(alone, [f64::INFINITY]);
-        assert!(mixed[0].is_nan() && mixed[1] == f64::INFINITY);
-        // ... and arguments are cut with the same reader.
-        let payload = b"[0, 1, [\"f\", [NaN, -Infinity, 1e400, 2e-28], {}]]";
-        let call = split_with(&json, payload).unwrap();
-        let args: Vec<f64> = call.args.iter().map(|a| json.decode(a).unwrap()).collect();
-        assert!(args[0].is_nan());
-        assert_eq!(&args[1..], [f64::NEG_INFINITY, f64::INFINITY, 2e-28]);
-    }
-
-    #[test]
-    fn cutting_random_and_mutated_requests_never_panics() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for codec in codecs() {
-            let good = request(
-                &codec,
-                &(
-                    "a/b",
-                    (1, "two", [3.5]),
-                    Value::Map(vec![(Value::from("k"), Value::Nil)]),
-                ),
-            );
-            for _ in 0..20_000 {
-                let mut payload = good.clone();
-                for _ in 0..1 + next() % 4 {
-                    let at = (next() as usize) % payload.len();
-                    match next() % 3 {
-                        0 => payload[at] = next() as u8,
-                        1 => {
-                            payload.remove(at);
-                        }
-                        _ => payload.truncate(at),
-                    }
-                    if payload.is_empty() {
-                        break;
-                    }
-                }
-                let _ = split_with(&codec, &payload);
-                let _ = codec.salvage_request_id(&payload);
-                let _ = codec.decode_message(&payload);
-            }
-        }
-    }
-
-    #[test]
-    fn the_id_of_a_malformed_request_is_salvaged_so_it_can_be_answered() {
-        let json = Codec::json();
-        assert_eq!(json.salvage_request_id(b"[0, 17, [\"x\", 5]]"), Some(4..6));
-        assert_eq!(json.salvage_request_id(b"[1, 17, 3]"), None);
-        assert_eq!(json.salvage_request_id(b"[0, 17, [\"x\""), Some(4..6));
-        let mp = Codec::msgpack();
-        assert_eq!(mp.salvage_request_id(&[0x93, 0x00, 0x11, 0x05]), Some(2..3));
-        assert_eq!(mp.salvage_request_id(&[0x93, 0x01, 0x11, 0x05]), None);
-    }
-
-    #[test]
-    fn ids_are_read_as_numbers_when_they_are_non_negative_integers() {
-        for codec in codecs() {
-            let cases: [(Value, Option<u64>); 6] = [
-                (Value::from(7), Some(7)),
-                (Value::from(1u64 << 40), Some(1 << 40)),
-                (Value::from(u64::MAX), Some(u64::MAX)),
-                (Value::from(-1), None),
-                (Value::from("7"), None),
-                (Value::Float(7.0), None),
-            ];
-            for (id, expected) in cases {
-                let payload = codec.encode(&(1, &id, 3)).unwrap();
-                let msg = codec.parse_message(&payload).unwrap();
-                assert_eq!(msg.id_num, expected, "{codec:?} {id:?}");
-                assert_eq!(codec.decode::<Value>(&payload[msg.id]).unwrap(), id);
-            }
-        }
-    }
-
-    #[test]
-    fn a_reply_is_cut_without_its_content_being_checked_until_it_is_decoded() {
-        let codec = Codec::msgpack();
-        // [1, 5, <a str header announcing 9 bytes, and 2 bytes>]
-        let payload = [0x93, 0x01, 0x05, 0xa9, b'h', b'i'];
-        assert!(codec.parse_message(&payload).is_err(), "checked in full");
-        let msg = codec.parse_message_lazily(&payload, true).unwrap();
-        assert_eq!((msg.kind, msg.id_num), (1, Some(5)));
-        assert!(codec.decode_slice::<Value>(&payload[msg.content]).is_err());
-        // A request is checked when asked to: it goes to a handler that would not look.
-        let request = [0x93, 0x00, 0x05, 0xa9, b'h', b'i'];
-        assert!(codec.parse_message_lazily(&request, true).is_err());
-        assert!(codec.parse_message_lazily(&request, false).is_ok());
-    }
 }

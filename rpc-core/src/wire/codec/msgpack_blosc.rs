@@ -43,7 +43,7 @@ use bytes::BytesMut;
 use serde::{Deserialize, Serialize};
 
 use super::msgpack::{self, MsgPack};
-use super::{CodecError, Format, MsgId, RawCall, RawMessage};
+use super::{CodecError, Format, MsgId, ParsedRequest, RawCall, RawMessage};
 
 /// How aiomas compresses: python-blosc 1.x's defaults with aiomas's typesize.
 const PARAMS: rpc_blosc::Params = rpc_blosc::Params::PYTHON;
@@ -124,6 +124,10 @@ impl Format for MsgPackBlosc {
         max_depth: usize,
     ) -> Result<RawCall<'_>, CodecError> {
         MsgPack::split_request(payload, content, max_depth)
+    }
+
+    fn parse_request(payload: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        MsgPack::parse_request(payload, max_depth)
     }
 
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>> {

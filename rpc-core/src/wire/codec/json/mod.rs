@@ -6,7 +6,7 @@
 //! serde_json write the same bytes, for typed `f32`/`f64` NaN and infinities at any depth too.
 //! Integers up to 128 bits are written with every digit. Bytes cannot be sent, as in aiomas.
 //!
-//! Reading goes through one reader (`read.rs`) with Python's rules, for cutting messages and
+//! Reading goes through one reader (`read/`) with Python's rules, for cutting messages and
 //! for decoding alike: `NaN`, `Infinity` and `-Infinity` are numbers, a float is rounded to the
 //! nearest double (`1e400` is infinity), integers keep every digit up to 128 bits and are refused
 //! beyond, and nesting is bounded by the codec's depth limit.

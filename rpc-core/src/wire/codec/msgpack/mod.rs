@@ -18,7 +18,7 @@ use bytes::{BufMut, BytesMut};
 use serde::de::Deserialize;
 use serde::Serialize;
 
-use super::{CodecError, Format, MsgId, RawCall, RawMessage};
+use super::{CodecError, Format, MsgId, ParsedRequest, RawCall, RawMessage};
 
 type Result<T> = std::result::Result<T, CodecError>;
 
@@ -26,6 +26,7 @@ fn eof() -> CodecError {
     CodecError::Decode("unexpected end of data".into())
 }
 
+#[inline]
 fn read_be(buf: &[u8], pos: usize, n: usize) -> Result<u64> {
     let bytes = buf.get(pos..pos + n).ok_or_else(eof)?;
     Ok(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
@@ -77,13 +78,30 @@ fn head(buf: &[u8], pos: usize) -> Result<(Head, usize)> {
 ///
 /// It never recurses: a stack of counts of values still to skip, one per open container, is
 /// the whole state. Nesting deeper than `max_depth` is [`CodecError::TooDeep`].
-pub(crate) fn skip(buf: &[u8], mut pos: usize, max_depth: usize) -> Result<usize> {
-    // Most arguments and ids are one-byte values: no state needed.
+#[inline]
+pub(crate) fn skip(buf: &[u8], pos: usize, max_depth: usize) -> Result<usize> {
+    // Most arguments and ids are one-byte values: no state needed, and no call.
     match buf.get(pos) {
-        Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => return Ok(pos + 1),
-        Some(_) => {}
-        None => return Err(eof()),
+        Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => Ok(pos + 1),
+        Some(0x80..=0x9f | 0xdc..=0xdf) => skip_nested(buf, pos, max_depth),
+        Some(_) => skip_leaf(buf, pos),
+        None => Err(eof()),
     }
+}
+
+/// [`skip`] for a value that holds no others (a number, str, bin or ext).
+fn skip_leaf(buf: &[u8], pos: usize) -> Result<usize> {
+    match head(buf, pos)? {
+        (Head::Leaf(len), p) => p
+            .checked_add(len)
+            .filter(|&e| e <= buf.len())
+            .ok_or_else(eof),
+        (Head::Container(_), _) => skip_nested(buf, pos, usize::MAX),
+    }
+}
+
+/// [`skip`] for a value longer than its first byte.
+fn skip_nested(buf: &[u8], mut pos: usize, max_depth: usize) -> Result<usize> {
     // Eight levels inline: the usual message never touches the heap here.
     let mut pending: smallvec::SmallVec<[u64; 8]> = smallvec::SmallVec::new();
     let mut remaining: u64 = 1;
@@ -121,6 +139,7 @@ pub(crate) fn skip(buf: &[u8], mut pos: usize, max_depth: usize) -> Result<usize
     }
 }
 
+#[inline]
 fn read_uint(buf: &[u8], pos: usize) -> Result<Option<(i64, usize)>> {
     let m = *buf.get(pos).ok_or_else(eof)?;
     let p = pos + 1;
@@ -143,6 +162,7 @@ fn read_uint(buf: &[u8], pos: usize) -> Result<Option<(i64, usize)>> {
 }
 
 /// The array length at `pos` and the position after the head, or `None` if it is no array.
+#[inline]
 fn read_array_len(buf: &[u8], pos: usize) -> Result<Option<(usize, usize)>> {
     let m = *buf.get(pos).ok_or_else(eof)?;
     Ok(match m {
@@ -153,6 +173,7 @@ fn read_array_len(buf: &[u8], pos: usize) -> Result<Option<(usize, usize)>> {
     })
 }
 
+#[inline]
 fn read_map_len(buf: &[u8], pos: usize) -> Result<Option<(usize, usize)>> {
     let m = *buf.get(pos).ok_or_else(eof)?;
     Ok(match m {
@@ -164,6 +185,7 @@ fn read_map_len(buf: &[u8], pos: usize) -> Result<Option<(usize, usize)>> {
 }
 
 /// The str at `pos` (its bytes' range) and the position after it, or `None` if it is no str.
+#[inline]
 fn read_str(buf: &[u8], pos: usize) -> Result<Option<(&str, usize)>> {
     let m = *buf.get(pos).ok_or_else(eof)?;
     let (len, start) = match m {
@@ -201,6 +223,57 @@ fn type_name_at(buf: &[u8], pos: usize) -> &'static str {
 /// without it, the content is taken to run to the end of the payload, and whoever decodes it
 /// finds what is wrong with it.
 fn parse_message(buf: &[u8], max_depth: usize, check_content: bool) -> Result<RawMessage> {
+    if !check_content {
+        if let Some(msg) = cut_message(buf) {
+            return Ok(msg);
+        }
+    }
+    parse_message_explained(buf, max_depth, check_content)
+}
+
+/// [`parse_message`] without the content check, in one [`Cursor`] walk: `None` for anything
+/// it would refuse (then [`parse_message_explained`] says why).
+#[inline]
+fn cut_message(buf: &[u8]) -> Option<RawMessage> {
+    let mut c = Cursor { buf, pos: 0 };
+    if c.array_len()? != 3 {
+        return None;
+    }
+    let kind = match c.peek()? {
+        m @ 0x00..=0x7f => {
+            c.pos += 1;
+            i64::from(m)
+        }
+        _ => return None,
+    };
+    let id_start = c.pos;
+    let id_num = match c.peek()? {
+        m @ 0x00..=0x7f => {
+            c.pos += 1;
+            Some(u64::from(m))
+        }
+        0xcc => Some(c.len_after_marker(1)? as u64),
+        0xcd => Some(c.len_after_marker(2)? as u64),
+        0xce => Some(c.len_after_marker(4)? as u64),
+        _ => return None,
+    };
+    if c.pos >= buf.len() {
+        return None;
+    }
+    Some(RawMessage {
+        kind,
+        id: id_start..c.pos,
+        id_num,
+        content: c.pos..buf.len(),
+    })
+}
+
+/// [`parse_message`], every case and every error.
+fn parse_message_explained(
+    buf: &[u8],
+    max_depth: usize,
+    check_content: bool,
+) -> Result<RawMessage> {
     let Some((n, pos)) = read_array_len(buf, 0)? else {
         return Err(CodecError::InvalidMessage(format!(
             "expected an array [type, id, content], got {}",
@@ -328,6 +401,161 @@ fn split_request(buf: &[u8], content: Range<usize>, max_depth: usize) -> Result<
     })
 }
 
+/// A valid request `[0, id, [path, args, kwargs]]` cut in one walk; `None` for anything else
+/// (see [`Format::parse_request`]).
+///
+/// It accepts what [`parse_message`] with its content check and [`split_request`] accept
+/// together, and nothing more: the content's walk limits the depth of the whole content, which
+/// puts each argument and keyword value two levels down (inside the content and its args
+/// array or kwargs map), so each is walked with two levels fewer.
+fn parse_request(buf: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+    // Under two levels the content itself nests too deep; under three, any argument does (the
+    // args array or kwargs map holding it is one level too many): the general path says so.
+    let arg_depth = max_depth.checked_sub(2)?;
+    let mut c = Cursor { buf, pos: 0 };
+    if c.array_len()? != 3 {
+        return None;
+    }
+    // The type: 0, as a positive fixint (as every peer writes it) or in a longer form.
+    match c.peek()? {
+        0 => c.pos += 1,
+        _ => match read_uint(buf, c.pos).ok()?? {
+            (0, end) => c.pos = end,
+            _ => return None,
+        },
+    }
+    let id_start = c.pos;
+    c.skip(max_depth)?;
+    let id_end = c.pos;
+    if c.array_len()? != 3 {
+        return None;
+    }
+    let path = c.str()?;
+    let nargs = c.array_len()?;
+    if nargs > 0 && arg_depth == 0 {
+        return None;
+    }
+    let mut args = super::ArgList::new();
+    for _ in 0..nargs {
+        let start = c.pos;
+        c.skip(arg_depth)?;
+        args.push(&buf[start..c.pos]);
+    }
+    let nkw = c.map_len()?;
+    let mut kwargs = Vec::new();
+    if nkw > 0 {
+        if arg_depth == 0 {
+            return None;
+        }
+        kwargs.reserve(nkw.min(64));
+        for _ in 0..nkw {
+            let key = c.str()?;
+            let start = c.pos;
+            c.skip(arg_depth)?;
+            kwargs.push((Cow::Borrowed(key), &buf[start..c.pos]));
+        }
+    }
+    if c.pos != buf.len() {
+        return None;
+    }
+    Some(ParsedRequest {
+        id: id_start..id_end,
+        content: id_end..buf.len(),
+        call: RawCall {
+            path: Cow::Borrowed(path),
+            args,
+            kwargs,
+        },
+    })
+}
+
+/// A position in a message for [`parse_request`]'s one walk: each step reads one head and
+/// moves past it, or says `None` (anything unexpected, which the general path then explains).
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
+    /// `n` big-endian bytes after the marker, as a length; moves past marker and length.
+    #[inline(always)]
+    fn len_after_marker(&mut self, n: usize) -> Option<usize> {
+        let bytes = self.buf.get(self.pos + 1..self.pos + 1 + n)?;
+        self.pos += 1 + n;
+        Some(
+            bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b)),
+        )
+    }
+
+    #[inline(always)]
+    fn array_len(&mut self) -> Option<usize> {
+        match self.peek()? {
+            m @ 0x90..=0x9f => {
+                self.pos += 1;
+                Some(usize::from(m & 0x0f))
+            }
+            0xdc => self.len_after_marker(2),
+            0xdd => self.len_after_marker(4),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn map_len(&mut self) -> Option<usize> {
+        match self.peek()? {
+            m @ 0x80..=0x8f => {
+                self.pos += 1;
+                Some(usize::from(m & 0x0f))
+            }
+            0xde => self.len_after_marker(2),
+            0xdf => self.len_after_marker(4),
+            _ => None,
+        }
+    }
+
+    #[inline(always)]
+    fn str(&mut self) -> Option<&'a str> {
+        let len = match self.peek()? {
+            m @ 0xa0..=0xbf => {
+                self.pos += 1;
+                usize::from(m & 0x1f)
+            }
+            0xd9 => self.len_after_marker(1)?,
+            0xda => self.len_after_marker(2)?,
+            0xdb => self.len_after_marker(4)?,
+            _ => return None,
+        };
+        let bytes = self.buf.get(self.pos..self.pos.checked_add(len)?)?;
+        self.pos += len;
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// Moves past one value, whose containers may nest `max_depth` deep (as [`skip`]).
+    #[inline(always)]
+    fn skip(&mut self, max_depth: usize) -> Option<()> {
+        self.pos = match self.peek()? {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => self.pos + 1,
+            0xcc | 0xd0 => self.pos + 2,
+            0xcd | 0xd1 => self.pos + 3,
+            0xce | 0xd2 | 0xca => self.pos + 5,
+            0xcf | 0xd3 | 0xcb => self.pos + 9,
+            _ => {
+                return skip(self.buf, self.pos, max_depth)
+                    .ok()
+                    .map(|end| self.pos = end)
+            }
+        };
+        (self.pos <= self.buf.len()).then_some(())
+    }
+}
+
 /// Deserializes a `T` from exactly the bytes of one value, borrowing from them where `T` borrows.
 fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Result<T> {
     let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
@@ -398,6 +626,11 @@ impl Format for MsgPack {
         split_request(payload, content, max_depth)
     }
 
+    #[inline]
+    fn parse_request(payload: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        parse_request(payload, max_depth)
+    }
+
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>> {
         let (n, mut pos) = match *payload.first()? {
             m @ 0x90..=0x9f => (usize::from(m & 0x0f), 1),
@@ -428,5 +661,106 @@ impl Format for MsgPack {
             ser::write_str(buf, k).expect(FEWER_THAN_2_32);
             buf.extend_from_slice(v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the general path makes of `buf`: the request cut by a checked `parse_message` and
+    /// `split_request`, or `None` when either refuses it or it is no request.
+    fn general(buf: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        let msg = parse_message(buf, max_depth, true).ok()?;
+        if msg.kind != 0 {
+            return None;
+        }
+        let call = split_request(buf, msg.content.clone(), max_depth).ok()?;
+        Some(ParsedRequest {
+            id: msg.id,
+            content: msg.content,
+            call,
+        })
+    }
+
+    fn same(a: &Option<ParsedRequest<'_>>, b: &Option<ParsedRequest<'_>>) -> bool {
+        match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.id == b.id && a.content == b.content && a.call == b.call,
+            _ => false,
+        }
+    }
+
+    /// The one-pass cut accepts exactly the requests that the general path accepts, and cuts
+    /// them the same (and the quick cut of any message agrees with the general one): checked over requests of every shape, each cut short at every length and
+    /// with every byte replaced by each of a set of markers, at depth limits from 1 to 8.
+    #[test]
+    fn one_pass_request_parse_agrees_with_the_general_path() {
+        let seeds: Vec<Vec<u8>> = vec![
+            // [0, 7, ["add", [1, 2], {}]]
+            vec![
+                0x93, 0x00, 0x07, 0x93, 0xa3, b'a', b'd', b'd', 0x92, 0x01, 0x02, 0x80,
+            ],
+            // [0, 300, ["a/b", [[1, [2]], "x"], {"k": {"z": nil}}]]
+            vec![
+                0x93, 0x00, 0xcd, 0x01, 0x2c, 0x93, 0xa3, b'a', b'/', b'b', 0x92, 0x92, 0x01, 0x91,
+                0x02, 0xa1, b'x', 0x81, 0xa1, b'k', 0x81, 0xa1, b'z', 0xc0,
+            ],
+            // [0, "id", ["", [], {"a": 1, "b": [true]}]]: a str id, keywords only
+            vec![
+                0x93, 0x00, 0xa2, b'i', b'd', 0x93, 0xa0, 0x90, 0x82, 0xa1, b'a', 0x01, 0xa1, b'b',
+                0x91, 0xc3,
+            ],
+            // [0, 1, ["f", array16 [1], map16 {}]], [0xcc 0 (type 0 in two bytes), ...]
+            vec![
+                0x93, 0x00, 0x01, 0x93, 0xa1, b'f', 0xdc, 0x00, 0x01, 0x01, 0xde, 0x00, 0x00,
+            ],
+            vec![0x93, 0xcc, 0x00, 0x01, 0x93, 0xa1, b'f', 0x90, 0x80],
+            // a reply: [1, 1, 5]
+            vec![0x93, 0x01, 0x01, 0x05],
+        ];
+        let markers = [
+            0x00, 0x01, 0x7f, 0x80, 0x81, 0x90, 0x91, 0x93, 0xa0, 0xa1, 0xc0, 0xc1, 0xc3, 0xcc,
+            0xcd, 0xca, 0xcb, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd9, 0xda, 0xdb, 0xdc, 0xdd,
+            0xde, 0xdf, 0xc4, 0xff,
+        ];
+        let (mut checked, mut cut) = (0, 0);
+        for seed in &seeds {
+            let mut variants = vec![seed.clone()];
+            for len in 0..seed.len() {
+                variants.push(seed[..len].to_vec());
+            }
+            for at in 0..seed.len() {
+                for &m in &markers {
+                    let mut v = seed.clone();
+                    v[at] = m;
+                    variants.push(v);
+                }
+            }
+            let mut longer = seed.clone();
+            longer.push(0xc0);
+            variants.push(longer);
+            for v in &variants {
+                for depth in (1..=8).chain([64]) {
+                    let fast = parse_request(v, depth);
+                    let slow = general(v, depth);
+                    assert!(
+                        same(&fast, &slow),
+                        "{v:02x?} at depth {depth}: one pass {fast:?}, general {slow:?}"
+                    );
+                    checked += usize::from(slow.is_some());
+                    // The quick cut of any message, where it cuts one, cuts it as the general
+                    // parse does.
+                    if let Some(quick) = cut_message(v) {
+                        let general = parse_message_explained(v, depth, false);
+                        assert_eq!(Ok(&quick), general.as_ref(), "{v:02x?} at depth {depth}");
+                        cut += 1;
+                    }
+                }
+            }
+        }
+        // Not vacuous: many of the variants are valid requests.
+        assert!(checked > 100, "only {checked} variants were valid requests");
+        assert!(cut > 100, "only {cut} variants were cut quickly");
     }
 }
