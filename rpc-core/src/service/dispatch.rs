@@ -22,6 +22,12 @@ use crate::wire::codec::RawCall;
 use crate::wire::CodecError;
 
 /// A limit of requests in progress shared by several connections (those of one server).
+///
+/// Not a `tokio::sync::Semaphore`: a request over the limit is refused at once, never queued,
+/// so no waiter list is needed, and a semaphore's permit takes that list's mutex when it is
+/// given back (`batch_semaphore::release` locks `waiters` on every release, tokio 1.54): a
+/// lock shared by every connection of the server, taken once per request. A counter is the
+/// whole job: one atomic add to take a share and one to give it back.
 #[derive(Debug)]
 pub(crate) struct Budget {
     in_flight: AtomicUsize,

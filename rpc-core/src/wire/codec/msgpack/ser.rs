@@ -101,6 +101,7 @@ pub(crate) fn serialize_shared<S: ser::Serializer>(
 }
 
 /// Writes the head of a str of `len` bytes.
+#[inline]
 pub(crate) fn write_str_len(buf: &mut BytesMut, len: usize) -> Result<()> {
     match len {
         0..=31 => buf.put_u8(0xa0 | len as u8),
@@ -121,6 +122,7 @@ pub(crate) fn write_str_len(buf: &mut BytesMut, len: usize) -> Result<()> {
 }
 
 /// Writes a str.
+#[inline]
 pub(crate) fn write_str(buf: &mut BytesMut, s: &str) -> Result<()> {
     reserve_for(buf, s.len());
     write_str_len(buf, s.len())?;
@@ -135,6 +137,7 @@ const ROOM_AFTER_LONG: usize = 256;
 /// Makes room for the head and body of a str or bin of `len` bytes in one go. Without it, a
 /// 1 MiB bin grows the buffer to exactly its end, and the next byte written (the `{}` of a
 /// request's kwargs) makes the allocator copy the whole megabyte again.
+#[inline]
 fn reserve_for(buf: &mut BytesMut, len: usize) {
     if len >= 1024 {
         buf.reserve(len + 5 + ROOM_AFTER_LONG);
@@ -142,6 +145,7 @@ fn reserve_for(buf: &mut BytesMut, len: usize) {
 }
 
 /// Writes the head of an array of `len` items.
+#[inline]
 pub(crate) fn write_array_len(buf: &mut BytesMut, len: usize) -> Result<()> {
     match len {
         0..=15 => buf.put_u8(0x90 | len as u8),
@@ -158,6 +162,7 @@ pub(crate) fn write_array_len(buf: &mut BytesMut, len: usize) -> Result<()> {
 }
 
 /// Writes the head of a map of `len` entries.
+#[inline]
 pub(crate) fn write_map_len(buf: &mut BytesMut, len: usize) -> Result<()> {
     match len {
         0..=15 => buf.put_u8(0x80 | len as u8),
@@ -182,6 +187,7 @@ fn too_long(len: usize, what: &str) -> Result<u32> {
 }
 
 /// Writes a non-negative integer in its smallest form.
+#[inline]
 pub(crate) fn write_uint(buf: &mut BytesMut, n: u64) {
     match n {
         0..=0x7f => buf.put_u8(n as u8),
@@ -205,6 +211,7 @@ pub(crate) fn write_uint(buf: &mut BytesMut, n: u64) {
 }
 
 /// Writes an integer in its smallest form: non-negative ones as unsigned, as Python does.
+#[inline]
 pub(crate) fn write_int(buf: &mut BytesMut, n: i64) {
     match n {
         0.. => write_uint(buf, n as u64),
@@ -247,10 +254,12 @@ pub(crate) struct Compound<'w, 'b> {
 }
 
 impl<'w, 'b> Compound<'w, 'b> {
+    #[inline]
     fn known(w: &'w mut Writer<'b>) -> Self {
         Compound { w, counted: None }
     }
 
+    #[inline]
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         if let Some((_, n)) = &mut self.counted {
             *n += 1;
@@ -259,6 +268,7 @@ impl<'w, 'b> Compound<'w, 'b> {
     }
 
     /// Puts the head of a sequence or map whose length was counted in front of its items.
+    #[inline]
     fn finish(self, head: fn(&mut BytesMut, usize) -> Result<()>, per_entry: usize) -> Result<()> {
         if let Some((start, n)) = self.counted {
             let buf = &mut *self.w.buf;
@@ -282,27 +292,34 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
     type SerializeStruct = Compound<'w, 'b>;
     type SerializeStructVariant = Compound<'w, 'b>;
 
+    #[inline]
     fn is_human_readable(&self) -> bool {
         false
     }
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<()> {
         self.buf.put_u8(if v { 0xc3 } else { 0xc2 });
         Ok(())
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<()> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<()> {
         write_int(self.buf, v);
         Ok(())
     }
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<()> {
         if let Ok(i) = i64::try_from(v) {
             write_int(self.buf, i);
@@ -313,19 +330,24 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
         }
         Ok(())
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<()> {
         self.serialize_u64(v.into())
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<()> {
         self.serialize_u64(v.into())
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<()> {
         self.serialize_u64(v.into())
     }
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
         write_uint(self.buf, v);
         Ok(())
     }
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<()> {
         match u64::try_from(v) {
             Ok(u) => {
@@ -335,20 +357,25 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
             Err(_) => Err(int_beyond_64_bits(&v)),
         }
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<()> {
         self.serialize_f64(v.into())
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
         self.buf.put_u8(0xcb);
         self.buf.put_f64(v);
         Ok(())
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result<()> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<()> {
         write_str(self.buf, v)
     }
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         let len = v.len();
         let shared = if len >= SPLICE_MIN && SPLICING.with(Cell::get) {
@@ -384,19 +411,24 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
         }
         Ok(())
     }
+    #[inline]
     fn serialize_none(self) -> Result<()> {
         self.serialize_unit()
     }
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
         value.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result<()> {
         self.buf.put_u8(0xc0);
         Ok(())
     }
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
         self.serialize_unit()
     }
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -405,6 +437,7 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
     ) -> Result<()> {
         self.serialize_str(variant)
     }
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -412,6 +445,7 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
     ) -> Result<()> {
         value.serialize(self)
     }
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -423,6 +457,7 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
         write_str(self.buf, variant)?;
         value.serialize(self)
     }
+    #[inline]
     fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'w, 'b>> {
         match len {
             Some(n) => {
@@ -438,12 +473,15 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
             }
         }
     }
+    #[inline]
     fn serialize_tuple(self, len: usize) -> Result<Compound<'w, 'b>> {
         self.serialize_seq(Some(len))
     }
+    #[inline]
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'w, 'b>> {
         self.serialize_seq(Some(len))
     }
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -455,6 +493,7 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
         write_str(self.buf, variant)?;
         self.serialize_seq(Some(len))
     }
+    #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'w, 'b>> {
         match len {
             Some(n) => {
@@ -470,9 +509,11 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
             }
         }
     }
+    #[inline]
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'w, 'b>> {
         self.serialize_map(Some(len))
     }
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -489,9 +530,11 @@ impl<'w, 'b> ser::Serializer for &'w mut Writer<'b> {
 impl ser::SerializeSeq for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.item(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish(write_array_len, 1)
     }
@@ -500,9 +543,11 @@ impl ser::SerializeSeq for Compound<'_, '_> {
 impl ser::SerializeTuple for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.item(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Ok(())
     }
@@ -511,9 +556,11 @@ impl ser::SerializeTuple for Compound<'_, '_> {
 impl ser::SerializeTupleStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.item(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Ok(())
     }
@@ -522,9 +569,11 @@ impl ser::SerializeTupleStruct for Compound<'_, '_> {
 impl ser::SerializeTupleVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.item(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Ok(())
     }
@@ -533,12 +582,15 @@ impl ser::SerializeTupleVariant for Compound<'_, '_> {
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
         self.item(key)
     }
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.item(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         self.finish(write_map_len, 2)
     }
@@ -547,6 +599,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
 impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -555,6 +608,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         write_str(self.w.buf, key)?;
         value.serialize(&mut *self.w)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Ok(())
     }
@@ -563,6 +617,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
 impl ser::SerializeStructVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = CodecError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -570,6 +625,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     ) -> Result<()> {
         ser::SerializeStruct::serialize_field(self, key, value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Ok(())
     }
