@@ -198,7 +198,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// - [`Service`] for the type, with a `match` on the wire names that decodes each argument
 ///   straight from the request, positionally or by keyword as Python allows; an `Option<T>`
 ///   parameter may be left out;
-/// - one async method on the typed proxy per exposed method, with the same name, taking for each
+/// - one async method on the typed proxy per exposed method, with the same name (`pub`: the
+///   proxy type's visibility bounds it), taking for each
 ///   parameter of type `T` an [`impl IntoArg<T>`](IntoArg) (a `T`, a [`ServiceRef`] where
 ///   `T` is a proxy, [`Null`] where `T` is an `Option`) and returning `Result<T, Error>`.
 ///
@@ -229,7 +230,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// and a sub-router may share neither a wire name nor a name on the typed proxy, and a type has
 /// one `#[service]` impl block (put every exposed method in it; other impl blocks are free).
 ///
-/// `#[service(crate = "path")]` (on both items) names rpc-core where the dependency is renamed.
+/// `#[service(crate = "path")]` (on both items) names rpc-core where the dependency is renamed;
+/// the helper attributes are then written `#[expose]` or `#[path::expose]` (likewise the others).
 ///
 /// Parameter attributes: `#[context]` on a [`CallContext`] parameter gives the caller's
 /// connection and the router reached (not on the wire); `#[args]` collects the surplus
@@ -285,10 +287,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// implements it on its own type with `#[service] impl Trait for Type`. It generates:
 ///
 /// - the trait, with [`Service`] as a supertrait, each `async fn` declared as returning
-///   `impl Future<Output = T> + Send` (an implementation writes `async fn` as usual), and hidden
-///   provided items that dispatch calls to the implementation;
-/// - `<Trait>Proxy`, the typed proxy, exactly as for a struct: one async method per method, one
-///   accessor per sub-router, [`TypedProxy`], `Deserialize`.
+///   `impl Future<Output = T> + Send` (an implementation writes `async fn` as usual), and a hidden
+///   provided item that dispatches calls to the implementation;
+/// - `<Trait>Proxy`, the typed proxy, as for a struct: one async method per method, one
+///   accessor per sub-router (all with the trait's visibility), [`TypedProxy`], `Deserialize`.
 ///
 /// Every method of the trait is exposed (`#[expose(name = "...")]` renames one on the wire);
 /// a method has no body. A sub-router is a method `#[sub_router] fn child(&self) -> &impl

@@ -123,10 +123,15 @@ pub(crate) fn unraw(ident: &Ident) -> String {
         .map_or_else(|| s.clone(), str::to_owned)
 }
 
-fn strip_helpers(attrs: &mut Vec<Attribute>, mut keep: impl FnMut(&Attribute)) {
+/// Takes the helper attributes off `attrs`, handing each to `found`.
+pub(crate) fn strip_helpers(
+    attrs: &mut Vec<Attribute>,
+    krate: &Path,
+    mut found: impl FnMut(&Attribute),
+) {
     attrs.retain(|a| {
-        if attr::is_helper(a) {
-            keep(a);
+        if attr::is_helper(a, krate) {
+            found(a);
             false
         } else {
             true
@@ -136,7 +141,7 @@ fn strip_helpers(attrs: &mut Vec<Attribute>, mut keep: impl FnMut(&Attribute)) {
 
 impl ServiceStruct {
     /// Builds the model and strips the `#[sub_router]` attributes from `item`.
-    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut ItemStruct) -> Option<Self> {
+    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut ItemStruct, krate: &Path) -> Option<Self> {
         if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
             cx.error_spanned_by(
                 &item.generics,
@@ -146,10 +151,10 @@ impl ServiceStruct {
         let mut sub_routers = Vec::new();
         for (index, field) in item.fields.iter_mut().enumerate() {
             let mut found: Vec<Attribute> = Vec::new();
-            strip_helpers(&mut field.attrs, |a| found.push(a.clone()));
+            strip_helpers(&mut field.attrs, krate, |a| found.push(a.clone()));
             let mut marked = None;
             for a in &found {
-                if attr::is(a, "sub_router") {
+                if attr::is(a, "sub_router", krate) {
                     if marked.is_some() {
                         cx.error_spanned_by(a, "#[sub_router] is given twice: keep one");
                         continue;
@@ -193,7 +198,7 @@ impl ServiceStruct {
 
 impl ServiceImpl {
     /// Builds the model and strips the helper attributes from `item`.
-    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut ItemImpl) -> Option<Self> {
+    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut ItemImpl, krate: &Path) -> Option<Self> {
         let mut ok = true;
         if let Some((_, path, _)) = &item.trait_ {
             cx.error_spanned_by(
@@ -238,7 +243,7 @@ impl ServiceImpl {
                 ImplItem::Macro(m) => &mut m.attrs,
                 _ => continue,
             };
-            strip_helpers(attrs, |a| found.push(a.clone()));
+            strip_helpers(attrs, krate, |a| found.push(a.clone()));
             let f = match impl_item {
                 ImplItem::Fn(f) => f,
                 _ => {
@@ -250,7 +255,7 @@ impl ServiceImpl {
             };
             let mut expose: Option<Option<WireName>> = None;
             for a in &found {
-                if attr::is(a, "expose") {
+                if attr::is(a, "expose", krate) {
                     if expose.is_some() {
                         cx.error_spanned_by(a, "#[expose] is given twice: keep one");
                         continue;
@@ -267,7 +272,7 @@ impl ServiceImpl {
                 // Not exposed: strip parameter attributes, but they mean nothing here.
                 for input in &mut f.sig.inputs {
                     if let FnArg::Typed(pt) = input {
-                        strip_helpers(&mut pt.attrs, |a| {
+                        strip_helpers(&mut pt.attrs, krate, |a| {
                             cx.error_spanned_by(a, "this parameter attribute only works on an #[expose] method: add #[expose] to the method");
                         });
                     }
@@ -279,7 +284,9 @@ impl ServiceImpl {
                 Some(WireName { value, span }) => (value, span),
                 None => (unraw(&f.sig.ident), f.sig.ident.span()),
             };
-            methods.push(Method::from_sig(cx, &mut f.sig, &f.attrs, wire, wire_span));
+            methods.push(Method::from_sig(
+                cx, &mut f.sig, &f.attrs, wire, wire_span, krate,
+            ));
         }
         let self_path = self_path?;
         if !ok {
@@ -302,20 +309,21 @@ impl Method {
         attrs: &[Attribute],
         wire: String,
         wire_span: Span,
+        krate: &Path,
     ) -> Method {
         let mut args = Vec::new();
         for input in &mut sig.inputs {
             let FnArg::Typed(pt) = input else { continue };
             let mut found: Vec<Attribute> = Vec::new();
-            strip_helpers(&mut pt.attrs, |a| found.push(a.clone()));
+            strip_helpers(&mut pt.attrs, krate, |a| found.push(a.clone()));
             let mut kind = ArgKind::Wire;
             let mut kind_attr: Option<Attribute> = None;
             for a in found {
-                let (k, what) = if attr::is(&a, "context") {
+                let (k, what) = if attr::is(&a, "context", krate) {
                     (ArgKind::Context, "context")
-                } else if attr::is(&a, "args") {
+                } else if attr::is(&a, "args", krate) {
                     (ArgKind::RestArgs, "args")
-                } else if attr::is(&a, "kwargs") {
+                } else if attr::is(&a, "kwargs", krate) {
                     (ArgKind::RestKwargs, "kwargs")
                 } else {
                     cx.error_spanned_by(
@@ -425,7 +433,7 @@ pub(crate) enum ChildProxy {
 
 impl ServiceTrait {
     /// Builds the model and strips the helper attributes from `item`.
-    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut syn::ItemTrait) -> Option<Self> {
+    pub(crate) fn from_syn(cx: &mut Ctxt, item: &mut syn::ItemTrait, krate: &Path) -> Option<Self> {
         if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
             cx.error_spanned_by(
                 &item.generics,
@@ -446,7 +454,7 @@ impl ServiceTrait {
                     continue;
                 }
             };
-            strip_helpers(&mut f.attrs, |a| found.push(a.clone()));
+            strip_helpers(&mut f.attrs, krate, |a| found.push(a.clone()));
             if let Some(body) = &f.default {
                 cx.error_spanned_by(
                     body,
@@ -456,9 +464,9 @@ impl ServiceTrait {
             let mut expose: Option<Option<WireName>> = None;
             let mut sub: Option<Option<WireName>> = None;
             for a in &found {
-                let slot = if attr::is(a, "expose") {
+                let slot = if attr::is(a, "expose", krate) {
                     &mut expose
-                } else if attr::is(a, "sub_router") {
+                } else if attr::is(a, "sub_router", krate) {
                     &mut sub
                 } else {
                     cx.error_spanned_by(
@@ -471,7 +479,7 @@ impl ServiceTrait {
                     cx.error_spanned_by(a, "this attribute is given twice: keep one");
                     continue;
                 }
-                let what = if attr::is(a, "expose") {
+                let what = if attr::is(a, "expose", krate) {
                     "expose"
                 } else {
                     "sub_router"
@@ -495,7 +503,9 @@ impl ServiceTrait {
                 Some(WireName { value, span }) => (value, span),
                 None => (unraw(&f.sig.ident), f.sig.ident.span()),
             };
-            methods.push(Method::from_sig(cx, &mut f.sig, &f.attrs, wire, wire_span));
+            methods.push(Method::from_sig(
+                cx, &mut f.sig, &f.attrs, wire, wire_span, krate,
+            ));
         }
         Some(ServiceTrait {
             ident: item.ident.clone(),

@@ -6,21 +6,31 @@ use syn::{Attribute, LitStr, Meta, Path};
 
 use crate::ctxt::Ctxt;
 
-/// Whether `attr` is `#[name]`, `#[name(...)]` or `#[rpc_core::name...]`.
-pub(crate) fn is(attr: &Attribute, name: &str) -> bool {
+/// Whether `attr` is `#[name]` or `#[name(...)]`, plainly or under the path of rpc-core
+/// (`#[rpc_core::name]`, or `#[my_rpc::name]` with `#[service(crate = "::my_rpc")]`).
+pub(crate) fn is(attr: &Attribute, name: &str, krate: &Path) -> bool {
     let path = attr.path();
-    match path.segments.len() {
-        1 => path.is_ident(name),
-        2 => path.segments[0].ident == "rpc_core" && path.segments[1].ident == name,
-        _ => false,
+    if path.is_ident(name) {
+        return true;
     }
+    let segments: Vec<_> = path.segments.iter().collect();
+    let Some((last, prefix)) = segments.split_last() else {
+        return false;
+    };
+    last.ident == name
+        && last.arguments.is_none()
+        && prefix.len() == krate.segments.len()
+        && prefix
+            .iter()
+            .zip(&krate.segments)
+            .all(|(a, b)| a.ident == b.ident && a.arguments.is_none())
 }
 
 /// Whether `attr` is one of the helper attributes of `#[service]`.
-pub(crate) fn is_helper(attr: &Attribute) -> bool {
+pub(crate) fn is_helper(attr: &Attribute, krate: &Path) -> bool {
     ["expose", "sub_router", "context", "args", "kwargs"]
         .iter()
-        .any(|name| is(attr, name))
+        .any(|name| is(attr, name, krate))
 }
 
 /// A wire name given with `name = "..."`.

@@ -81,16 +81,16 @@ impl Call<'_> {
 
 /// Answers a call from an asynchronous method's future.
 #[derive(Debug)]
-pub struct Responder(ReplyTo, CallSpan);
+pub(crate) struct Responder(ReplyTo, CallSpan);
 
 impl Responder {
     /// Answers with `value`, or with a `SerializationError` if it cannot be encoded.
-    pub fn ok<T: Serialize + ?Sized>(&self, value: &T) {
+    pub(crate) fn ok<T: Serialize + ?Sized>(&self, value: &T) {
         answer_ok(&self.1, self.0.reply(value), |e| self.0.fail(e));
     }
 
     /// Answers with an error reply.
-    pub fn err(&self, error: &CallError) {
+    pub(crate) fn err(&self, error: &CallError) {
         trace::record_error(&self.1, error.kind());
         if let Err(e) = self.0.fail(error) {
             tracing::debug!(error = %e, "could not send an error reply");

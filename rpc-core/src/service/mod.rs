@@ -32,7 +32,8 @@ mod router;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-pub use call::{Call, CallContext, Outcome, Responder};
+pub(crate) use call::Responder;
+pub use call::{Call, CallContext, Outcome};
 pub use compose::{ServiceExt, WithSubRouters};
 pub use dict::{DynCall, ServiceDict};
 pub use router::{Resolved, Router};

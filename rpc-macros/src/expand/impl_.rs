@@ -1,7 +1,8 @@
-//! `#[service]` on an impl block: the `Service` implementation that dispatches calls.
+//! `#[service]` on an impl block: `ServiceImplBlock` (the dispatch of calls, which the struct's
+//! `Service` forwards to) and the typed proxy's methods.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemImpl, Path};
 
@@ -10,38 +11,62 @@ use crate::check;
 use crate::ctxt::Ctxt;
 
 pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> TokenStream {
-    let model = ServiceImpl::from_syn(&mut cx, &mut item);
+    let model = ServiceImpl::from_syn(&mut cx, &mut item, krate);
     if let Some(model) = &model {
         check::check_impl(&mut cx, model);
     }
+    let private = super::private(krate);
     let model = match model {
         Some(model) if cx.is_ok() => model,
-        // Still implement `Service` (with nothing exposed), so that uses of the type elsewhere
-        // do not fail too.
+        // Still implement `ServiceImplBlock` (with nothing exposed), so that uses of the type
+        // elsewhere do not fail too.
         Some(model) => {
             let fallback = ServiceImpl {
                 methods: Vec::new(),
                 ..model
             };
             let service = service_impl(&fallback, krate);
-            return super::emit(cx, quote!(#item const _: () = { #service };));
+            return super::emit(cx, quote!(#item const _: () = { #private #service };));
         }
         None => return super::emit(cx, quote!(#item)),
     };
     let service = service_impl(&model, krate);
-    let asserts = model
+    let probes = model
         .methods
         .iter()
-        .map(|m| asserts(m, &model.self_path, krate));
-    let proxy = super::proxy::expand(&model, krate);
+        .any(|m| matches!(m.ret, Ret::Result { .. }))
+        .then(super::error_probes);
+    let names = model
+        .methods
+        .iter()
+        .map(|m| check_names(m, &model.self_path));
+    let proxy = (!model.methods.is_empty()).then(|| {
+        let mut proxy_path = model.self_path.clone();
+        let last = proxy_path
+            .segments
+            .last_mut()
+            .expect("a path has a segment");
+        last.ident = quote::format_ident!("{}Proxy", unraw(&last.ident), span = last.ident.span());
+        // `pub`: the impl block cannot know the struct's visibility, and a `pub` item of the proxy
+        // is reachable exactly where the proxy type is, which has the struct's visibility.
+        let public: syn::Visibility = syn::parse_quote!(pub);
+        let methods = model
+            .methods
+            .iter()
+            .map(|m| super::proxy::method(m, &public, krate));
+        quote!(impl #proxy_path { #(#methods)* })
+    });
 
     quote! {
         #item
 
         const _: () = {
+            #private
+            #probes
+
             #service
 
-            #(#asserts)*
+            #(#names)*
 
             #proxy
         };
@@ -53,38 +78,15 @@ pub(super) fn expand(mut cx: Ctxt, mut item: ItemImpl, krate: &Path) -> TokenStr
 fn service_impl(model: &ServiceImpl, krate: &Path) -> TokenStream {
     let self_path = &model.self_path;
     let exposed: Vec<&String> = model.methods.iter().map(|m| &m.wire).collect();
-    let hidden: Vec<&String> = model
-        .hidden
-        .iter()
-        .filter(|h| !exposed.contains(h))
-        .collect();
-    let hidden_match = if hidden.is_empty() {
-        quote!(false)
+    let hidden = model.hidden.iter().filter(|h| !exposed.contains(h));
+    let body = if model.methods.is_empty() {
+        quote!(__rpc::None)
     } else {
-        quote!(::core::matches!(name, #(#hidden)|*))
-    };
-    let call_fn = if model.methods.is_empty() {
+        let arms = model.methods.iter().map(|m| call_arm(m, &quote!(self)));
         quote! {
-            fn call<'s>(
-                &'s self,
-                _: &str,
-                _: #krate::Call<'_>,
-            ) -> ::core::option::Option<#krate::Outcome<'s>> {
-                ::core::option::Option::None
-            }
-        }
-    } else {
-        let arms = model.methods.iter().map(|m| call_arm(m, krate));
-        quote! {
-            fn call<'s>(
-                &'s self,
-                __rpc_name: &str,
-                __rpc_call: #krate::Call<'_>,
-            ) -> ::core::option::Option<#krate::Outcome<'s>> {
-                match __rpc_name {
-                    #(#arms)*
-                    _ => ::core::option::Option::None,
-                }
+            match __rpc_name {
+                #(#arms)*
+                _ => __rpc::None,
             }
         }
     };
@@ -93,14 +95,17 @@ fn service_impl(model: &ServiceImpl, krate: &Path) -> TokenStream {
     let impl_token = quote_spanned!(model.impl_span=> impl);
     quote! {
         #[automatically_derived]
-        #impl_token #krate::__private::ServiceImplBlock for #self_path {
+        #impl_token __rpc::ServiceImplBlock for #self_path {
             const EXPOSED: &'static [&'static str] = &[#(#exposed),*];
+            const HIDDEN: &'static [&'static str] = &[#(#hidden),*];
 
-            fn is_hidden(name: &str) -> bool {
-                #hidden_match
+            fn call<'s>(
+                &'s self,
+                __rpc_name: &str,
+                __rpc_call: #krate::Call<'_>,
+            ) -> __rpc::Option<#krate::Outcome<'s>> {
+                #body
             }
-
-            #call_fn
         }
     }
 }
@@ -122,172 +127,108 @@ fn respanned(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
         .collect()
 }
 
-/// Assertions, spanned on the user's tokens: arguments decode, results encode, and the method's
-/// names clash with no sub-router.
-fn asserts(method: &Method, self_path: &Path, krate: &Path) -> TokenStream {
-    let args = method
-        .args
-        .iter()
-        .filter(|a| a.kind != ArgKind::Context)
-        .map(|a| {
-            let ty = &a.ty;
-            quote_spanned!(ty.span()=> #krate::__private::assert_arg::<#ty>();)
-        });
-    let ret = match &method.ret {
-        Ret::Unit => quote!(),
-        Ret::Plain(ty) | Ret::Result { ok: ty, .. } => {
-            quote_spanned!(ty.span()=> #krate::__private::assert_ret::<#ty>();)
-        }
-    };
+/// The compile-time check, at the method's name, that the method shares neither its wire name
+/// nor its proxy name with a sub-router of the struct.
+fn check_names(method: &Method, self_path: &Path) -> TokenStream {
     let wire = &method.wire;
     let ident = unraw(&method.ident);
-    let names = respanned(
+    respanned(
         quote! {
-            const _: () = #krate::__private::check_method::<#self_path>(#wire, #ident);
+            const _: () = __rpc::check_method::<#self_path>(#wire, #ident);
         },
         method.wire_span,
-    );
-    quote! {
-        const _: fn() = || {
-            #(#args)*
-            #ret
-        };
-        #names
-    }
+    )
 }
 
-/// `"wire" => { bind, decode, call, answer }`.
-pub(super) fn call_arm(method: &Method, krate: &Path) -> TokenStream {
+/// `"wire" => { static SIG; __rpc::answer(call, &SIG, decode, method, reply) }` (`answer_later` for an
+/// async method), inside a block that has `__rpc`: the arguments are decoded into a tuple
+/// (each `arg::<T>` spanned on the parameter's type, so that a type that cannot be decoded is
+/// reported there), the method is called with them on `receiver`, and the result is answered as
+/// `returns::<T>` (spanned on `T`) or `returns_ok` with the error probe says.
+pub(super) fn call_arm(method: &Method, receiver: &TokenStream) -> TokenStream {
     let wire = &method.wire;
     let ident = &method.ident;
     let params = method.wire_args().map(|a| {
         let name = unraw(a.ident.as_ref().expect("checked: parameters have names"));
-        let optional = is_option(&a.ty);
-        quote!(#krate::__private::Param { name: #name, optional: #optional })
+        if is_option(&a.ty) {
+            quote!(__rpc::optional(#name))
+        } else {
+            quote!(__rpc::required(#name))
+        }
     });
     let rest_args = method.args.iter().any(|a| a.kind == ArgKind::RestArgs);
     let rest_kwargs = method.args.iter().any(|a| a.kind == ArgKind::RestKwargs);
 
     let mut index = 0usize;
-    let mut decode = Vec::new();
-    let mut locals = Vec::new();
-    for (i, arg) in method.args.iter().enumerate() {
-        let local = format_ident!("__rpc_arg{}", i);
+    let mut values = Vec::new();
+    let mut names = Vec::new();
+    let (mut uses_call, mut uses_args) = (false, false);
+    for arg in &method.args {
         let ty = &arg.ty;
-        let value = match arg.kind {
+        values.push(match arg.kind {
             ArgKind::Wire => {
-                let at = index;
+                uses_args = true;
+                let at = proc_macro2::Literal::usize_unsuffixed(index);
                 index += 1;
-                quote_spanned!(ty.span()=> __rpc_bound.arg::<#ty>(#at))
+                quote_spanned!(ty.span()=> __rpc_args.arg::<#ty>(#at)?)
             }
-            ArgKind::RestArgs => quote_spanned!(ty.span()=> __rpc_bound.rest_args::<#ty>()),
-            ArgKind::RestKwargs => quote_spanned!(ty.span()=> __rpc_bound.rest_kwargs::<#ty>()),
+            ArgKind::RestArgs => {
+                uses_args = true;
+                quote_spanned!(ty.span()=> __rpc_args.rest_args::<#ty>()?)
+            }
+            ArgKind::RestKwargs => {
+                uses_args = true;
+                quote_spanned!(ty.span()=> __rpc_args.rest_kwargs::<#ty>()?)
+            }
             ArgKind::Context => {
-                decode.push(quote_spanned!(ty.span()=> let #local: #ty = __rpc_call.context();));
-                locals.push(local);
-                continue;
+                uses_call = true;
+                quote!(__rpc_call.context())
             }
-        };
-        decode.push(quote! {
-            let #local: #ty = match #value {
-                ::core::result::Result::Ok(value) => value,
-                ::core::result::Result::Err(error) => {
-                    return ::core::option::Option::Some(#krate::__private::err(__rpc_call, error));
-                }
-            };
         });
-        locals.push(local);
+        names.push(arg.ident.as_ref().expect("checked: parameters have names"));
     }
-
-    let body = if method.is_async {
-        let answer = answer_async(&method.ret, krate);
-        quote! {
-            let __rpc_responder = #krate::__private::responder(&__rpc_call);
-            ::core::option::Option::Some(#krate::__private::pending(async move {
-                let __rpc_ret = Self::#ident(self, #(#locals),*).await;
-                #answer
-            }))
-        }
+    let call_param = if uses_call {
+        quote!(__rpc_call)
     } else {
-        let answer = answer_sync(&method.ret, krate);
-        quote! {
-            let __rpc_ret = Self::#ident(self, #(#locals),*);
-            ::core::option::Option::Some(#answer)
-        }
+        quote!(_)
+    };
+    let args_param = if uses_args {
+        quote!(__rpc_args)
+    } else {
+        quote!(_)
     };
 
+    let reply = match &method.ret {
+        Ret::Unit => quote!(__rpc::Ok),
+        Ret::Plain(ty) => quote_spanned!(ty.span()=> __rpc::returns::<#ty>),
+        Ret::Result { ok, err } => {
+            let returns_ok = quote_spanned!(ok.span()=> __rpc::returns_ok::<#ok, _>);
+            let probe = quote_spanned!(err.span()=> __rpc::probe(error));
+            quote! {
+                |__rpc_ret| #returns_ok(__rpc_ret, |error| (&&#probe).__rpc_call_error())
+            }
+        }
+    };
+    let answer = if method.is_async {
+        quote!(answer_later)
+    } else {
+        quote!(answer)
+    };
     quote! {
         #wire => {
-            static SIG: #krate::__private::Signature = #krate::__private::Signature {
+            static SIG: __rpc::Signature = __rpc::Signature {
                 name: #wire,
                 params: &[#(#params),*],
                 rest_args: #rest_args,
                 rest_kwargs: #rest_kwargs,
             };
-            let __rpc_bound = match #krate::__private::bind(&__rpc_call, &SIG) {
-                ::core::result::Result::Ok(bound) => bound,
-                ::core::result::Result::Err(error) => {
-                    return ::core::option::Option::Some(#krate::__private::err(__rpc_call, error));
-                }
-            };
-            #(#decode)*
-            #body
-        }
-    }
-}
-
-/// The error reply of `error`: see `__private::ErrorProbe`.
-fn call_error(err: &syn::Type, krate: &Path) -> TokenStream {
-    let probe = quote_spanned!(err.span()=> #krate::__private::probe(error));
-    quote! {{
-        #[allow(unused_imports)]
-        use #krate::__private::{ViaIntoCallError as _, ViaTypeNameDisplay as _};
-        (&&#probe).__rpc_call_error()
-    }}
-}
-
-/// Answers the call with `__rpc_ret`; evaluates to the `Outcome`.
-fn answer_sync(ret: &Ret, krate: &Path) -> TokenStream {
-    match ret {
-        Ret::Unit => quote! {{
-            let () = __rpc_ret;
-            #krate::__private::ok(__rpc_call, &())
-        }},
-        Ret::Plain(ty) => quote_spanned! {ty.span()=>
-            #krate::__private::ok(__rpc_call, &__rpc_ret)
-        },
-        Ret::Result { ok, err } => {
-            let ok_answer = quote_spanned!(ok.span()=> #krate::__private::ok(__rpc_call, &value));
-            let error = call_error(err, krate);
-            quote! {
-                match __rpc_ret {
-                    ::core::result::Result::Ok(value) => #ok_answer,
-                    ::core::result::Result::Err(error) => #krate::__private::err(__rpc_call, #error),
-                }
-            }
-        }
-    }
-}
-
-/// Answers the call with `__rpc_ret` through `__rpc_responder`.
-fn answer_async(ret: &Ret, krate: &Path) -> TokenStream {
-    match ret {
-        Ret::Unit => quote! {
-            let () = __rpc_ret;
-            __rpc_responder.ok(&());
-        },
-        Ret::Plain(ty) => quote_spanned! {ty.span()=>
-            __rpc_responder.ok(&__rpc_ret);
-        },
-        Ret::Result { ok, err } => {
-            let ok_answer = quote_spanned!(ok.span()=> __rpc_responder.ok(&value));
-            let error = call_error(err, krate);
-            quote! {
-                match __rpc_ret {
-                    ::core::result::Result::Ok(value) => #ok_answer,
-                    ::core::result::Result::Err(error) => __rpc_responder.err(&#error),
-                }
-            }
+            __rpc::#answer(
+                __rpc_call,
+                &SIG,
+                |#call_param, #args_param| __rpc::Ok((#(#values,)*)),
+                |(#(#names,)*)| Self::#ident(#receiver, #(#names),*),
+                #reply,
+            )
         }
     }
 }

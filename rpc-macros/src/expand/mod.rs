@@ -2,13 +2,15 @@
 
 mod impl_;
 mod proxy;
+#[cfg(test)]
+mod snapshot;
 mod struct_;
 mod trait_;
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
-use syn::Item;
+use syn::{Item, Path};
 
 use crate::ctxt::Ctxt;
 
@@ -43,6 +45,22 @@ pub(crate) fn service(attr: TokenStream, item: TokenStream) -> TokenStream {
             );
             emit(cx, other.into_token_stream())
         }
+    }
+}
+
+/// The first line of each `const _: () = { ... };` block of generated code: the alias through
+/// which it names `__private` (as serde's derives name serde `_serde`), so that paths stay short
+/// and hold nothing a user's names could shadow.
+fn private(krate: &Path) -> TokenStream {
+    quote!(use #krate::__private as __rpc;)
+}
+
+/// The traits that pick how a returned error becomes the error reply (see
+/// `__private::ErrorProbe`), for a block with a method that returns `Result`.
+fn error_probes() -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use __rpc::{ViaIntoCallError as _, ViaTypeNameDisplay as _};
     }
 }
 
@@ -133,5 +151,32 @@ mod tests {
         )
         .to_string();
         assert!(out.contains(":: rpc_core :: __private"), "{out}");
+    }
+
+    /// The helper attributes are recognised by their plain name and under the path that
+    /// `crate = "..."` gives, and only there: `rpc_core::expose` names nothing when the
+    /// dependency is renamed, so it is left for the compiler to report.
+    #[test]
+    fn helper_attributes_are_recognised_under_the_crate_path() {
+        let out = super::service(
+            quote!(crate = "::renamed::rpc"),
+            quote! {
+                impl Calc {
+                    #[renamed::rpc::expose]
+                    fn add(&self, #[::renamed::rpc::context] cx: C, a: i64) -> i64 { a }
+                    #[rpc_core::expose]
+                    fn other(&self) {}
+                }
+            },
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(!out.contains("renamed :: rpc :: expose"), "{out}");
+        assert!(!out.contains("renamed :: rpc :: context"), "{out}");
+        assert!(
+            out.contains("EXPOSED : & 'static [& 'static str] = & [\"add\"]"),
+            "{out}"
+        );
+        assert!(out.contains("# [rpc_core :: expose]"), "{out}");
     }
 }
