@@ -537,12 +537,16 @@ impl Channel {
         at: std::ops::Range<usize>,
     ) -> Result<T, crate::wire::CodecError> {
         let scope = &self.shared.scope;
+        let bytes = &frame[at];
         // Within the dispatch of this very frame, in this channel's reader batch, the scope
-        // and the frame are set already.
-        if is_dispatch_frame(frame) && self.in_reader_batch() {
-            return scope.codec.decode_slice(&frame[at]);
+        // and the frame are set already; and a short value that cannot look at them (a
+        // number, say: most replies) needs neither.
+        if !scope.codec.may_need_scope(bytes)
+            || (is_dispatch_frame(frame) && self.in_reader_batch())
+        {
+            return scope.codec.decode_slice(bytes);
         }
-        scope.enter_framed(frame, || scope.codec.decode_slice(&frame[at]))
+        scope.enter_framed(frame, || scope.codec.decode_slice(bytes))
     }
 
     /// Decodes bytes of this channel's codec with service references bound to this channel.

@@ -68,6 +68,14 @@ pub(crate) trait Format {
             call,
         })
     }
+    /// Whether decoding `bytes` (one encoded value) may look at the codec scope or the frame:
+    /// for a `__type__` envelope (a registered type, a service reference), a `Blob` sharing the
+    /// frame, or values that read differently where the codec is human-readable. `true` unless
+    /// the format can tell cheaply that none of these can occur; a false `true` only costs
+    /// entering the scope.
+    fn may_need_scope(_bytes: &[u8]) -> bool {
+        true
+    }
     /// The id of a malformed message that looks like a request (`[0, id, ...]`), if readable.
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>>;
     /// Writes already-encoded values as one array.

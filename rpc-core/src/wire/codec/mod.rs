@@ -441,6 +441,13 @@ impl Codec {
         with_format!(self, F => F::decode(bytes, self.max_depth))
     }
 
+    /// Whether decoding `bytes` may need the codec scope or the frame set (see
+    /// [`Format::may_need_scope`]).
+    #[inline]
+    pub(crate) fn may_need_scope(&self, bytes: &[u8]) -> bool {
+        with_format!(self, F => F::may_need_scope(bytes))
+    }
+
     /// Cuts a payload into `[type, id, content]`, checking its shape and depth.
     pub(crate) fn parse_message(&self, payload: &[u8]) -> Result<RawMessage, CodecError> {
         with_format!(self, F => F::parse_message(payload, self.max_depth, true))

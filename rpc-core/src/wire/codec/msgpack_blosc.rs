@@ -130,6 +130,10 @@ impl Format for MsgPackBlosc {
         MsgPack::parse_request(payload, max_depth)
     }
 
+    fn may_need_scope(bytes: &[u8]) -> bool {
+        MsgPack::may_need_scope(bytes)
+    }
+
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>> {
         MsgPack::salvage_request_id(payload)
     }

@@ -469,6 +469,24 @@ fn parse_request(buf: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
     })
 }
 
+/// The longest value [`may_need_scope`] looks into; a longer one is decoded in the scope.
+const SCOPE_FREE_MAX: usize = 64;
+
+/// Whether decoding the value `bytes` may need the codec scope or the frame. In MsgPack only a
+/// map (a `__type__` envelope: a registered type or a service reference), a bin (a `Blob` that
+/// shares the frame) or an ext can; their markers are 0x80-0x8f, 0xde-0xdf, 0xc4-0xc9 and
+/// 0xd4-0xd8, and a value that holds one holds its marker byte. So a short value none of whose
+/// bytes is such a marker certainly needs neither; one where such a byte occurs inside a
+/// number or a str merely takes the scope needlessly. (MsgPack is not human-readable, with a
+/// scope or without.)
+#[inline]
+fn may_need_scope(bytes: &[u8]) -> bool {
+    bytes.len() > SCOPE_FREE_MAX
+        || bytes
+            .iter()
+            .any(|&b| matches!(b, 0x80..=0x8f | 0xde | 0xdf | 0xc4..=0xc9 | 0xd4..=0xd8))
+}
+
 /// A position in a message for [`parse_request`]'s one walk: each step reads one head and
 /// moves past it, or says `None` (anything unexpected, which the general path then explains).
 struct Cursor<'a> {
@@ -631,6 +649,11 @@ impl Format for MsgPack {
         parse_request(payload, max_depth)
     }
 
+    #[inline]
+    fn may_need_scope(bytes: &[u8]) -> bool {
+        may_need_scope(bytes)
+    }
+
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>> {
         let (n, mut pos) = match *payload.first()? {
             m @ 0x90..=0x9f => (usize::from(m & 0x0f), 1),
@@ -689,6 +712,40 @@ mod tests {
             (Some(a), Some(b)) => a.id == b.id && a.content == b.content && a.call == b.call,
             _ => false,
         }
+    }
+
+    /// Only values that hold a map, a bin or an ext may need the scope; a short value of
+    /// numbers, strs, bools and arrays of them never does.
+    #[test]
+    fn values_without_maps_bins_or_exts_need_no_scope() {
+        use serde::Serialize;
+        fn enc<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+            let mut b = BytesMut::new();
+            ser::encode_into(&mut b, v).unwrap();
+            b.to_vec()
+        }
+        for free in [
+            enc(&3),
+            enc(&-70_000i64),
+            enc(&"a str"),
+            enc(&(1, true, 2.5)),
+            enc(&()),
+        ] {
+            assert!(!may_need_scope(&free), "{free:02x?}");
+        }
+        let envelope = {
+            let mut m = std::collections::BTreeMap::new();
+            m.insert("__type__", (0, 1));
+            enc(&m)
+        };
+        let ext = vec![0xd4, 0x01, 0x00];
+        let bin = enc(&serde_bytes::Bytes::new(b"xyz"));
+        let long = enc(&vec![1; SCOPE_FREE_MAX]);
+        for needs in [&envelope, &bin, &ext, &long] {
+            assert!(may_need_scope(needs), "{needs:02x?}");
+        }
+        // A marker byte inside a number only costs entering the scope needlessly.
+        assert!(may_need_scope(&enc(&0x85u8)));
     }
 
     /// The one-pass cut accepts exactly the requests that the general path accepts, and cuts
