@@ -48,7 +48,7 @@ use bytes::{BufMut, BytesMut};
 use serde::de::Deserialize;
 use serde::Serialize;
 
-use super::{CodecError, Format, MsgId, RawCall, RawMessage};
+use super::{CodecError, Format, MsgId, ParsedRequest, RawCall, RawMessage};
 use read::ReadError;
 
 type Result<T> = std::result::Result<T, CodecError>;
@@ -317,6 +317,27 @@ impl Format for Json {
         split_request(payload, content, max_depth)
     }
 
+    fn parse_request(payload: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        let cut = read::cut_request(payload, max_depth)?;
+        let mut args = super::ArgList::new();
+        for &(s, e) in cut.args.iter() {
+            args.push(&payload[s..e]);
+        }
+        Some(ParsedRequest {
+            id: cut.id.0..cut.id.1,
+            content: cut.content.0..cut.content.1,
+            call: RawCall {
+                path: cut.path,
+                args,
+                kwargs: cut
+                    .kwargs
+                    .into_iter()
+                    .map(|(k, (s, e))| (k, &payload[s..e]))
+                    .collect(),
+            },
+        })
+    }
+
     fn salvage_request_id(payload: &[u8]) -> Option<Range<usize>> {
         // `[0, id, ...anything`: read as far as the id.
         let ws = |mut p: usize| {
@@ -363,5 +384,101 @@ impl Format for Json {
             buf.extend_from_slice(v);
         }
         buf.put_u8(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the general path makes of `buf`: a request cut by `parse_message` and
+    /// `split_request`, or `None` when either refuses it or it is no request.
+    fn general(buf: &[u8], max_depth: usize) -> Option<ParsedRequest<'_>> {
+        let msg = parse_message(buf, max_depth).ok()?;
+        if msg.kind != 0 {
+            return None;
+        }
+        let call = split_request(buf, msg.content.clone(), max_depth).ok()?;
+        Some(ParsedRequest {
+            id: msg.id,
+            content: msg.content,
+            call,
+        })
+    }
+
+    /// The one-walk cut accepts exactly the requests that the general path accepts, and cuts
+    /// them the same: checked over requests of every shape (whitespace, escapes, nesting, a
+    /// byte-order mark), each cut short at every length and with every byte replaced by each
+    /// of a set of JSON's structural and token characters, at depth limits from 1 to 8.
+    #[test]
+    fn one_walk_request_cut_agrees_with_the_general_path() {
+        let seeds: Vec<&[u8]> = vec![
+            br#"[0, 7, ["add", [1, 2], {}]]"#,
+            br#"[0,7,["add",[1,2],{}]]"#,
+            br#" [ 0 , "id" , [ "a/b" , [ [1, [2]], "x", {"k": null} ] , { "k" : {"z": [true]}, "w": 1.5 } ] ] "#,
+            br#"[0, 300, ["p\u00e9\n", [], {"\u0041": -1e400, "b": NaN}]]"#,
+            br#"[-0, 1, ["f", ["s\"t"], {"a": [], "b": {}}]]"#,
+            b"\xef\xbb\xbf[0, 1, [\"f\", [Infinity], {}]]",
+            br#"[1, 1, 5]"#,
+            br#"[0, 1, ["f", [[[[[1]]]]], {}]]"#,
+        ];
+        let markers = b"[]{},:\"0-1 \\.enNtf\xef";
+        let (mut valid, mut checked) = (0, 0);
+        for seed in &seeds {
+            let mut variants = vec![seed.to_vec()];
+            for len in 0..seed.len() {
+                variants.push(seed[..len].to_vec());
+            }
+            for at in 0..seed.len() {
+                for &m in markers {
+                    let mut v = seed.to_vec();
+                    v[at] = m;
+                    variants.push(v);
+                }
+            }
+            for v in &variants {
+                for depth in (1..=8).chain([64]) {
+                    let fast = read::cut_request(v, depth).map(|c| {
+                        (
+                            c.id,
+                            c.content,
+                            c.path.into_owned(),
+                            c.args.to_vec(),
+                            c.kwargs,
+                        )
+                    });
+                    let slow = general(v, depth);
+                    let slow_cut = slow.as_ref().map(|g| {
+                        let at = |s: &[u8]| {
+                            let start = s.as_ptr() as usize - v.as_ptr() as usize;
+                            (start, start + s.len())
+                        };
+                        (
+                            (g.id.start, g.id.end),
+                            (g.content.start, g.content.end),
+                            g.call.path.clone().into_owned(),
+                            g.call.args.iter().map(|a| at(a)).collect::<Vec<_>>(),
+                            g.call
+                                .kwargs
+                                .iter()
+                                .map(|(k, a)| (k.clone(), at(a)))
+                                .collect::<Vec<_>>(),
+                        )
+                    });
+                    assert_eq!(
+                        fast,
+                        slow_cut,
+                        "{:?} at depth {depth}",
+                        String::from_utf8_lossy(v)
+                    );
+                    valid += usize::from(slow.is_some());
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            valid > 200,
+            "only {valid} of {checked} variants were valid requests"
+        );
     }
 }

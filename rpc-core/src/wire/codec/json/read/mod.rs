@@ -41,7 +41,9 @@ mod tests;
 mod validate;
 
 pub(crate) use deserializer::from_slice;
-pub(crate) use validate::{array_items, kind_at, object_entries, skip_value, string_at};
+pub(crate) use validate::{
+    array_items, cut_request, kind_at, object_entries, skip_value, string_at,
+};
 
 /// Why a JSON text could not be read. Syntax messages end with the byte offset where the
 /// problem was found ("... at byte 17").

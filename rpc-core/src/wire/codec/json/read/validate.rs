@@ -380,3 +380,104 @@ pub(crate) fn kind_at(bytes: &[u8], pos: usize) -> &'static str {
         _ => "nothing",
     }
 }
+
+/// A request `[0, id, [path, args, kwargs]]` cut in one walk ([`cut_request`]): byte ranges of
+/// the id, the content, each argument and each keyword's value, and the path and keywords
+/// decoded (borrowed when they have no escapes).
+#[derive(Debug)]
+pub(crate) struct RequestCut<'a> {
+    pub(crate) id: (usize, usize),
+    pub(crate) content: (usize, usize),
+    pub(crate) path: Cow<'a, str>,
+    pub(crate) args: crate::wire::inline::InlineVec<(usize, usize), 4>,
+    pub(crate) kwargs: Vec<Entry<'a>>,
+}
+
+/// Cuts a whole request in one walk, or says `None` for anything else: a reply, or a request
+/// with anything wrong in it, which the message cutter and the request splitter then read the
+/// general way (and explain). It must accept exactly what they accept together, and cut the
+/// same: their depth limit counts from the message, so each argument and keyword value, three
+/// brackets in (message, content, args or kwargs), is walked with three levels taken.
+pub(crate) fn cut_request(b: &[u8], max_depth: usize) -> Option<RequestCut<'_>> {
+    // The args array and kwargs map, even empty, are the third level.
+    if max_depth < 3 {
+        return None;
+    }
+    let expect = |i: usize, c: u8| (b.get(i) == Some(&c)).then(|| skip_ws(b, i + 1));
+    let mut i = skip_ws(b, after_bom(b, 0));
+    i = expect(i, b'[')?;
+    // The type: the int 0.
+    i = match b.get(i..i + 2) {
+        Some([b'0', _]) => i + 1,
+        Some(b"-0") => i + 2,
+        _ => return None,
+    };
+    i = expect(skip_ws(b, i), b',')?;
+    let id = (i, skip_at(b, i, 1, max_depth).ok()?);
+    i = expect(skip_ws(b, id.1), b',')?;
+    let content_start = i;
+    i = expect(i, b'[')?;
+    if b.get(i) != Some(&b'"') {
+        return None;
+    }
+    let (path, after) = decode_string(b, i).ok()?;
+    i = expect(skip_ws(b, after), b',')?;
+    i = expect(i, b'[')?;
+    let mut args = crate::wire::inline::InlineVec::new_with((0, 0));
+    if b.get(i) == Some(&b']') {
+        i += 1;
+    } else {
+        loop {
+            let end = skip_at(b, i, 3, max_depth).ok()?;
+            args.push((i, end));
+            i = skip_ws(b, end);
+            match b.get(i) {
+                Some(b',') if b.get(skip_ws(b, i + 1)) != Some(&b']') => i = skip_ws(b, i + 1),
+                Some(b']') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    i = expect(skip_ws(b, i), b',')?;
+    i = expect(i, b'{')?;
+    let mut kwargs = Vec::new();
+    if b.get(i) == Some(&b'}') {
+        i += 1;
+    } else {
+        loop {
+            if b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (key, key_end) = decode_string(b, i).ok()?;
+            i = expect(skip_ws(b, key_end), b':')?;
+            let end = skip_at(b, i, 3, max_depth).ok()?;
+            kwargs.push((key, (i, end)));
+            i = skip_ws(b, end);
+            match b.get(i) {
+                Some(b',') => i = skip_ws(b, i + 1),
+                Some(b'}') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    i = skip_ws(b, i);
+    if b.get(i) != Some(&b']') {
+        return None;
+    }
+    let content = (content_start, i + 1);
+    i = expect(skip_ws(b, i + 1), b']')?;
+    // Nothing but whitespace after the message.
+    (i == b.len()).then_some(RequestCut {
+        id,
+        content,
+        path,
+        args,
+        kwargs,
+    })
+}
