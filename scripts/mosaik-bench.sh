@@ -8,6 +8,7 @@
 # (InputData against Python's dicts).
 #
 #   scripts/mosaik-bench.sh [--rounds R] [--steps S] [--entities "1000 10000"]
+#   RUST_SIM=/tmp/counter_sim-old scripts/mosaik-bench.sh   # another build of the Rust side
 #
 # Every run's figures go to target/bench/mosaik.jsonl as well.
 set -euo pipefail
@@ -27,7 +28,8 @@ done
 
 PY="$(scripts/python-env.sh)"
 cargo build --release -p rpc-mosaik --example counter_sim --example inputs_memory
-SIM="$PWD/target/release/examples/counter_sim"
+# RUST_SIM=path runs another build of the Rust simulator (to compare two builds).
+SIM="${RUST_SIM:-$PWD/target/release/examples/counter_sim}"
 OUT="$PWD/target/bench/mosaik.jsonl"
 mkdir -p "$(dirname "$OUT")"
 : > "$OUT"
