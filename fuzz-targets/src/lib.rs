@@ -5,7 +5,7 @@
 //! share them:
 //!
 //! - the cargo-fuzz crate in `fuzz/` (outside the workspace, nightly), run by `scripts/fuzz.sh`;
-//! - the stable test `tests/tests/fuzz_replay.rs`, which replays the committed seed corpus
+//! - the stable test `tests/tests/it/fuzz_replay.rs`, which replays the committed seed corpus
 //!   (`fuzz/corpus/<target>/`) and a few thousand pseudo-random inputs on every test run.
 //!
 //! | target | what it drives | what must hold |

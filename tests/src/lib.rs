@@ -1,7 +1,9 @@
-//! The integration suites of rpc-core live in `tests/` beside this file (one file per topic),
-//! with the compile-fail cases in `ui/`, the Python aiomas peers in `python/` and the captured
-//! aiomas frames in `data/`. This library holds what several suites share: starting Python
-//! peers and other processes ([`python`]), and certificates made for a test ([`certs`]).
+//! The integration suites of rpc-core live in `tests/` beside this file: one test binary,
+//! `tests/it/`, with a module per topic, and beside it the few suites that need a process of
+//! their own (see `tests/it/main.rs`). The compile-fail cases are in `ui/`, the Python aiomas
+//! peers in `python/` and the captured aiomas frames in `data/`. This library holds what
+//! several binaries share (the `cli` crate's tests too): starting Python peers and other
+//! processes ([`python`]), and certificates made for a test ([`certs`]).
 
 pub mod certs;
 pub mod python;

@@ -2,7 +2,7 @@
 //! anything is allocated for it.
 //!
 //! This binary counts every allocation (stats_alloc as the global allocator) and holds this one
-//! test only, so that nothing else allocates while it measures.
+//! test only, so that nothing else allocates while it measures: it cannot be a module of `it/`.
 
 use std::alloc::System;
 

@@ -1,7 +1,8 @@
 //! Without being asked, the library changes nothing process-wide: a handler's panic is answered
 //! (`Panic: <message>`) and still reaches the panic hook the program set, because no hook of the
 //! library's own was installed. `ServerBuilder::quiet_handler_panics` opts in to one
-//! (`panic_reports.rs`). A file of its own: the panic hook is process-wide.
+//! (`panic_reports.rs`). A test binary of its own, not a module of `it/`: the panic hook is
+//! process-wide.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

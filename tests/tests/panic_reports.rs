@@ -1,7 +1,8 @@
 //! With `quiet_handler_panics`, a peer that makes handlers panic on purpose does not get a
-//! panic report (and a backtrace) printed per request: handler panics are answered and logged at most once a second, while
-//! other panics still reach the panic hook the program set. A file of its own: the panic hook is
-//! process-wide.
+//! panic report (and a backtrace) printed per request: handler panics are answered and logged
+//! at most once a second, while other panics still reach the panic hook the program set. A test
+//! binary of its own, not a module of `it/`: the panic hook is process-wide, and the quiet hook
+//! stays installed for the life of the process.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

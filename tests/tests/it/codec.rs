@@ -4,7 +4,7 @@ use rpc_core::wire::codec::MessageKind;
 use rpc_core::{Codec, CodecError, Custom, NoKwargs, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const VECTORS: &str = include_str!("../data/vectors.json");
+const VECTORS: &str = include_str!("../../data/vectors.json");
 
 /// Stands in for aiomas's proxy serializer, which takes typeid 0 on an RPC connection.
 struct ProxyTypeSlot;
