@@ -9,28 +9,13 @@
 
 use std::collections::BTreeMap;
 
+use fuzz_targets::mutate;
 use rpc_core::wire::codec::{Message, MessageKind};
 use rpc_core::{
     service, Codec, Connection, ConnectionBuilder, DynCall, Error, Router, ServiceDict, ServiceExt,
     Value,
 };
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
-
-/// A small deterministic generator (xorshift64*), so that every run sees the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Valid messages to mutate: requests, replies, errors, envelopes, both codecs' shapes.
 fn seeds(codec: &Codec) -> Vec<Vec<u8>> {
@@ -60,39 +45,9 @@ fn seeds(codec: &Codec) -> Vec<Vec<u8>> {
     out
 }
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        match rng.below(5) {
-            0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next() as u8;
-            }
-            1 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.truncate(i);
-            }
-            2 => {
-                let i = rng.below(v.len() + 1);
-                v.insert(i, rng.next() as u8);
-            }
-            3 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.remove(i);
-            }
-            _ => {
-                let i = rng.below(v.len() + 1);
-                let b = [0xdd, 0xdf, 0xc6, 0xdb, 0xff, 0xff, 0xff, 0xff];
-                v.splice(i..i, b[..1 + rng.below(b.len())].iter().copied());
-            }
-        }
-    }
-    v
-}
-
 #[test]
 fn decoders_never_panic_on_random_or_mutated_payloads() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     for codec in [
         Codec::msgpack().register::<()>(),
         Codec::json().register::<()>(),
@@ -100,9 +55,9 @@ fn decoders_never_panic_on_random_or_mutated_payloads() {
         let seeds = seeds(&codec);
         for round in 0..20_000 {
             let payload = if round % 4 == 0 {
-                (0..rng.below(40)).map(|_| rng.next() as u8).collect()
+                (0..rng.usize(..40)).map(|_| rng.u8(..)).collect()
             } else {
-                let seed = rng.below(seeds.len());
+                let seed = rng.usize(..seeds.len());
                 mutate(&mut rng, &seeds[seed])
             };
             // Errors are fine; panics and hangs are not.
@@ -177,11 +132,11 @@ async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbag
     let builder = Connection::builder().serve(Router::new(service));
     let codec = Codec::msgpack();
     let seeds = seeds(&codec);
-    let mut rng = Rng(42);
+    let mut rng = fastrand::Rng::with_seed(42);
     let (mut answered, mut ended) = (0, 0);
     for i in 0..500i64 {
         // Never an oversized frame, which would end the connection for that reason.
-        let pick = rng.below(seeds.len());
+        let pick = rng.usize(..seeds.len());
         let junk = mutate(&mut rng, &seeds[pick]);
         match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
             Some(msg) => {
@@ -290,10 +245,10 @@ async fn a_server_fed_mutated_requests_answers_the_next_one_or_ends_for_the_muta
             .codec(codec.clone())
             .serve(target_router());
         let seeds = request_seeds(&codec);
-        let mut rng = Rng(seed);
+        let mut rng = fastrand::Rng::with_seed(seed);
         let (mut answered, mut ended) = (0, 0);
         for i in 0..ROUNDS {
-            let pick = rng.below(seeds.len());
+            let pick = rng.usize(..seeds.len());
             let junk = mutate(&mut rng, &seeds[pick]);
             match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
                 Some(msg) => {
