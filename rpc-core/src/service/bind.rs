@@ -65,6 +65,29 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
+/// Python's words for surplus positional arguments: `add() takes 2 positional arguments but 3
+/// were given`, or `mul() takes from 1 to 2 ...` when the last parameters may be left out.
+fn too_many(sig: &Signature, given: usize) -> CallError {
+    let n = sig.params.len();
+    // Python's least: the parameters up to the last one without a default.
+    let least = sig
+        .params
+        .iter()
+        .rposition(|p| !p.optional)
+        .map_or(0, |i| i + 1);
+    let takes = if least < n {
+        format!("from {least} to {n} positional arguments")
+    } else {
+        plural(n, "positional argument")
+    };
+    let given = if given == 1 {
+        "1 was".to_owned()
+    } else {
+        format!("{given} were")
+    };
+    CallError::type_error(format!("{}() takes {takes} but {given} given", sig.name))
+}
+
 pub(crate) fn bind<'a>(
     sig: &'static Signature,
     raw: &'a RawCall<'a>,
@@ -90,16 +113,6 @@ pub(crate) fn bind<'a>(
             slots[i] = Some(*arg);
         } else if sig.rest_args {
             rest_args.push(*arg);
-        } else {
-            return Err(CallError::type_error(format!(
-                "{name}() takes {} but {} given",
-                plural(n, "positional argument"),
-                if raw.args.len() == 1 {
-                    "1 was".to_owned()
-                } else {
-                    format!("{} were", raw.args.len())
-                }
-            )));
         }
     }
     let mut rest_kwargs = Vec::new();
@@ -128,6 +141,10 @@ pub(crate) fn bind<'a>(
                 )))
             }
         }
+    }
+    // Counted after the keywords, as Python does: `add(1, 2, 3, a=1)` is about `a`.
+    if raw.args.len() > n && !sig.rest_args {
+        return Err(too_many(sig, raw.args.len()));
     }
     let is_missing = |(p, s): &(&Param, &Option<&[u8]>)| !p.optional && s.is_none();
     if sig
@@ -266,6 +283,7 @@ mod tests {
         false,
     );
     static STAR: Signature = sig("star", &[param("a", false)], true);
+    static OPT: Signature = sig("opt", &[param("a", true)], false);
 
     /// What a call bound to: each parameter (`None` when left out, as an `Option`), and the
     /// surplus.
@@ -400,6 +418,32 @@ mod tests {
         assert_eq!(
             call(&NONE, &[1, 2], &[]),
             type_error("none() takes 0 positional arguments but 2 were given")
+        );
+    }
+
+    #[tokio::test]
+    async fn too_many_positional_arguments_where_some_may_be_left_out() {
+        // Python counts the parameters with defaults: `mul(a, b=None)` takes 1 to 2.
+        assert_eq!(
+            call(&MUL, &[1, 2, 3], &[]),
+            type_error("mul() takes from 1 to 2 positional arguments but 3 were given")
+        );
+        assert_eq!(
+            call(&OPT, &[1, 2], &[]),
+            type_error("opt() takes from 0 to 1 positional arguments but 2 were given")
+        );
+    }
+
+    #[tokio::test]
+    async fn keywords_are_checked_before_the_count_of_positional_arguments() {
+        // Python binds the keywords before it counts: `add(1, 2, 3, a=1)` is about `a`.
+        assert_eq!(
+            call(&ADD, &[1, 2, 3], &[("a", 1)]),
+            type_error("add() got multiple values for argument 'a'")
+        );
+        assert_eq!(
+            call(&ADD, &[1, 2, 3, 4], &[("x", 1)]),
+            type_error("add() got an unexpected keyword argument 'x'")
         );
     }
 

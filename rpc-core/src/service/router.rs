@@ -167,12 +167,14 @@ pub(crate) fn resolve<'a, 'p>(
 ) -> Result<(&'a dyn Service, &'p str, &'p str), CallError> {
     // A byte search: `rsplit_once('/')` goes through the general pattern machinery and
     // `memrchr`, over a hundred instructions for a path like "add".
-    let (node_path, method) = match path.bytes().rposition(|b| b == b'/') {
+    let slash = path.bytes().rposition(|b| b == b'/');
+    let (node_path, method) = match slash {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => ("", path),
     };
     let mut node = root;
-    if !node_path.is_empty() {
+    // Walked whenever there is a slash: "/add" has an empty first name, as in aiomas.
+    if slash.is_some() {
         let mut consumed = 0;
         for seg in node_path.split('/') {
             match node.sub_router(seg) {
@@ -180,8 +182,8 @@ pub(crate) fn resolve<'a, 'p>(
                 None => {
                     let prefix = &path[..consumed.max(1) - 1];
                     return Err(match Member::of(node, seg) {
-                        // aiomas walks into the function and fails on the next name.
-                        Member::Exposed | Member::Hidden => {
+                        // aiomas walks into the function and fails on the next name...
+                        Member::Exposed => {
                             let here = &path[..consumed + seg.len()];
                             let next = path[consumed + seg.len() + 1..]
                                 .split('/')
@@ -189,6 +191,8 @@ pub(crate) fn resolve<'a, 'p>(
                                 .unwrap_or("");
                             not_found(next, here)
                         }
+                        // ... but stops at a method that is not exposed.
+                        Member::Hidden => member_error(node, prefix, seg, Member::Hidden),
                         _ => not_found(seg, prefix),
                     });
                 }
@@ -381,6 +385,21 @@ mod tests {
         assert_eq!(
             error(&root, "hidden"),
             lookup(r#""Root.hidden" is not exposed"#)
+        );
+        // aiomas stops there, before the names after it.
+        assert_eq!(
+            error(&root, "hidden/x"),
+            lookup(r#""Root.hidden" is not exposed"#)
+        );
+    }
+
+    #[test]
+    fn a_leading_slash_is_an_empty_name_at_the_root() {
+        let root = tree();
+        assert_eq!(error(&root, "/add"), lookup(r#"Name "" not found in """#));
+        assert_eq!(
+            error(&root, "/sub/mul"),
+            lookup(r#"Name "" not found in """#)
         );
     }
 
