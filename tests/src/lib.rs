@@ -3,7 +3,9 @@
 //! their own (see `tests/it/main.rs`). The compile-fail cases are in `ui/`, the Python aiomas
 //! peers in `python/` and the captured aiomas frames in `data/`. This library holds what
 //! several binaries share (the `cli` crate's tests too): starting Python peers and other
-//! processes ([`python`]), and certificates made for a test ([`certs`]).
+//! processes ([`python`]), certificates made for a test ([`certs`]), and hand-made MsgPackBlosc
+//! payloads ([`blosc`]).
 
+pub mod blosc;
 pub mod certs;
 pub mod python;

@@ -8,6 +8,8 @@ use rpc_core::{service, start_server, Connection, DynCall, Error, Router, Servic
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::adder;
+
 /// A value whose encoding panics half-way through, after some bytes were written.
 struct Exploding;
 
@@ -219,13 +221,6 @@ async fn a_quiet_connection_gives_back_the_buffers_a_large_message_grew() {
     );
     client.close().await;
     server.close().await;
-}
-
-/// A service with `add(a, b)`.
-fn adder() -> ServiceDict {
-    ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    })
 }
 
 /// A service whose `wait` holds its call until released, beside `add`.

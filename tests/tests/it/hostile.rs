@@ -17,6 +17,8 @@ use rpc_core::{
 };
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::support::adder;
+
 /// Valid messages to mutate: requests, replies, errors, envelopes, both codecs' shapes.
 fn seeds(codec: &Codec) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -124,21 +126,24 @@ fn good_add(codec: &Codec, i: i64) -> Vec<u8> {
     codec.encode(&good).unwrap()
 }
 
-#[tokio::test]
-async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbage() {
-    let service = ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    });
-    let builder = Connection::builder().serve(Router::new(service));
-    let codec = Codec::msgpack();
-    let seeds = seeds(&codec);
-    let mut rng = fastrand::Rng::with_seed(42);
+/// Sends `rounds` mutants of `seeds` (from a generator seeded with `seed`), each on a new
+/// connection of `builder` and followed by a good request; checks the answer to every good
+/// request that was answered, and counts how many were answered and how many connections
+/// ended for the mutant instead.
+async fn feed_mutants(
+    builder: &ConnectionBuilder,
+    codec: &Codec,
+    seeds: &[Vec<u8>],
+    seed: u64,
+    rounds: i64,
+) -> (i64, i64) {
+    let mut rng = fastrand::Rng::with_seed(seed);
     let (mut answered, mut ended) = (0, 0);
-    for i in 0..500i64 {
+    for i in 0..rounds {
         // Never an oversized frame, which would end the connection for that reason.
         let pick = rng.usize(..seeds.len());
         let junk = mutate(&mut rng, &seeds[pick]);
-        match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
+        match junk_then_good(builder, codec, &junk, &good_add(codec, i)).await {
             Some(msg) => {
                 assert_eq!(msg.kind, MessageKind::Result, "good request {i}: {msg:?}");
                 assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
@@ -147,6 +152,14 @@ async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbag
             None => ended += 1,
         }
     }
+    (answered, ended)
+}
+
+#[tokio::test]
+async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbage() {
+    let builder = Connection::builder().serve(Router::new(adder()));
+    let codec = Codec::msgpack();
+    let (answered, ended) = feed_mutants(&builder, &codec, &seeds(&codec), 42, 500).await;
     // Both outcomes are exercised.
     assert!(
         answered > 50 && ended > 50,
@@ -245,20 +258,7 @@ async fn a_server_fed_mutated_requests_answers_the_next_one_or_ends_for_the_muta
             .codec(codec.clone())
             .serve(target_router());
         let seeds = request_seeds(&codec);
-        let mut rng = fastrand::Rng::with_seed(seed);
-        let (mut answered, mut ended) = (0, 0);
-        for i in 0..ROUNDS {
-            let pick = rng.usize(..seeds.len());
-            let junk = mutate(&mut rng, &seeds[pick]);
-            match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
-                Some(msg) => {
-                    assert_eq!(msg.kind, MessageKind::Result, "good request {i}: {msg:?}");
-                    assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
-                    answered += 1;
-                }
-                None => ended += 1,
-            }
-        }
+        let (answered, ended) = feed_mutants(&builder, &codec, &seeds, seed, ROUNDS).await;
         println!("{:?}: {answered} answered, {ended} ended", codec.kind());
         assert!(
             answered > ROUNDS / 10 && ended > ROUNDS / 100,

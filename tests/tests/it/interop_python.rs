@@ -21,6 +21,10 @@ use tempfile::TempDir;
 use tests::python::{python, workspace, Proc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::{
+    hex, named_tree, peer_calls_back_root_and_child, python_defaults, unhex, DefaultsProxy,
+};
+
 /// Bound for any one step that waits on a peer (a readiness line, a reply, a process exit).
 const STEP: Duration = Duration::from_secs(30);
 /// Bound for a whole test.
@@ -102,14 +106,7 @@ async fn python_server_with(
 
 /// What the Rust client serves, so that Python can call it back.
 fn client_service() -> Router {
-    Router::new(
-        ServiceDict::new()
-            .function("get_name", |_: DynCall| Ok("rust-root"))
-            .sub_router(
-                "child",
-                ServiceDict::new().function("get_name", |_: DynCall| Ok("rust-child")),
-            ),
-    )
+    Router::new(named_tree("rust"))
 }
 
 async fn connect(addr: &str, kind: Kind) -> Connection {
@@ -308,30 +305,12 @@ async fn rust_client_python_errors(kind: Kind) {
     client.close().await;
 }
 
-/// The interface of the Python peer's `defaults(a, b=2, c=3, label="default")`, which answers
-/// with the values its parameters got; the Rust body mirrors it.
-#[rpc_core::service]
-struct PyDefaults;
-
-#[rpc_core::service]
-impl PyDefaults {
-    #[expose]
-    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
-        Value::Array(vec![
-            a.into(),
-            b.unwrap_or(2).into(),
-            c.unwrap_or(3).into(),
-            label.unwrap_or_else(|| "default".to_owned()).into(),
-        ])
-    }
-}
-
 async fn rust_client_none_uses_python_defaults(kind: Kind) {
     let Some(py) = python() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
-    let p = client.proxy::<PyDefaultsProxy>();
+    let p = client.proxy::<DefaultsProxy>();
     let list =
         |b: Value, c: i64, label: &str| Value::Array(vec![4.into(), b, c.into(), label.into()]);
     // Trailing `None`s are left out.
@@ -507,18 +486,7 @@ async fn rust_client_service_refs(kind: Kind) {
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
-    let r: String = remote
-        .get("call_me_back")
-        .call((ServiceRef::root(),))
-        .await
-        .unwrap();
-    assert_eq!(r, "hello rust-root");
-    let r: String = remote
-        .get("call_me_back")
-        .call((ServiceRef::at("child"),))
-        .await
-        .unwrap();
-    assert_eq!(r, "hello rust-child");
+    peer_calls_back_root_and_child(&remote, "rust").await;
     // As a keyword argument, through `Kwargs` (encoded at send time, in the connection's scope).
     let r: String = remote
         .get("call_me_back")
@@ -877,17 +845,6 @@ async fn python_client_checks_unix(kind: Kind) {
 
 // ---------------------------------------------------------------------------------------------
 // The captured aiomas frames, replayed raw against the Rust interop server
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// The message type of a frame's payload (`[type, id, content]`), read from the raw bytes.
 fn msg_type(payload: &[u8]) -> u8 {
@@ -1430,12 +1387,7 @@ impl PyCalc for RustCalc {
     }
 
     fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
-        Value::Array(vec![
-            a.into(),
-            b.unwrap_or(2).into(),
-            c.unwrap_or(3).into(),
-            label.unwrap_or_else(|| "default".to_owned()).into(),
-        ])
+        python_defaults(a, b, c, label)
     }
 
     fn gather(

@@ -15,6 +15,8 @@ use rpc_core::wire::codec::__json_hooks::{from_slice, skips_whole};
 use serde::de::{self, Deserialize, Visitor};
 use tests::python::python;
 
+use crate::support::{self, hex};
+
 /// The depth limit the cross-checks read with.
 const DEPTH: usize = 1024;
 /// A JSON value as Python sees it, for comparing with what `json.loads` gives.
@@ -129,20 +131,12 @@ fn read(input: &[u8]) -> Result<MyValue, String> {
     from_slice(input, DEPTH)
 }
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The bytes of the hex text `s` ("-" stands for no bytes).
 fn unhex(s: &str) -> Vec<u8> {
     if s == "-" {
         return Vec::new();
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    support::unhex(s)
 }
 
 /// Writes `v` in the token form that the Python side prints for `json.loads` results.

@@ -33,5 +33,6 @@ mod no_silent_skips;
 mod rpc;
 mod service_macro;
 mod service_trait;
+mod support;
 mod tls;
 mod tracing;
