@@ -8,7 +8,7 @@ use rpc_core::{service, start_server, Connection, DynCall, Error, Router, Servic
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::adder;
+use crate::support::{adder, serve_and_connect};
 
 /// A value whose encoding panics half-way through, after some bytes were written.
 struct Exploding;
@@ -51,20 +51,10 @@ impl Fragile {
     }
 }
 
-async fn fragile_server() -> (rpc_core::Server, Connection) {
-    let server = start_server("127.0.0.1:0", Router::new(Fragile))
-        .await
-        .unwrap();
-    let conn = rpc_core::open_connection(server.local_addr())
-        .await
-        .unwrap();
-    (server, conn)
-}
-
 #[tokio::test]
 async fn a_panic_while_encoding_a_reply_is_answered_and_the_other_calls_on_the_connection_succeed()
 {
-    let (server, conn) = fragile_server().await;
+    let (server, conn) = serve_and_connect(Fragile).await;
     let p = conn.proxy::<FragileProxy>();
     for method in ["explode", "explode_later"] {
         let mut calls = Vec::new();
@@ -99,7 +89,7 @@ async fn a_panic_while_encoding_a_reply_is_answered_and_the_other_calls_on_the_c
 
 #[tokio::test]
 async fn a_panic_while_encoding_a_request_leaves_the_connection_sound() {
-    let (server, conn) = fragile_server().await;
+    let (server, conn) = serve_and_connect(Fragile).await;
     let remote = conn.remote();
     let panicked = tokio::spawn({
         let remote = remote.clone();

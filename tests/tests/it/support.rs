@@ -1,7 +1,10 @@
 //! What several suites of this binary share: hex text, frames, and the small services that
 //! many tests call.
 
-use rpc_core::{service, DynCall, Proxy, ServiceDict, ServiceRef, Value};
+use rpc_core::{
+    service, start_server, Connection, DynCall, Proxy, Router, Server, Service, ServiceDict,
+    ServiceRef, Value,
+};
 
 /// The bytes as lower-case hex text.
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -21,6 +24,17 @@ pub(crate) fn frame(payload: &[u8]) -> Vec<u8> {
     let mut f = (payload.len() as u32).to_be_bytes().to_vec();
     f.extend_from_slice(payload);
     f
+}
+
+/// A server of `service` on a free local TCP port, and a client connected to it.
+pub(crate) async fn serve_and_connect(service: impl Service) -> (Server, Connection) {
+    let server = start_server("127.0.0.1:0", Router::new(service))
+        .await
+        .unwrap();
+    let conn = rpc_core::open_connection(server.local_addr())
+        .await
+        .unwrap();
+    (server, conn)
 }
 
 /// A service with `add(a, b)` on `i64`s.
