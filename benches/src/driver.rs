@@ -58,15 +58,9 @@ pub fn payload_bytes(data: Data, size: usize) -> Vec<u8> {
             out
         }
         Data::Random => {
-            let mut x = 0x9e37_79b9_7f4a_7c15u64;
-            (0..size)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x >> 24) as u8
-                })
-                .collect()
+            let mut out = vec![0; size];
+            fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15).fill(&mut out);
+            out
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use examples::interop;
 use rpc_core::{Codec, Connection, Server};
 use tests::certs::Pki;
-use tests::python::{python, Proc, TempDir};
+use tests::python::{python, Proc};
 use tokio::process::Command;
 
 const STEP: Duration = Duration::from_secs(60);
@@ -449,8 +449,12 @@ async fn serve_answers_echo_add_and_sleep() {
 async fn serve_and_call_over_tls() {
     let pki = Pki::new("test CA");
     let other = Pki::new("another CA");
-    let tmp = TempDir::new("cli-tls");
-    let f = |name: &str, text: &str| tmp.write(name, text).display().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let f = |name: &str, text: &str| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
     let (ca, cert, key) = (
         f("ca.pem", &pki.ca.cert),
         f("server.pem", &pki.server.cert),
@@ -498,7 +502,7 @@ async fn serve_and_call_over_tls() {
         "{}",
         stderr(&o)
     );
-    let missing = tmp.0.join("missing.pem").display().to_string();
+    let missing = tmp.path().join("missing.pem").display().to_string();
     expect(
         &aiomas(&["call", &addr, "add", "--ca", &missing]).await,
         2,

@@ -5,7 +5,7 @@
 //! share them:
 //!
 //! - the cargo-fuzz crate in `fuzz/` (outside the workspace, nightly), run by `scripts/fuzz.sh`;
-//! - the stable test `tests/tests/fuzz_replay.rs`, which replays the committed seed corpus
+//! - the stable test `tests/tests/it/fuzz_replay.rs`, which replays the committed seed corpus
 //!   (`fuzz/corpus/<target>/`) and a few thousand pseudo-random inputs on every test run.
 //!
 //! | target | what it drives | what must hold |
@@ -65,41 +65,17 @@ pub fn ignore_deliberate_panics() {
     }));
 }
 
-/// A small deterministic generator (xorshift64*): chunkings and pseudo-random inputs.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed (any value; zero is replaced).
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number below `n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
-
 /// Cuts `data` into consecutive chunks whose sizes come from `seed`: mostly small (1 to 16
 /// bytes, so that headers split), sometimes empty, sometimes everything that is left.
 pub fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
-    let mut rng = Rng::new(u64::from(seed) * 0x9E37_79B9 + 1);
+    let mut rng = fastrand::Rng::with_seed(u64::from(seed));
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
-        let n = match rng.below(8) {
+        let n = match rng.usize(..8) {
             0 => 0,
             1 => rest.len(),
-            _ => 1 + rng.below(16),
+            _ => rng.usize(1..=16),
         }
         .min(rest.len());
         let (head, tail) = rest.split_at(n);
@@ -110,35 +86,36 @@ pub fn chunks(data: &[u8], seed: u8) -> Vec<&[u8]> {
 }
 
 /// A copy of `seed` with one to four random edits (flip, truncate, insert, remove, splice a
-/// large length): what the replay test feeds beside the corpus.
-pub fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+/// large length): what the replay test, and the tests crate's hostile-input suite, feed beside
+/// well-formed inputs. Deterministic for a seeded `rng`.
+pub fn mutate(rng: &mut fastrand::Rng, seed: &[u8]) -> Vec<u8> {
     let mut v = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        match rng.below(6) {
+    for _ in 0..rng.usize(1..=4) {
+        match rng.usize(..6) {
             0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next_u64() as u8;
+                let i = rng.usize(..v.len());
+                v[i] = rng.u8(..);
             }
             1 if !v.is_empty() => {
-                let i = rng.below(v.len());
+                let i = rng.usize(..v.len());
                 v.truncate(i.max(2));
             }
             2 => {
-                let i = rng.below(v.len() + 1);
-                v.insert(i, rng.next_u64() as u8);
+                let i = rng.usize(..=v.len());
+                v.insert(i, rng.u8(..));
             }
             3 if v.len() > 2 => {
-                let i = rng.below(v.len());
+                let i = rng.usize(..v.len());
                 v.remove(i);
             }
             4 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] ^= 1 << rng.below(8);
+                let i = rng.usize(..v.len());
+                v[i] ^= 1 << rng.u32(..8);
             }
             _ => {
-                let i = rng.below(v.len() + 1);
+                let i = rng.usize(..=v.len());
                 let b = [0xdd, 0xdf, 0xc6, 0xdb, 0x00, 0x00, 0x10, 0x00];
-                v.splice(i..i, b[..1 + rng.below(b.len())].iter().copied());
+                v.splice(i..i, b[..rng.usize(1..=b.len())].iter().copied());
             }
         }
     }

@@ -2,27 +2,17 @@
 //! anything is allocated for it.
 //!
 //! This binary counts every allocation (stats_alloc as the global allocator) and holds this one
-//! test only, so that nothing else allocates while it measures.
+//! test only, so that nothing else allocates while it measures: it cannot be a module of `it/`.
 
 use std::alloc::System;
 
 use rpc_core::wire::frame::DEFAULT_MAX_FRAME_LEN;
 use rpc_core::{Codec, CodecError};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use tests::blosc::claiming;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-/// A blosc 1 header (format 2, blosclz 1, shuffled, typesize 8) claiming `nbytes` once
-/// decompressed, padded with zeros to the `cbytes` it claims in all.
-fn claiming(nbytes: u32, cbytes: u32) -> Vec<u8> {
-    let mut b = vec![2, 1, 0x01, 8];
-    b.extend_from_slice(&nbytes.to_le_bytes());
-    b.extend_from_slice(&65_536u32.to_le_bytes());
-    b.extend_from_slice(&cbytes.to_le_bytes());
-    b.resize(cbytes as usize, 0);
-    b
-}
 
 #[test]
 fn a_payload_claiming_a_huge_size_is_refused_before_anything_is_allocated() {

@@ -1,20 +1,17 @@
 //! Without being asked, the library changes nothing process-wide: a handler's panic is answered
 //! (`Panic: <message>`) and still reaches the panic hook the program set, because no hook of the
 //! library's own was installed. `ServerBuilder::quiet_handler_panics` opts in to one
-//! (`panic_reports.rs`). A file of its own: the panic hook is process-wide.
+//! (`panic_reports.rs`). A test binary of its own, not a module of `it/`: the panic hook is
+//! process-wide.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use rpc_core::{start_server, DynCall, Router, ServiceDict};
+use tests::panics::counting_hook;
 
 #[tokio::test]
 async fn by_default_handler_panics_reach_the_programs_panic_hook() {
-    let hooked = Arc::new(AtomicUsize::new(0));
-    let seen = hooked.clone();
-    std::panic::set_hook(Box::new(move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    }));
+    let hooked = counting_hook();
     let service = ServiceDict::new()
         .function("boom", |_: DynCall| -> Result<(), rpc_core::CallError> {
             panic!("on purpose")

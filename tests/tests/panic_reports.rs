@@ -1,20 +1,17 @@
 //! With `quiet_handler_panics`, a peer that makes handlers panic on purpose does not get a
-//! panic report (and a backtrace) printed per request: handler panics are answered and logged at most once a second, while
-//! other panics still reach the panic hook the program set. A file of its own: the panic hook is
-//! process-wide.
+//! panic report (and a backtrace) printed per request: handler panics are answered and logged
+//! at most once a second, while other panics still reach the panic hook the program set. A test
+//! binary of its own, not a module of `it/`: the panic hook is process-wide, and the quiet hook
+//! stays installed for the life of the process.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use rpc_core::{DynCall, Router, Server, ServiceDict};
+use tests::panics::counting_hook;
 
 #[tokio::test]
 async fn handler_panics_are_answered_without_reaching_the_panic_hook() {
-    let hooked = Arc::new(AtomicUsize::new(0));
-    let seen = hooked.clone();
-    std::panic::set_hook(Box::new(move |_| {
-        seen.fetch_add(1, Ordering::SeqCst);
-    }));
+    let hooked = counting_hook();
     let service = ServiceDict::new()
         .function("boom", |_: DynCall| -> Result<(), rpc_core::CallError> {
             panic!("on purpose")

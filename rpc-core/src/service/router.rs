@@ -162,12 +162,14 @@ pub(crate) fn resolve<'a, 'p>(
 ) -> Result<(&'a dyn Service, &'p str, &'p str), CallError> {
     // A byte search: `rsplit_once('/')` goes through the general pattern machinery and
     // `memrchr`, over a hundred instructions for a path like "add".
-    let (node_path, method) = match path.bytes().rposition(|b| b == b'/') {
+    let slash = path.bytes().rposition(|b| b == b'/');
+    let (node_path, method) = match slash {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => ("", path),
     };
     let mut node = root;
-    if !node_path.is_empty() {
+    // Walked whenever there is a slash: "/add" has an empty first name, as in aiomas.
+    if slash.is_some() {
         let mut consumed = 0;
         for seg in node_path.split('/') {
             match node.sub_router(seg) {
@@ -175,8 +177,8 @@ pub(crate) fn resolve<'a, 'p>(
                 None => {
                     let prefix = &path[..consumed.max(1) - 1];
                     return Err(match Member::of(node, seg) {
-                        // aiomas walks into the function and fails on the next name.
-                        Member::Exposed | Member::Hidden => {
+                        // aiomas walks into the function and fails on the next name...
+                        Member::Exposed => {
                             let here = &path[..consumed + seg.len()];
                             let next = path[consumed + seg.len() + 1..]
                                 .split('/')
@@ -184,6 +186,8 @@ pub(crate) fn resolve<'a, 'p>(
                                 .unwrap_or("");
                             not_found(next, here)
                         }
+                        // ... but stops at a method that is not exposed.
+                        Member::Hidden => member_error(node, prefix, seg, Member::Hidden),
                         _ => not_found(seg, prefix),
                     });
                 }
@@ -215,5 +219,196 @@ pub(crate) fn member_error(
             CallError::lookup_error(format!("\"{}.{method}\" is not exposed", node.type_name()))
         }
         Member::Exposed | Member::Missing => not_found(method, node_path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Paths against a small tree, each error checked against what aiomas 2.0.1's
+    //! `Router.resolve` (Python 3.11) says for the same path on the same tree of classes:
+    //! `Root` (`add` exposed, `hidden` not) → `sub` (`mul`) → `deep` (`where_am_i`). aiomas
+    //! names a class with its module (`"__main__.Root.hidden" is not exposed`); a Rust type
+    //! name stands alone.
+
+    use std::borrow::Cow;
+
+    use super::Router;
+    use crate::service::{Call, Outcome, Service};
+
+    /// A node with fixed names, standing in for what `#[service]` generates (the macro cannot
+    /// be used inside the crate it names). Calls are not routed here, only paths.
+    struct Node {
+        type_name: &'static str,
+        exposed: &'static [&'static str],
+        hidden: &'static [&'static str],
+        children: Vec<(&'static str, Node)>,
+    }
+
+    impl Service for Node {
+        fn type_name(&self) -> Cow<'_, str> {
+            Cow::Borrowed(self.type_name)
+        }
+        fn sub_router(&self, name: &str) -> Option<&dyn Service> {
+            let (_, child) = self.children.iter().find(|(n, _)| *n == name)?;
+            Some(child)
+        }
+        fn sub_router_names(&self) -> Vec<Cow<'_, str>> {
+            self.children
+                .iter()
+                .map(|(n, _)| Cow::Borrowed(*n))
+                .collect()
+        }
+        fn exposed_names(&self) -> Vec<Cow<'_, str>> {
+            self.exposed.iter().map(|n| Cow::Borrowed(*n)).collect()
+        }
+        fn is_hidden(&self, name: &str) -> bool {
+            self.hidden.contains(&name)
+        }
+        fn call<'s>(&'s self, _: &str, _: Call<'_>) -> Option<Outcome<'s>> {
+            None
+        }
+    }
+
+    fn tree() -> Router {
+        let deep = Node {
+            type_name: "Deep",
+            exposed: &["where_am_i"],
+            hidden: &[],
+            children: Vec::new(),
+        };
+        let sub = Node {
+            type_name: "Sub",
+            exposed: &["mul"],
+            hidden: &[],
+            children: vec![("deep", deep)],
+        };
+        Router::new(Node {
+            type_name: "Root",
+            exposed: &["add"],
+            hidden: &["hidden"],
+            children: vec![("sub", sub)],
+        })
+    }
+
+    /// Where `path` resolves to from `router`: the node's path and the function.
+    fn found(router: &Router, path: &str) -> (String, String) {
+        let r = router
+            .resolve(path)
+            .unwrap_or_else(|e| panic!("{path:?}: {}: {}", e.kind(), e.message()));
+        (r.router().path().to_owned(), r.method().to_owned())
+    }
+
+    /// The error for `path`, as `(kind, message)`.
+    fn error(router: &Router, path: &str) -> (String, String) {
+        match router.resolve(path) {
+            Ok(r) => panic!(
+                "{path:?} resolved to {:?} {:?}",
+                r.router().path(),
+                r.method()
+            ),
+            Err(e) => (e.kind().to_owned(), e.message().to_owned()),
+        }
+    }
+
+    fn lookup(message: &str) -> (String, String) {
+        ("LookupError".to_owned(), message.to_owned())
+    }
+
+    #[test]
+    fn nested_paths_find_the_node_and_the_function() {
+        let root = tree();
+        let at = |p: &str, m: &str| (p.to_owned(), m.to_owned());
+        assert_eq!(found(&root, "add"), at("", "add"));
+        assert_eq!(found(&root, "sub/mul"), at("sub", "mul"));
+        assert_eq!(
+            found(&root, "sub/deep/where_am_i"),
+            at("sub/deep", "where_am_i")
+        );
+        // Relative to a node below the root, the found router's path is still from the root.
+        let sub = root.sub_router("sub").unwrap();
+        assert_eq!(found(&sub, "deep/where_am_i"), at("sub/deep", "where_am_i"));
+        assert_eq!(found(&sub, "mul"), at("sub", "mul"));
+    }
+
+    #[test]
+    fn an_unknown_name_is_named_with_the_path_before_it() {
+        let root = tree();
+        for (path, message) in [
+            ("nope", r#"Name "nope" not found in """#),
+            ("sub/nope", r#"Name "nope" not found in "sub""#),
+            ("sub/deep/nope", r#"Name "nope" not found in "sub/deep""#),
+            // The first unknown segment is named, not the last.
+            ("nope/x", r#"Name "nope" not found in """#),
+            ("sub/nope/x", r#"Name "nope" not found in "sub""#),
+        ] {
+            assert_eq!(error(&root, path), lookup(message), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_segment_is_a_name_that_is_not_found() {
+        let root = tree();
+        for (path, message) in [
+            ("", r#"Name "" not found in """#),
+            // A trailing slash.
+            ("sub/", r#"Name "" not found in "sub""#),
+            ("sub/deep/", r#"Name "" not found in "sub/deep""#),
+            ("add/", r#"Name "" not found in "add""#),
+            // A doubled slash.
+            ("sub//mul", r#"Name "" not found in "sub""#),
+        ] {
+            assert_eq!(error(&root, path), lookup(message), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn a_path_through_a_function_fails_on_the_name_after_it() {
+        // aiomas walks into the function and finds no attribute of that name on it.
+        let root = tree();
+        for (path, message) in [
+            ("add/x", r#"Name "x" not found in "add""#),
+            ("add/x/y", r#"Name "x" not found in "add""#),
+            ("sub/mul/z", r#"Name "z" not found in "sub/mul""#),
+        ] {
+            assert_eq!(error(&root, path), lookup(message), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn a_method_that_is_not_exposed_is_named_with_its_type() {
+        let root = tree();
+        assert_eq!(
+            error(&root, "hidden"),
+            lookup(r#""Root.hidden" is not exposed"#)
+        );
+        // aiomas stops there, before the names after it.
+        assert_eq!(
+            error(&root, "hidden/x"),
+            lookup(r#""Root.hidden" is not exposed"#)
+        );
+    }
+
+    #[test]
+    fn a_leading_slash_is_an_empty_name_at_the_root() {
+        let root = tree();
+        assert_eq!(error(&root, "/add"), lookup(r#"Name "" not found in """#));
+        assert_eq!(
+            error(&root, "/sub/mul"),
+            lookup(r#"Name "" not found in """#)
+        );
+    }
+
+    #[test]
+    fn a_sub_router_is_not_callable() {
+        // aiomas resolves the node and fails to call it; `resolve` says the same at once.
+        let root = tree();
+        let not_callable = |t: &str| {
+            (
+                "TypeError".to_owned(),
+                format!("'{t}' object is not callable"),
+            )
+        };
+        assert_eq!(error(&root, "sub"), not_callable("Sub"));
+        assert_eq!(error(&root, "sub/deep"), not_callable("Deep"));
     }
 }

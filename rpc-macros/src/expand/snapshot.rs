@@ -10,7 +10,7 @@
 //! git diff rpc-macros/tests/expand/
 //! ```
 //!
-//! `tests/tests/service_expand.rs` (in the `tests` crate) compiles the same input and calls it,
+//! `tests/tests/it/service_expand.rs` (in the `tests` crate) compiles the same input and calls it,
 //! so that the snapshot is of code that builds and serves.
 
 use std::path::Path;

@@ -5,11 +5,7 @@ use rpc_core::wire::frame::FrameDecoder;
 use rpc_core::CodecError;
 use tokio::io::AsyncReadExt;
 
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut v = (payload.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(payload);
-    v
-}
+use crate::support::frame;
 
 /// Reads every frame from a stream that delivers exactly `chunks`, one per read: after each read
 /// every whole frame is cut off, and at the end of the stream what is left must be whole frames.

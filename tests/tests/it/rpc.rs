@@ -11,6 +11,8 @@ use rpc_core::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{oneshot, Notify};
 
+use crate::support::{named_tree, peer_calls_back_root_and_child, unhex};
+
 fn math() -> ServiceDict {
     ServiceDict::new()
         .function("add", |c: DynCall| {
@@ -352,12 +354,7 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
             "child",
             ServiceDict::new().function("get_name", |_: DynCall| Ok("server-child")),
         );
-    let client_tree = ServiceDict::new()
-        .function("get_name", |_: DynCall| Ok("client-root"))
-        .with_sub_router(
-            "child",
-            ServiceDict::new().function("get_name", |_: DynCall| Ok("client-child")),
-        );
+    let client_tree = named_tree("client");
     let server = serve("127.0.0.1:0".parse().unwrap(), server_tree).await;
     let client = Connection::builder()
         .serve(Router::new(client_tree))
@@ -365,18 +362,7 @@ async fn service_references_travel_both_ways_and_calls_come_back() {
         .await
         .unwrap();
     let remote = client.remote();
-    let r: String = remote
-        .get("call_me_back")
-        .call((ServiceRef::root(),))
-        .await
-        .unwrap();
-    assert_eq!(r, "hello client-root");
-    let r: String = remote
-        .get("call_me_back")
-        .call((ServiceRef::at("child"),))
-        .await
-        .unwrap();
-    assert_eq!(r, "hello client-child");
+    peer_calls_back_root_and_child(&remote, "client").await;
     let r: String = remote
         .get("call_me_back_by_value")
         .call((ServiceRef::at("child"),))
@@ -611,13 +597,6 @@ async fn raw_call(addr: &Addr, payload: &[u8]) -> Value {
     let mut reply = vec![0; u32::from_be_bytes(len) as usize];
     s.read_exact(&mut reply).await.unwrap();
     rpc_core::Codec::msgpack().decode(&reply).unwrap()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[tokio::test]

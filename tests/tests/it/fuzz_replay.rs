@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fuzz_targets::{mutate, Rng, TARGETS};
+use fuzz_targets::{mutate, TARGETS};
 
 /// Pseudo-random inputs per target beside the corpus.
 const RANDOM_INPUTS: usize = 3000;
@@ -46,12 +46,12 @@ fn replay(target: &str, seed: u64) {
         let run = std::panic::catch_unwind(|| fuzz_targets::run(target, data));
         assert!(run.is_ok(), "{target}: corpus input {name} fails");
     }
-    let mut rng = Rng::new(seed);
+    let mut rng = fastrand::Rng::with_seed(seed);
     for i in 0..RANDOM_INPUTS {
         let data = if i % 4 == 0 {
-            (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect()
+            (0..rng.usize(..64)).map(|_| rng.u8(..)).collect()
         } else {
-            let (_, seed) = &seeds[rng.below(seeds.len())];
+            let (_, seed) = &seeds[rng.usize(..seeds.len())];
             mutate(&mut rng, seed)
         };
         let run = std::panic::catch_unwind(|| fuzz_targets::run(target, &data));

@@ -3,7 +3,7 @@
 //! `service.expanded.rs`), compiled and called here, so that the snapshot is of code that
 //! builds and serves.
 
-#[path = "../../rpc-macros/tests/expand/service.rs"]
+#[path = "../../../rpc-macros/tests/expand/service.rs"]
 mod representative;
 
 use std::collections::BTreeMap;

@@ -4,7 +4,9 @@ use rpc_core::wire::codec::MessageKind;
 use rpc_core::{Codec, CodecError, Custom, NoKwargs, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const VECTORS: &str = include_str!("../data/vectors.json");
+use crate::support::unhex;
+
+const VECTORS: &str = include_str!("../../data/vectors.json");
 
 /// Stands in for aiomas's proxy serializer, which takes typeid 0 on an RPC connection.
 struct ProxyTypeSlot;
@@ -15,13 +17,6 @@ fn codec_for(name: &str) -> Codec {
         "JSON" => Codec::json().register::<ProxyTypeSlot>(),
         other => panic!("unknown codec {other}"),
     }
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 /// Every captured frame that has a hex string decodes into values and encodes back to the very

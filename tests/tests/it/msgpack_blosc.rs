@@ -5,39 +5,18 @@
 use std::time::Duration;
 
 use rpc_core::wire::codec::MessageKind;
-use rpc_core::{Codec, CodecError, Connection, DynCall, Error, Router, Server, ServiceDict};
+use rpc_core::{Codec, CodecError, Connection, Error, Router, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::support::{adder, frame};
+use tests::blosc::claiming;
+
 const STEP: Duration = Duration::from_secs(10);
-
-/// A blosc 1 header (format 2, blosclz 1, shuffled, typesize 8) claiming `nbytes` once
-/// decompressed, padded with zeros to the `cbytes` it claims in all.
-fn claiming(nbytes: u32, cbytes: u32) -> Vec<u8> {
-    let mut b = vec![2, 1, 0x01, 8];
-    b.extend_from_slice(&nbytes.to_le_bytes());
-    b.extend_from_slice(&65_536u32.to_le_bytes());
-    b.extend_from_slice(&cbytes.to_le_bytes());
-    b.resize(cbytes as usize, 0);
-    b
-}
-
-fn framed(payload: &[u8]) -> Vec<u8> {
-    let mut f = (payload.len() as u32).to_be_bytes().to_vec();
-    f.extend_from_slice(payload);
-    f
-}
-
-fn adder() -> Router {
-    Router::new(ServiceDict::new().function("add", |c: DynCall| {
-        let (a, b): (i64, i64) = (c.arg(0, "a")?, c.arg(1, "b")?);
-        Ok(a + b)
-    }))
-}
 
 #[tokio::test]
 async fn a_server_closes_a_connection_whose_frame_claims_too_much() {
-    let server = Server::builder(adder())
+    let server = Server::builder(Router::new(adder()))
         .codec(Codec::msgpack_blosc())
         .bind("127.0.0.1:0")
         .await
@@ -45,7 +24,7 @@ async fn a_server_closes_a_connection_whose_frame_claims_too_much() {
     let mut raw = TcpStream::connect(server.local_addr().to_string())
         .await
         .unwrap();
-    raw.write_all(&framed(&claiming(u32::MAX, 32)))
+    raw.write_all(&frame(&claiming(u32::MAX, 32)))
         .await
         .unwrap();
     let mut rest = Vec::new();
@@ -76,7 +55,7 @@ async fn peer_answering(reply: Vec<u8>) -> String {
         sock.read_exact(&mut len).await.unwrap();
         let mut req = vec![0; u32::from_be_bytes(len) as usize];
         sock.read_exact(&mut req).await.unwrap();
-        sock.write_all(&framed(&reply)).await.unwrap();
+        sock.write_all(&frame(&reply)).await.unwrap();
         // Hold the socket until the client closes it.
         let _ = sock.read_to_end(&mut Vec::new()).await;
     });
@@ -150,7 +129,7 @@ async fn a_reply_that_is_not_blosc_closes_the_connection_with_the_reason() {
 
 #[tokio::test]
 async fn a_message_that_would_decompress_past_the_limit_is_not_sent() {
-    let server = Server::builder(adder())
+    let server = Server::builder(Router::new(adder()))
         .codec(Codec::msgpack_blosc())
         .bind("127.0.0.1:0")
         .await

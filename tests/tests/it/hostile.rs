@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use fuzz_targets::mutate;
 use rpc_core::wire::codec::{Message, MessageKind};
 use rpc_core::{
     service, Codec, Connection, ConnectionBuilder, DynCall, Error, Router, ServiceDict, ServiceExt,
@@ -16,21 +17,7 @@ use rpc_core::{
 };
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// A small deterministic generator (xorshift64*), so that every run sees the same inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use crate::support::adder;
 
 /// Valid messages to mutate: requests, replies, errors, envelopes, both codecs' shapes.
 fn seeds(codec: &Codec) -> Vec<Vec<u8>> {
@@ -60,39 +47,9 @@ fn seeds(codec: &Codec) -> Vec<Vec<u8>> {
     out
 }
 
-fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
-    let mut v = seed.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        match rng.below(5) {
-            0 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v[i] = rng.next() as u8;
-            }
-            1 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.truncate(i);
-            }
-            2 => {
-                let i = rng.below(v.len() + 1);
-                v.insert(i, rng.next() as u8);
-            }
-            3 if !v.is_empty() => {
-                let i = rng.below(v.len());
-                v.remove(i);
-            }
-            _ => {
-                let i = rng.below(v.len() + 1);
-                let b = [0xdd, 0xdf, 0xc6, 0xdb, 0xff, 0xff, 0xff, 0xff];
-                v.splice(i..i, b[..1 + rng.below(b.len())].iter().copied());
-            }
-        }
-    }
-    v
-}
-
 #[test]
 fn decoders_never_panic_on_random_or_mutated_payloads() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     for codec in [
         Codec::msgpack().register::<()>(),
         Codec::json().register::<()>(),
@@ -100,9 +57,9 @@ fn decoders_never_panic_on_random_or_mutated_payloads() {
         let seeds = seeds(&codec);
         for round in 0..20_000 {
             let payload = if round % 4 == 0 {
-                (0..rng.below(40)).map(|_| rng.next() as u8).collect()
+                (0..rng.usize(..40)).map(|_| rng.u8(..)).collect()
             } else {
-                let seed = rng.below(seeds.len());
+                let seed = rng.usize(..seeds.len());
                 mutate(&mut rng, &seeds[seed])
             };
             // Errors are fine; panics and hangs are not.
@@ -169,21 +126,24 @@ fn good_add(codec: &Codec, i: i64) -> Vec<u8> {
     codec.encode(&good).unwrap()
 }
 
-#[tokio::test]
-async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbage() {
-    let service = ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    });
-    let builder = Connection::builder().serve(Router::new(service));
-    let codec = Codec::msgpack();
-    let seeds = seeds(&codec);
-    let mut rng = Rng(42);
+/// Sends `rounds` mutants of `seeds` (from a generator seeded with `seed`), each on a new
+/// connection of `builder` and followed by a good request; checks the answer to every good
+/// request that was answered, and counts how many were answered and how many connections
+/// ended for the mutant instead.
+async fn feed_mutants(
+    builder: &ConnectionBuilder,
+    codec: &Codec,
+    seeds: &[Vec<u8>],
+    seed: u64,
+    rounds: i64,
+) -> (i64, i64) {
+    let mut rng = fastrand::Rng::with_seed(seed);
     let (mut answered, mut ended) = (0, 0);
-    for i in 0..500i64 {
+    for i in 0..rounds {
         // Never an oversized frame, which would end the connection for that reason.
-        let pick = rng.below(seeds.len());
+        let pick = rng.usize(..seeds.len());
         let junk = mutate(&mut rng, &seeds[pick]);
-        match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
+        match junk_then_good(builder, codec, &junk, &good_add(codec, i)).await {
             Some(msg) => {
                 assert_eq!(msg.kind, MessageKind::Result, "good request {i}: {msg:?}");
                 assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
@@ -192,6 +152,14 @@ async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbag
             None => ended += 1,
         }
     }
+    (answered, ended)
+}
+
+#[tokio::test]
+async fn a_server_fed_garbage_before_a_request_answers_it_or_ends_for_the_garbage() {
+    let builder = Connection::builder().serve(Router::new(adder()));
+    let codec = Codec::msgpack();
+    let (answered, ended) = feed_mutants(&builder, &codec, &seeds(&codec), 42, 500).await;
     // Both outcomes are exercised.
     assert!(
         answered > 50 && ended > 50,
@@ -290,20 +258,7 @@ async fn a_server_fed_mutated_requests_answers_the_next_one_or_ends_for_the_muta
             .codec(codec.clone())
             .serve(target_router());
         let seeds = request_seeds(&codec);
-        let mut rng = Rng(seed);
-        let (mut answered, mut ended) = (0, 0);
-        for i in 0..ROUNDS {
-            let pick = rng.below(seeds.len());
-            let junk = mutate(&mut rng, &seeds[pick]);
-            match junk_then_good(&builder, &codec, &junk, &good_add(&codec, i)).await {
-                Some(msg) => {
-                    assert_eq!(msg.kind, MessageKind::Result, "good request {i}: {msg:?}");
-                    assert_eq!(msg.content, Value::Int(i + 1), "good request {i}");
-                    answered += 1;
-                }
-                None => ended += 1,
-            }
-        }
+        let (answered, ended) = feed_mutants(&builder, &codec, &seeds, seed, ROUNDS).await;
         println!("{:?}: {answered} answered, {ended} ended", codec.kind());
         assert!(
             answered > ROUNDS / 10 && ended > ROUNDS / 100,

@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use rpc_core::{service, start_server, Call, Connection, Outcome, Router, Service, TypedService};
+use rpc_core::{service, Call, Outcome, Service, TypedService};
+
+use crate::support::serve_and_connect;
 
 #[service]
 struct Counter {
@@ -95,20 +97,10 @@ fn counter() -> Counter {
     }
 }
 
-async fn serve(service: impl Service) -> (rpc_core::Server, Connection) {
-    let server = start_server("127.0.0.1:0", Router::new(service))
-        .await
-        .unwrap();
-    let conn = rpc_core::open_connection(server.local_addr())
-        .await
-        .unwrap();
-    (server, conn)
-}
-
 #[tokio::test]
 async fn a_wrapped_service_answers_sync_and_async_methods() {
     let log = Arc::new(Mutex::new(Vec::new()));
-    let (server, conn) = serve(Logged {
+    let (server, conn) = serve_and_connect(Logged {
         inner: counter(),
         log: log.clone(),
     })
@@ -136,7 +128,7 @@ async fn a_wrapped_sub_router_answers_async_methods() {
             log: log.clone(),
         },
     );
-    let (server, conn) = serve(root).await;
+    let (server, conn) = serve_and_connect(root).await;
     let counter = conn.remote().get("counter");
     let n: i64 = counter.get("slow_add").call((2, 2)).await.unwrap();
     assert_eq!(n, 4);
@@ -149,7 +141,7 @@ async fn a_wrapped_sub_router_answers_async_methods() {
 
 #[tokio::test]
 async fn a_panic_in_an_async_method_of_a_wrapped_service_is_answered() {
-    let (server, conn) = serve(Logged {
+    let (server, conn) = serve_and_connect(Logged {
         inner: counter(),
         log: Arc::default(),
     })
@@ -170,7 +162,7 @@ async fn a_panic_in_an_async_method_of_a_wrapped_service_is_answered() {
 #[tokio::test]
 async fn services_behind_arc_and_box_answer_async_methods() {
     let shared: Arc<Counter> = Arc::new(counter());
-    let (server, conn) = serve(shared.clone()).await;
+    let (server, conn) = serve_and_connect(shared.clone()).await;
     assert_eq!(
         conn.proxy::<CounterProxy>().slow_add(5, 5).await.unwrap(),
         10
@@ -179,7 +171,7 @@ async fn services_behind_arc_and_box_answer_async_methods() {
     server.shutdown().await;
 
     let boxed: Box<dyn Service> = Box::new(counter());
-    let (server, conn) = serve(boxed).await;
+    let (server, conn) = serve_and_connect(boxed).await;
     let n: i64 = conn
         .remote()
         .get("inner")

@@ -8,6 +8,8 @@ use rpc_core::{service, start_server, Connection, DynCall, Error, Router, Servic
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::support::{adder, serve_and_connect};
+
 /// A value whose encoding panics half-way through, after some bytes were written.
 struct Exploding;
 
@@ -49,20 +51,10 @@ impl Fragile {
     }
 }
 
-async fn fragile_server() -> (rpc_core::Server, Connection) {
-    let server = start_server("127.0.0.1:0", Router::new(Fragile))
-        .await
-        .unwrap();
-    let conn = rpc_core::open_connection(server.local_addr())
-        .await
-        .unwrap();
-    (server, conn)
-}
-
 #[tokio::test]
 async fn a_panic_while_encoding_a_reply_is_answered_and_the_other_calls_on_the_connection_succeed()
 {
-    let (server, conn) = fragile_server().await;
+    let (server, conn) = serve_and_connect(Fragile).await;
     let p = conn.proxy::<FragileProxy>();
     for method in ["explode", "explode_later"] {
         let mut calls = Vec::new();
@@ -97,7 +89,7 @@ async fn a_panic_while_encoding_a_reply_is_answered_and_the_other_calls_on_the_c
 
 #[tokio::test]
 async fn a_panic_while_encoding_a_request_leaves_the_connection_sound() {
-    let (server, conn) = fragile_server().await;
+    let (server, conn) = serve_and_connect(Fragile).await;
     let remote = conn.remote();
     let panicked = tokio::spawn({
         let remote = remote.clone();
@@ -219,13 +211,6 @@ async fn a_quiet_connection_gives_back_the_buffers_a_large_message_grew() {
     );
     client.close().await;
     server.close().await;
-}
-
-/// A service with `add(a, b)`.
-fn adder() -> ServiceDict {
-    ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    })
 }
 
 /// A service whose `wait` holds its call until released, beside `add`.

@@ -17,8 +17,13 @@ use rpc_core::{
     Codec, Connection, ConnectionBuilder, DynCall, Error, Kwargs, NoKwargs, Router, Server,
     ServiceDict, ServiceRef, Value,
 };
-use tests::python::{python, workspace, Proc, TempDir};
+use tempfile::TempDir;
+use tests::python::{python, workspace, Proc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{
+    hex, named_tree, peer_calls_back_root_and_child, python_defaults, unhex, DefaultsProxy,
+};
 
 /// Bound for any one step that waits on a peer (a readiness line, a reply, a process exit).
 const STEP: Duration = Duration::from_secs(30);
@@ -69,7 +74,7 @@ enum Transport {
 fn listen_addr(transport: Transport, tmp: &TempDir) -> String {
     match transport {
         Transport::Tcp => "127.0.0.1:0".to_owned(),
-        Transport::Unix => format!("unix:{}", tmp.0.join("s.sock").display()),
+        Transport::Unix => format!("unix:{}", tmp.path().join("s.sock").display()),
     }
 }
 
@@ -101,14 +106,7 @@ async fn python_server_with(
 
 /// What the Rust client serves, so that Python can call it back.
 fn client_service() -> Router {
-    Router::new(
-        ServiceDict::new()
-            .function("get_name", |_: DynCall| Ok("rust-root"))
-            .with_sub_router(
-                "child",
-                ServiceDict::new().function("get_name", |_: DynCall| Ok("rust-child")),
-            ),
-    )
+    Router::new(named_tree("rust"))
 }
 
 async fn connect(addr: &str, kind: Kind) -> Connection {
@@ -181,7 +179,7 @@ each_codec!(
 
 async fn args_over(kind: Kind, transport: Transport) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, transport, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -219,7 +217,7 @@ async fn rust_client_args_unix(kind: Kind) {
 
 async fn rust_client_sub_routers(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -251,7 +249,7 @@ async fn rust_client_sub_routers(kind: Kind) {
 
 async fn rust_client_python_errors(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
@@ -307,30 +305,12 @@ async fn rust_client_python_errors(kind: Kind) {
     client.close().await;
 }
 
-/// The interface of the Python peer's `defaults(a, b=2, c=3, label="default")`, which answers
-/// with the values its parameters got; the Rust body mirrors it.
-#[rpc_core::service]
-struct PyDefaults;
-
-#[rpc_core::service]
-impl PyDefaults {
-    #[expose]
-    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
-        Value::Array(vec![
-            a.into(),
-            b.unwrap_or(2).into(),
-            c.unwrap_or(3).into(),
-            label.unwrap_or_else(|| "default".to_owned()).into(),
-        ])
-    }
-}
-
 async fn rust_client_none_uses_python_defaults(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
-    let p = client.proxy::<PyDefaultsProxy>();
+    let p = client.proxy::<DefaultsProxy>();
     let list =
         |b: Value, c: i64, label: &str| Value::Array(vec![4.into(), b, c.into(), label.into()]);
     // Trailing `None`s are left out.
@@ -373,7 +353,7 @@ struct Point(i64, i64);
 
 async fn rust_client_custom_types(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server_with(&py, kind, Transport::Tcp, &tmp, &["points"]).await;
     // Both sides register Point first: it takes typeid 0, service references typeid 1.
     let client = tokio::time::timeout(
@@ -475,7 +455,7 @@ async fn python_channel_to_rust_channel(kind: Kind) {
 async fn rust_client_json_non_finite_floats() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new("interop");
+        let tmp = tempfile::tempdir().unwrap();
         let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
         let client = connect(&addr, Kind::Json).await;
         let sent = Value::Array(vec![
@@ -502,22 +482,11 @@ async fn rust_client_json_non_finite_floats() {
 
 async fn rust_client_service_refs(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let remote = client.remote();
-    let r: String = remote
-        .get("call_me_back")
-        .call((ServiceRef::root(),))
-        .await
-        .unwrap();
-    assert_eq!(r, "hello rust-root");
-    let r: String = remote
-        .get("call_me_back")
-        .call((ServiceRef::at("child"),))
-        .await
-        .unwrap();
-    assert_eq!(r, "hello rust-child");
+    peer_calls_back_root_and_child(&remote, "rust").await;
     // As a keyword argument, through `Kwargs` (encoded at send time, in the connection's scope).
     let r: String = remote
         .get("call_me_back")
@@ -530,7 +499,7 @@ async fn rust_client_service_refs(kind: Kind) {
 
 async fn rust_client_concurrent_100(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let mut set = tokio::task::JoinSet::new();
@@ -633,7 +602,7 @@ fn echo_values(kind: Kind) -> Vec<Value> {
 
 async fn rust_client_echo_every_type(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     // The content as it sits in the (decompressed) message.
@@ -663,7 +632,7 @@ async fn rust_client_echo_every_type(kind: Kind) {
 
 async fn rust_client_reset_by_python(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (mut server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let err = client
@@ -692,7 +661,7 @@ async fn rust_client_reset_by_python(kind: Kind) {
 
 async fn rust_client_closes_with_call_pending(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (mut server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     // Queued before `request` returns, and `close` flushes the queue: the call is on the wire.
@@ -758,7 +727,7 @@ const PYTHON_CHECKS: &[&str] = &[
 
 async fn python_client_checks(kind: Kind, transport: Transport) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let server = rust_server(kind, transport, &tmp).await;
     let addr = server.local_addr().to_string();
     let proc = Proc::python(&py, "aiomas_client.py", &[&addr, kind.name()]);
@@ -816,7 +785,7 @@ impl Kind {
 /// closed by the peer (not after a timeout).
 async fn rust_client_of_the_other_codec_fails_at_once(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = kind.other().connection().connect(&*addr).await.unwrap();
     let err = tokio::time::timeout(STEP, client.remote().get("add").call::<i64>((1, 2)))
@@ -836,7 +805,7 @@ async fn rust_client_of_the_other_codec_fails_at_once(kind: Kind) {
 /// once (its own timeout is 60 s, the step bound 30 s); the server says why, with a hint.
 async fn python_client_of_the_other_codec_fails_at_once(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let tx = std::sync::Mutex::new(Some(tx));
     let server = Server::builder(interop::router())
@@ -876,17 +845,6 @@ async fn python_client_checks_unix(kind: Kind) {
 
 // ---------------------------------------------------------------------------------------------
 // The captured aiomas frames, replayed raw against the Rust interop server
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
 
 /// The message type of a frame's payload (`[type, id, content]`), read from the raw bytes.
 fn msg_type(payload: &[u8]) -> u8 {
@@ -954,7 +912,7 @@ async fn replay_captured_vectors() {
 }
 
 async fn replay(name: &str, kind: Kind, sc: &serde_json::Value) {
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let server = rust_server(kind, Transport::Tcp, &tmp).await;
     let mut stream = tokio::net::TcpStream::connect(server.local_addr().to_string())
         .await
@@ -1033,19 +991,6 @@ async fn replay(name: &str, kind: Kind, sc: &serde_json::Value) {
     server.shutdown().await;
 }
 
-/// A deterministic stream of 64-bit words (splitmix64), so that a failure can be replayed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
 /// How many random doubles, and random decimal literals, go through both codecs against Python.
 const RANDOM_DOUBLES: usize = 100_000;
 
@@ -1063,7 +1008,8 @@ fn bits_of(xs: &[f64]) -> Vec<u64> {
 async fn doubles_both_codecs_bit_exact_against_python() {
     bounded(async {
         let Some(py) = python() else { return };
-        let mut rng = SplitMix(0x05ee_d0ff_10a7);
+        // A fixed seed, so that a failure can be replayed.
+        let mut rng = fastrand::Rng::with_seed(0x05ee_d0ff_10a7);
         let mut doubles = vec![
             0.0,
             -0.0,
@@ -1083,29 +1029,29 @@ async fn doubles_both_codecs_bit_exact_against_python() {
             f64::NEG_INFINITY,
         ];
         while doubles.len() < RANDOM_DOUBLES {
-            let x = f64::from_bits(rng.next());
+            let x = f64::from_bits(rng.u64(..));
             doubles.push(if x.is_nan() { f64::NAN } else { x });
         }
         let mut decimals = vec!["2e-28".to_owned(), "1e400".to_owned(), "-1e-400".to_owned()];
         while decimals.len() < RANDOM_DOUBLES {
-            let digits = 1 + rng.next() % 25;
+            let digits = rng.usize(1..=25);
             // JSON allows no leading zero.
             let mut s: String = (0..digits)
-                .map(|i| char::from(b'0' + (rng.next() % 10).max(u64::from(i == 0)) as u8))
+                .map(|i| char::from(b'0' + rng.u8(u8::from(i == 0)..10)))
                 .collect();
-            if rng.next() & 1 == 0 {
-                s.insert(1 + (rng.next() % digits) as usize, '.');
+            if rng.bool() {
+                s.insert(rng.usize(1..=digits), '.');
                 if s.ends_with('.') {
                     s.push('0');
                 }
             }
-            let exp = (rng.next() % 660) as i64 - 340;
-            let sign = if rng.next() & 1 == 0 { "-" } else { "" };
+            let exp = rng.i32(-340..320);
+            let sign = if rng.bool() { "-" } else { "" };
             decimals.push(format!("{sign}{s}e{exp}"));
         }
 
-        let tmp = TempDir::new("interop");
-        let dir = &tmp.0;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let raw: Vec<u8> = doubles.iter().flat_map(|x| x.to_be_bytes()).collect();
         std::fs::write(dir.join("doubles.bits"), &raw).unwrap();
         for kind in [Kind::Json, Kind::MsgPack] {
@@ -1216,7 +1162,7 @@ mod erased {
 async fn big_integers_reach_python_exactly_in_json_and_are_refused_in_msgpack() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new("interop");
+        let tmp = tempfile::tempdir().unwrap();
         let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
         let client = connect(&addr, Kind::Json).await;
         let add = client.remote().get("add");
@@ -1256,7 +1202,7 @@ async fn big_integers_reach_python_exactly_in_json_and_are_refused_in_msgpack() 
 async fn rust_client_json_typed_non_finite_floats() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new("interop");
+        let tmp = tempfile::tempdir().unwrap();
         let (_server, addr) = python_server(&py, Kind::Json, Transport::Tcp, &tmp).await;
         let client = connect(&addr, Kind::Json).await;
         let echo = client.remote().get("echo");
@@ -1391,7 +1337,7 @@ trait PyNamed {
 
 async fn rust_client_trait_proxy(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let calc = client.proxy::<PyCalcProxy>();
@@ -1441,12 +1387,7 @@ impl PyCalc for RustCalc {
     }
 
     fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
-        Value::Array(vec![
-            a.into(),
-            b.unwrap_or(2).into(),
-            c.unwrap_or(3).into(),
-            label.unwrap_or_else(|| "default".to_owned()).into(),
-        ])
+        python_defaults(a, b, c, label)
     }
 
     fn gather(
@@ -1506,7 +1447,7 @@ const TRAIT_CHECKS: &[&str] = &[
 
 async fn python_client_of_rust_trait_service(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let server = Server::builder(Router::new(RustCalc::default()))
         .codec(kind.codec())
         .bind(&*listen_addr(Transport::Tcp, &tmp))
@@ -1589,7 +1530,7 @@ async fn python_client_int128(kind: Kind) {
 /// write, and reads Python's ints back into `i128`/`u128` and `Value`.
 async fn rust_client_int128(kind: Kind) {
     let Some(py) = python() else { return };
-    let tmp = TempDir::new("interop");
+    let tmp = tempfile::tempdir().unwrap();
     let (_server, addr) = python_server(&py, kind, Transport::Tcp, &tmp).await;
     let client = connect(&addr, kind).await;
     let echo = client.remote().get("echo");
@@ -1639,7 +1580,7 @@ each_codec!(python_client_int128, rust_client_int128);
 async fn msgpack_blosc_payloads_both_ways() {
     bounded(async {
         let Some(py) = python() else { return };
-        let tmp = TempDir::new("interop");
+        let tmp = tempfile::tempdir().unwrap();
         let codec = Codec::msgpack_blosc();
         let s = |t: &str| Value::from(t);
         let mut noise = 0x9e37_79b9_7f4a_7c15u64;
@@ -1685,7 +1626,8 @@ async fn msgpack_blosc_payloads_both_ways() {
             .map(|(k, id, content)| codec.encode_message(*k, *id, content).unwrap())
             .collect();
         let text: Vec<String> = frames.iter().map(|f| hex(f)).collect();
-        let path = tmp.write("frames.hex", text.join("\n"));
+        let path = tmp.path().join("frames.hex");
+        std::fs::write(&path, text.join("\n")).unwrap();
         let proc = Proc::python(&py, "blosc_frames.py", &[path.to_str().unwrap()]);
         let (lines, status) = proc.finish_within(WHOLE).await;
         assert!(status.success(), "blosc_frames.py exited with {status}");

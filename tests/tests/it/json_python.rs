@@ -15,6 +15,8 @@ use rpc_core::wire::codec::__json_hooks::{from_slice, skips_whole};
 use serde::de::{self, Deserialize, Visitor};
 use tests::python::python;
 
+use crate::support::{self, hex};
+
 /// The depth limit the cross-checks read with.
 const DEPTH: usize = 1024;
 /// A JSON value as Python sees it, for comparing with what `json.loads` gives.
@@ -129,20 +131,12 @@ fn read(input: &[u8]) -> Result<MyValue, String> {
     from_slice(input, DEPTH)
 }
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The bytes of the hex text `s` ("-" stands for no bytes).
 fn unhex(s: &str) -> Vec<u8> {
     if s == "-" {
         return Vec::new();
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    support::unhex(s)
 }
 
 /// Writes `v` in the token form that the Python side prints for `json.loads` results.
@@ -268,25 +262,6 @@ fn agree(input: &[u8], verdict: &str) -> Result<(), String> {
         )),
         ("OK" | "BAD" | "ERR" | "SKIP", _) => Ok(()),
         _ => Err(format!("unexpected verdict {verdict:?}")),
-    }
-}
-
-/// A small deterministic random number generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A random number below `n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 
@@ -731,7 +706,7 @@ for _ in range(N):
 /// Python's `float()` reads them.
 #[test]
 fn floats_agree_with_python() {
-    let mut rng = Rng(0x5EED);
+    let mut rng = fastrand::Rng::with_seed(0x5EED);
     let mut texts: Vec<String> = [
         "2e-28",
         "1.7976931348623157e308",
@@ -766,7 +741,7 @@ fn floats_agree_with_python() {
     texts.push(format!("1{}e-500", "0".repeat(800)));
     texts.push(format!("{}.5", "1".repeat(400)));
     for _ in 0..10_000 {
-        let x = f64::from_bits(rng.next());
+        let x = f64::from_bits(rng.u64(..));
         if !x.is_finite() {
             continue;
         }
@@ -778,28 +753,24 @@ fn floats_agree_with_python() {
     }
     for _ in 0..3000 {
         let mut t = String::new();
-        if rng.below(2) == 0 {
+        if rng.bool() {
             t.push('-');
         }
-        let int_digits = 1 + rng.below(25);
-        for k in 0..int_digits {
-            let d = if k == 0 {
-                1 + rng.below(9)
-            } else {
-                rng.below(10)
-            };
-            t.push(char::from(b'0' + d as u8));
+        // An integer part of up to 25 digits that does not start with 0.
+        for k in 0..rng.usize(1..=25) {
+            let d = if k == 0 { rng.u8(1..10) } else { rng.u8(..10) };
+            t.push(char::from(b'0' + d));
         }
-        if rng.below(2) == 0 {
+        if rng.bool() {
             t.push('.');
-            for _ in 0..1 + rng.below(30) {
-                t.push(char::from(b'0' + rng.below(10) as u8));
+            for _ in 0..rng.usize(1..=30) {
+                t.push(char::from(b'0' + rng.u8(..10)));
             }
         }
-        if rng.below(4) != 0 {
-            t.push(if rng.below(2) == 0 { 'e' } else { 'E' });
-            t.push_str(["", "+", "-"][rng.below(3) as usize]);
-            t.push_str(&rng.below(360).to_string());
+        if rng.u8(..4) != 0 {
+            t.push(if rng.bool() { 'e' } else { 'E' });
+            t.push_str(["", "+", "-"][rng.usize(..3)]);
+            t.push_str(&rng.u16(..360).to_string());
         }
         texts.push(t);
     }

@@ -11,6 +11,8 @@ use rpc_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::support::{Defaults, DefaultsProxy};
+
 // ---------------------------------------------------------------------------------------------
 // The tree: Root { sub: Sub { deep: Deep }, dict: ServiceDict, eggs: Eggs }
 
@@ -834,39 +836,7 @@ async fn a_service_needs_only_deserialize_params_and_serialize_results() {
 // ---------------------------------------------------------------------------------------------
 // `None` is left out, so that the peer uses its default
 
-/// Python's `def defaults(a, b=2, c=3, label="default")`, written in Rust; it answers with the
-/// values its parameters got, as a `Value` so that the recorder below can answer the same proxy.
-#[service]
-struct Defaults;
-
-#[service]
-impl Defaults {
-    #[expose]
-    fn defaults(&self, a: i64, b: Option<i64>, c: Option<i64>, label: Option<String>) -> Value {
-        Value::Array(vec![
-            a.into(),
-            b.unwrap_or(2).into(),
-            c.unwrap_or(3).into(),
-            label.unwrap_or_else(|| "default".to_owned()).into(),
-        ])
-    }
-
-    #[expose]
-    fn spread(&self, a: i64, b: Option<i64>, #[args] rest: Vec<i64>) -> Value {
-        (a + b.unwrap_or(10) + rest.iter().sum::<i64>()).into()
-    }
-
-    /// Only required parameters: the proxy sends them as a tuple, without `ProxyArgs`.
-    #[expose]
-    fn required(&self, a: i64, label: String, flag: bool) -> Value {
-        Value::Array(vec![a.into(), label.into(), flag.into()])
-    }
-
-    #[expose]
-    fn nothing(&self) -> Value {
-        Value::Nil
-    }
-}
+// `Defaults` (in `support`) is Python's `defaults(a, b=2, c=3, label="default")`.
 
 /// A peer that answers every call with `[args, kwargs]` as they arrived.
 async fn serve_recorder() -> Running {

@@ -10,8 +10,9 @@ use rpc_core::tls::{ClientTls, ServerTls, TlsError};
 use rpc_core::{
     Codec, Connection, DynCall, Error, Kwargs, Router, Server, ServiceDict, ServiceRef,
 };
+use tempfile::TempDir;
 use tests::certs::Pki;
-use tests::python::{python, Proc, TempDir};
+use tests::python::{python, Proc};
 
 /// Bound for a whole test.
 const WHOLE: Duration = Duration::from_secs(60);
@@ -271,9 +272,9 @@ async fn plain_client_to_a_tls_server_gets_no_service() {
 #[test]
 fn bad_settings_are_reported_with_what_was_expected() {
     let pki = Pki::new("test CA");
-    let tmp = TempDir::new("tls");
+    let tmp = tempfile::tempdir().unwrap();
 
-    let missing = tmp.0.join("missing.pem");
+    let missing = tmp.path().join("missing.pem");
     let err = ServerTls::pem_files(&missing, &missing)
         .build()
         .unwrap_err();
@@ -300,7 +301,8 @@ fn bad_settings_are_reported_with_what_was_expected() {
         "no certificate chain found in the PEM bytes given: expected PEM with -----BEGIN CERTIFICATE-----"
     );
 
-    let cert_only = tmp.write("cert.pem", &pki.server.cert);
+    let cert_only = tmp.path().join("cert.pem");
+    std::fs::write(&cert_only, &pki.server.cert).unwrap();
     let err = ServerTls::pem_files(&cert_only, &cert_only)
         .build()
         .unwrap_err();
@@ -374,8 +376,8 @@ fn bad_settings_are_reported_with_what_was_expected() {
 async fn unix_socket_needs_a_server_name() {
     bounded(async {
         let pki = Pki::new("test CA");
-        let tmp = TempDir::new("tls");
-        let addr = format!("unix:{}", tmp.0.join("s.sock").display());
+        let tmp = tempfile::tempdir().unwrap();
+        let addr = format!("unix:{}", tmp.path().join("s.sock").display());
         let server = Server::builder(interop::router())
             .tls(
                 ServerTls::pem(&pki.server.cert, &pki.server.key)
@@ -425,8 +427,12 @@ struct Files {
 }
 
 fn files(pki: &Pki) -> Files {
-    let tmp = TempDir::new("tls-py");
-    let path = |name: &str, text: &str| tmp.write(name, text).display().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = |name: &str, text: &str| {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
     Files {
         ca: path("ca.pem", &pki.ca.cert),
         server_cert: path("server.pem", &pki.server.cert),

@@ -9,20 +9,16 @@ use std::time::Duration;
 use rpc_core::{Codec, Connection, DynCall, Error, Router, Server, ServiceDict};
 use tokio::sync::oneshot;
 
+use crate::support::adder;
+
 /// Bound for any one step: a hang fails the test instead of holding the suite.
 const STEP: Duration = Duration::from_secs(30);
-
-fn adder() -> Router {
-    Router::new(ServiceDict::new().function("add", |c: DynCall| {
-        Ok(c.arg::<i64>(0, "a")? + c.arg::<i64>(1, "b")?)
-    }))
-}
 
 /// A server with `codec` that hands the first connection it accepts to the test.
 async fn server_with(codec: Codec) -> (Server, oneshot::Receiver<Connection>) {
     let (tx, rx) = oneshot::channel();
     let tx = Mutex::new(Some(tx));
-    let server = Server::builder(adder())
+    let server = Server::builder(Router::new(adder()))
         .codec(codec)
         .on_connect(move |conn| {
             if let Some(tx) = tx.lock().unwrap().take() {
@@ -218,7 +214,9 @@ fn slow_pair(
     let server = builder
         .serve(slow_service(trace.clone(), go.clone()))
         .open(a, "client");
-    let client = Connection::builder().serve(adder()).open(b, "server");
+    let client = Connection::builder()
+        .serve(Router::new(adder()))
+        .open(b, "server");
     (server, client, started)
 }
 

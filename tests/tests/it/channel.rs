@@ -9,12 +9,7 @@ use std::task::{Context, Poll};
 use rpc_core::{Channel, Codec, CodecError, Connection, Error, Value};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
+use crate::support::unhex;
 
 /// The scripted end of the connection.
 struct Peer {
