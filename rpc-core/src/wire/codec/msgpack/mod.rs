@@ -580,8 +580,62 @@ fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Resul
     de.set_max_depth(max_depth);
     T::deserialize(&mut de).map_err(|e| match e {
         rmp_serde::decode::Error::DepthLimitExceeded => CodecError::TooDeep { limit: max_depth },
+        rmp_serde::decode::Error::TypeMismatch(marker) => CodecError::Decode(format!(
+            "invalid type: {}, expected {}",
+            marker_kind(&format!("{marker:?}")),
+            short_type_name(std::any::type_name::<T>())
+        )),
         e => CodecError::Decode(e.to_string()),
     })
+}
+
+/// A type's name without module paths: `Vec<i64>` for `alloc::vec::Vec<i64>`.
+fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear();
+        } else if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else {
+            out.push_str(&segment);
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out + &segment
+}
+
+/// The kind of value a msgpack marker starts, by the name rmp gives the marker (`FixStr(3)`,
+/// `U16`, ...), in the words the rest of the errors use.
+fn marker_kind(marker: &str) -> &'static str {
+    const KINDS: [(&str, &str); 13] = [
+        ("FixPos", "int"),
+        ("FixNeg", "int"),
+        ("FixStr", "str"),
+        ("FixArray", "array"),
+        ("FixMap", "map"),
+        ("FixExt", "ext"),
+        ("Null", "nil"),
+        ("True", "bool"),
+        ("False", "bool"),
+        ("Str", "str"),
+        ("Bin", "bin"),
+        ("Array", "array"),
+        ("Map", "map"),
+    ];
+    let numeric = |p: &str| marker.starts_with(p) && marker[1..].starts_with(char::is_numeric);
+    KINDS
+        .iter()
+        .find(|(prefix, _)| marker.starts_with(prefix))
+        .map(|(_, kind)| *kind)
+        .or_else(|| (numeric("U") || numeric("I")).then_some("int"))
+        .or_else(|| numeric("F").then_some("float"))
+        .or_else(|| marker.starts_with("Ext").then_some("ext"))
+        .unwrap_or("a value of another type")
 }
 
 /// Why joining values cut from one frame cannot overflow msgpack's 32-bit lengths.
@@ -712,6 +766,50 @@ mod tests {
             (Some(a), Some(b)) => a.id == b.id && a.content == b.content && a.call == b.call,
             _ => false,
         }
+    }
+
+    /// A value of the wrong type is named by its kind and the type wanted, as serde's own
+    /// errors (and the JSON codec's) name them, not by rmp's marker.
+    #[test]
+    fn a_value_of_the_wrong_type_is_named_by_its_kind() {
+        use serde::Serialize;
+        fn enc<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+            let mut b = BytesMut::new();
+            ser::encode_into(&mut b, v).unwrap();
+            b.to_vec()
+        }
+        let cases: [(Vec<u8>, &str); 7] = [
+            (enc(&"one"), "str"),
+            (enc(&"x".repeat(40)), "str"),
+            (enc(&true), "bool"),
+            (enc(&()), "nil"),
+            (enc(&[1, 2]), "array"),
+            (enc(&serde_bytes::Bytes::new(b"ab")), "bin"),
+            (vec![0xd4, 1, 0], "ext"),
+        ];
+        for (bytes, kind) in cases {
+            let err = decode::<i64>(&bytes, 8).unwrap_err().to_string();
+            let serde_words = match kind {
+                "bool" => "boolean `true`".to_owned(),
+                "nil" => "unit value".to_owned(),
+                k => k.to_owned(),
+            };
+            assert!(
+                err.contains(&format!("invalid type: {serde_words}, expected i64")),
+                "{bytes:02x?}: {err}"
+            );
+        }
+        assert_eq!(
+            short_type_name("alloc::vec::Vec<core::option::Option<i64>>"),
+            "Vec<Option<i64>>"
+        );
+        assert_eq!(
+            short_type_name("(i64, alloc::string::String)"),
+            "(i64, String)"
+        );
+        assert_eq!(marker_kind("U16"), "int");
+        assert_eq!(marker_kind("F64"), "float");
+        assert_eq!(marker_kind("Reserved"), "a value of another type");
     }
 
     /// Only values that hold a map, a bin or an ext may need the scope; a short value of

@@ -35,6 +35,8 @@ use std::fmt;
 use serde::de;
 
 mod deserializer;
+#[cfg(test)]
+mod py_value;
 mod scan;
 #[cfg(test)]
 mod tests;
