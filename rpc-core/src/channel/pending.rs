@@ -83,24 +83,38 @@ impl Pending {
         drop(removed);
     }
 
-    /// Delivers the reply of request `id` (made by `reply` only if somebody waits for it) and
-    /// wakes its future. Returns false if nobody waits for it.
-    pub(super) fn complete(&self, id: u64, reply: impl FnOnce() -> Reply) -> bool {
-        let waker = {
+    /// Delivers a batch of replies (emptying `replies`) under one lock, then wakes their
+    /// futures; `unknown` is told the id of each reply that nobody waits for.
+    pub(super) fn complete_all(
+        &self,
+        replies: &mut Vec<(u64, Reply)>,
+        mut unknown: impl FnMut(u64),
+    ) {
+        let mut wakers: smallvec::SmallVec<[Waker; 32]> = smallvec::SmallVec::new();
+        let mut unclaimed: smallvec::SmallVec<[(u64, Reply); 1]> = smallvec::SmallVec::new();
+        {
             let mut slots = lock(&self.slots);
-            let Some(slot @ Slot::Waiting(_)) = slots.map.get_mut(&id) else {
-                return false;
-            };
-            let Slot::Waiting(waker) = std::mem::replace(slot, Slot::Done(Ok(reply()))) else {
-                unreachable!("the slot was waiting")
-            };
-            slots.waiting -= 1;
-            waker
-        };
-        if let Some(w) = waker {
+            for (id, reply) in replies.drain(..) {
+                match slots.map.get_mut(&id) {
+                    Some(slot @ Slot::Waiting(_)) => {
+                        if let Slot::Waiting(Some(w)) =
+                            std::mem::replace(slot, Slot::Done(Ok(reply)))
+                        {
+                            wakers.push(w);
+                        }
+                        slots.waiting -= 1;
+                    }
+                    _ => unclaimed.push((id, reply)),
+                }
+            }
+        }
+        for w in wakers {
             w.wake();
         }
-        true
+        // Dropped after the lock: a reply holds a handle of the channel (see `remove`).
+        for (id, _) in unclaimed {
+            unknown(id);
+        }
     }
 
     /// Fails every waiting request with `err`.

@@ -176,6 +176,8 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
     let mut idle = shared.idle_timeout.map(QuietClock::new);
     // Frames handled since this task last let the others run, over however many reads.
     let mut turn = 0usize;
+    // The replies to our requests that this batch read, delivered together after it.
+    let mut replies: Vec<(u64, Reply)> = Vec::new();
     loop {
         let res = in_batch(shared, || {
             while turn < FRAMES_PER_TURN {
@@ -203,7 +205,7 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
                         } else {
                             frame
                         };
-                        if let Some(fut) = shared.dispatch(owner, frame) {
+                        if let Some(fut) = shared.dispatch(owner, frame, &mut replies) {
                             running.push(fut);
                         }
                     }
@@ -212,6 +214,7 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
             }
             Ok(true)
         });
+        shared.deliver(&mut replies);
         // The replies of the whole read go out in one write.
         if !matches!(res, Ok(true)) {
             shared.write_now();
@@ -345,7 +348,12 @@ async fn read_loop<'s, R: AsyncRead + Unpin>(
 impl Shared {
     /// Handles one frame: a reply goes to its waiter, a request to the handler (which may
     /// return a future that answers it later) or to the queue of [`Channel::recv`].
-    fn dispatch<'a>(&'a self, owner: &Arc<Shared>, payload: Bytes) -> Option<HandlerFuture<'a>> {
+    fn dispatch<'a>(
+        &'a self,
+        owner: &Arc<Shared>,
+        payload: Bytes,
+        replies: &mut Vec<(u64, Reply)>,
+    ) -> Option<HandlerFuture<'a>> {
         let codec = &self.scope.codec;
         // A valid request to a handler (an RPC service), the usual message, is cut whole in one
         // pass; everything else is read (and any error found) the general way.
@@ -379,20 +387,23 @@ impl Shared {
                 }
             }
             1 | 2 => {
-                let delivered = msg.id_num.is_some_and(|id| {
-                    self.pending.complete(id, || Reply {
-                        is_error: msg.kind == 2,
-                        payload: payload.clone(),
-                        content: msg.content.clone(),
-                        channel: Channel::from_shared(owner.clone()),
-                    })
-                });
-                if !delivered {
-                    tracing::warn!(
+                // Delivered with the others of the batch (`deliver`): one lock for them all,
+                // and their callers woken once the batch is read.
+                match msg.id_num {
+                    Some(id) => replies.push((
+                        id,
+                        Reply {
+                            is_error: msg.kind == 2,
+                            payload,
+                            content: msg.content,
+                            channel: Channel::from_shared(owner.clone()),
+                        },
+                    )),
+                    None => tracing::warn!(
                         peer = %self.peer,
                         id = %String::from_utf8_lossy(&payload[msg.id.clone()]),
                         "dropped a reply to an unknown request id"
-                    );
+                    ),
                 }
                 None
             }
@@ -430,6 +441,17 @@ impl Shared {
             return None;
         }
         Some(req)
+    }
+
+    /// Hands the replies a batch read to their callers: one lock for all of them, then the
+    /// wake-ups (a reply nobody waits for any more is dropped with a line in the log).
+    fn deliver(&self, replies: &mut Vec<(u64, Reply)>) {
+        if replies.is_empty() {
+            return;
+        }
+        self.pending.complete_all(replies, |id| {
+            tracing::warn!(peer = %self.peer, id, "dropped a reply to an unknown request id");
+        });
     }
 
     /// Answers a payload that is not a valid message: with an error reply if it was a request
@@ -520,7 +542,10 @@ pub(super) fn handle_one(owner: &Arc<Shared>, payload: Bytes) {
         .open_payload(payload, shared.max_frame_len)
         .expect("__handle_payload takes payloads that open");
     in_batch(shared, || {
-        if let Some(mut fut) = shared.dispatch(owner, payload) {
+        let mut replies = Vec::new();
+        let fut = shared.dispatch(owner, payload, &mut replies);
+        shared.deliver(&mut replies);
+        if let Some(mut fut) = fut {
             let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
             assert!(
                 fut.as_mut().poll(&mut cx).is_ready(),
