@@ -90,6 +90,33 @@ impl Pending {
         replies: &mut Vec<(u64, Reply)>,
         mut unknown: impl FnMut(u64),
     ) {
+        if let [_] = replies[..] {
+            // One reply (one call in flight): no lists.
+            let (id, reply) = replies.pop().expect("one reply");
+            let waker = {
+                let mut slots = lock(&self.slots);
+                match slots.map.get_mut(&id) {
+                    Some(slot @ Slot::Waiting(_)) => {
+                        let old = std::mem::replace(slot, Slot::Done(Ok(reply)));
+                        slots.waiting -= 1;
+                        match old {
+                            Slot::Waiting(w) => w,
+                            Slot::Done(_) => unreachable!("the slot was waiting"),
+                        }
+                    }
+                    _ => {
+                        drop(slots);
+                        drop(reply);
+                        unknown(id);
+                        return;
+                    }
+                }
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+            return;
+        }
         let mut wakers: smallvec::SmallVec<[Waker; 32]> = smallvec::SmallVec::new();
         let mut unclaimed: smallvec::SmallVec<[(u64, Reply); 1]> = smallvec::SmallVec::new();
         {
