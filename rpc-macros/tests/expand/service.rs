@@ -3,7 +3,7 @@
 //! (`Option`), `#[args]`, `#[kwargs]`, `#[context]`, a renamed method and a `Result`.
 //!
 //! `rpc-macros/src/expand/snapshot.rs` expands every `#[service]` item of this file and compares
-//! the result with `service.expanded.rs`; `tests/tests/service_expand.rs` compiles this file
+//! the result with `service.expanded.rs`; `tests/tests/it/service_expand.rs` compiles this file
 //! and calls it, so that the snapshot is of code that builds and serves.
 
 use std::collections::BTreeMap;
