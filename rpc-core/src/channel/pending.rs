@@ -104,6 +104,11 @@ impl Pending {
                             Slot::Done(_) => unreachable!("the slot was waiting"),
                         }
                     }
+                    Some(slot @ Slot::Done(Err(_))) => {
+                        // Failed after the reply came (as below): the reply is the answer.
+                        *slot = Slot::Done(Ok(reply));
+                        None
+                    }
                     _ => {
                         drop(slots);
                         drop(reply);
@@ -131,6 +136,10 @@ impl Pending {
                         }
                         slots.waiting -= 1;
                     }
+                    // The connection failed while the batch this reply came in was read (a
+                    // later frame of it could not be read, say): the reply came first, so it is
+                    // the answer. The failure woke the future already; it finds the reply.
+                    Some(slot @ Slot::Done(Err(_))) => *slot = Slot::Done(Ok(reply)),
                     _ => unclaimed.push((id, reply)),
                 }
             }

@@ -154,6 +154,28 @@ async fn a_dropped_request_forgets_its_id_and_the_late_reply_is_dropped() {
     assert_eq!(f.await.unwrap().content().unwrap(), Value::Bool(false));
 }
 
+/// A reply that came before a frame that ends the connection reaches its caller, though both
+/// arrived in one read (the reader hands a read's replies over after cutting it).
+#[tokio::test]
+async fn a_reply_read_together_with_a_fatal_frame_still_reaches_its_caller() {
+    let (ch, mut peer) = pair(Codec::msgpack());
+    let answered = ch.request("first").unwrap();
+    let unanswered = ch.request("second").unwrap();
+    peer.recv().await;
+    peer.recv().await;
+    // [1, 0, "ok"], then a payload that is no message, in one write.
+    let mut both = Vec::new();
+    for payload in [unhex("930100a26f6b"), unhex("c1")] {
+        both.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        both.extend_from_slice(&payload);
+    }
+    peer.io.write_all(&both).await.unwrap();
+    let reply = answered.await.expect("the reply came before the bad frame");
+    assert_eq!(reply.content().unwrap(), Value::from("ok"));
+    let err = unanswered.await.unwrap_err();
+    assert!(err.is_connection_reset(), "{err:?}");
+}
+
 /// A payload with no request id to answer ends the connection (as in aiomas), with the reason;
 /// what comes after it is not read.
 #[tokio::test]
