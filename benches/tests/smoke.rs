@@ -75,3 +75,26 @@ fn codecs_mode_prints_both_codecs_for_both_payloads() {
         }
     }
 }
+
+/// A flag a command does not take is refused with the flags it does take (it used to be
+/// ignored, so that `rpcbench run --help` ran the whole suite); `--help` prints the usage.
+#[test]
+fn an_unknown_flag_is_refused_and_help_prints_the_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rpcbench"))
+        .args(["run", "--bogus", "1"])
+        .output()
+        .expect("run rpcbench");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown flag --bogus") && stderr.contains("--modes"),
+        "{stderr}"
+    );
+    let help = Command::new(env!("CARGO_BIN_EXE_rpcbench"))
+        .args(["run", "--help"])
+        .output()
+        .expect("run rpcbench --help");
+    assert!(help.status.success());
+    let stdout = String::from_utf8_lossy(&help.stdout);
+    assert!(stdout.contains("rpcbench client --impl"), "{stdout}");
+}

@@ -52,7 +52,53 @@ fn main() {
     let Some((cmd, rest)) = args.split_first() else {
         usage();
     };
+    if cmd == "--help" || cmd == "-h" || rest.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
+        return;
+    }
     let flags = Flags::parse(rest);
+    let known: &[&str] = match cmd.as_str() {
+        "run" => &[
+            "quick",
+            "smoke",
+            "rounds",
+            "duration",
+            "warmup",
+            "no-python",
+            "python",
+            "pin",
+            "only",
+            "modes",
+            "dict",
+            "out",
+            "idle-conns",
+        ],
+        "codecs" => &["quick", "smoke", "rounds", "duration", "warmup", "size"],
+        "server" => &["impl", "tcp", "unix", "codec"],
+        "client" => &[
+            "impl",
+            "addr",
+            "op",
+            "size",
+            "conns",
+            "inflight",
+            "duration",
+            "warmup",
+            "server-pid",
+            "idle",
+            "codec",
+            "data",
+        ],
+        _ => usage(),
+    };
+    // A flag this command does not take is a mistake, not something to run the suite without.
+    if let Some(unknown) = flags.0.keys().find(|k| !known.contains(&k.as_str())) {
+        eprintln!(
+            "rpcbench {cmd}: unknown flag --{unknown}; it takes --{}",
+            known.join(", --")
+        );
+        std::process::exit(2);
+    }
     let result = match cmd.as_str() {
         "run" => run(&flags),
         "codecs" => codecs(&flags),
@@ -66,10 +112,19 @@ fn main() {
     }
 }
 
+/// The commands and their flags, as `--help` prints them (the top of this file says more).
+const HELP: &str = "\
+rpcbench run [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--no-python]
+             [--python PATH] [--pin none|split|same] [--only TARGET,...] [--modes MODE,...]
+             [--dict] [--out FILE] [--idle-conns N]
+rpcbench codecs [--quick | --smoke] [--rounds N] [--duration S] [--warmup S] [--size N]
+rpcbench server --impl floor|ours|ours-dict|tarpc --tcp HOST:PORT [--unix PATH] [--codec C]
+rpcbench client --impl floor|ours|ours-dict|tarpc --addr ADDR --op add|echo [--size N] [--conns N]
+                [--inflight N] [--duration S] [--warmup S] [--server-pid PID] [--idle N]
+                [--codec msgpack|json|msgpack-blosc] [--data pattern|text|random]";
+
 fn usage() -> ! {
-    eprintln!(
-        "usage: rpcbench run|codecs|server|client [flags]  (see the top of benches/src/bin/rpcbench.rs)"
-    );
+    eprintln!("usage:\n{HELP}\n(more at the top of benches/src/bin/rpcbench.rs)");
     std::process::exit(2);
 }
 
