@@ -582,7 +582,7 @@ fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8], max_depth: usize) -> Resul
         rmp_serde::decode::Error::DepthLimitExceeded => CodecError::TooDeep { limit: max_depth },
         rmp_serde::decode::Error::TypeMismatch(marker) => CodecError::Decode(format!(
             "invalid type: {}, expected {}",
-            marker_kind(&format!("{marker:?}")),
+            type_name_at(&[marker.to_u8()], 0),
             short_type_name(std::any::type_name::<T>())
         )),
         e => CodecError::Decode(e.to_string()),
@@ -607,35 +607,6 @@ fn short_type_name(full: &str) -> String {
         }
     }
     out + &segment
-}
-
-/// The kind of value a msgpack marker starts, by the name rmp gives the marker (`FixStr(3)`,
-/// `U16`, ...), in the words the rest of the errors use.
-fn marker_kind(marker: &str) -> &'static str {
-    const KINDS: [(&str, &str); 13] = [
-        ("FixPos", "int"),
-        ("FixNeg", "int"),
-        ("FixStr", "str"),
-        ("FixArray", "array"),
-        ("FixMap", "map"),
-        ("FixExt", "ext"),
-        ("Null", "nil"),
-        ("True", "bool"),
-        ("False", "bool"),
-        ("Str", "str"),
-        ("Bin", "bin"),
-        ("Array", "array"),
-        ("Map", "map"),
-    ];
-    let numeric = |p: &str| marker.starts_with(p) && marker[1..].starts_with(char::is_numeric);
-    KINDS
-        .iter()
-        .find(|(prefix, _)| marker.starts_with(prefix))
-        .map(|(_, kind)| *kind)
-        .or_else(|| (numeric("U") || numeric("I")).then_some("int"))
-        .or_else(|| numeric("F").then_some("float"))
-        .or_else(|| marker.starts_with("Ext").then_some("ext"))
-        .unwrap_or("a value of another type")
 }
 
 /// Why joining values cut from one frame cannot overflow msgpack's 32-bit lengths.
@@ -807,9 +778,6 @@ mod tests {
             short_type_name("(i64, alloc::string::String)"),
             "(i64, String)"
         );
-        assert_eq!(marker_kind("U16"), "int");
-        assert_eq!(marker_kind("F64"), "float");
-        assert_eq!(marker_kind("Reserved"), "a value of another type");
     }
 
     /// Only values that hold a map, a bin or an ext may need the scope; a short value of
