@@ -78,14 +78,23 @@ fn head(buf: &[u8], pos: usize) -> Result<(Head, usize)> {
 ///
 /// It never recurses: a stack of counts of values still to skip, one per open container, is
 /// the whole state. Nesting deeper than `max_depth` is [`CodecError::TooDeep`].
-#[inline]
+#[inline(always)]
 pub(crate) fn skip(buf: &[u8], pos: usize, max_depth: usize) -> Result<usize> {
-    // Most arguments and ids are one-byte values: no state needed, and no call.
-    match buf.get(pos) {
-        Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => Ok(pos + 1),
-        Some(0x80..=0x9f | 0xdc..=0xdf) => skip_nested(buf, pos, max_depth),
-        Some(_) => skip_leaf(buf, pos),
-        None => Err(eof()),
+    // Most arguments and ids are numbers of a fixed length: no state needed, and no call.
+    let end = match buf.get(pos) {
+        Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) => pos + 1,
+        Some(0xcc | 0xd0) => pos + 2,
+        Some(0xcd | 0xd1) => pos + 3,
+        Some(0xce | 0xd2 | 0xca) => pos + 5,
+        Some(0xcf | 0xd3 | 0xcb) => pos + 9,
+        Some(0x80..=0x9f | 0xdc..=0xdf) => return skip_nested(buf, pos, max_depth),
+        Some(_) => return skip_leaf(buf, pos),
+        None => return Err(eof()),
+    };
+    if end <= buf.len() {
+        Ok(end)
+    } else {
+        Err(eof())
     }
 }
 
@@ -558,19 +567,8 @@ impl<'a> Cursor<'a> {
     /// Moves past one value, whose containers may nest `max_depth` deep (as [`skip`]).
     #[inline(always)]
     fn skip(&mut self, max_depth: usize) -> Option<()> {
-        self.pos = match self.peek()? {
-            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => self.pos + 1,
-            0xcc | 0xd0 => self.pos + 2,
-            0xcd | 0xd1 => self.pos + 3,
-            0xce | 0xd2 | 0xca => self.pos + 5,
-            0xcf | 0xd3 | 0xcb => self.pos + 9,
-            _ => {
-                return skip(self.buf, self.pos, max_depth)
-                    .ok()
-                    .map(|end| self.pos = end)
-            }
-        };
-        (self.pos <= self.buf.len()).then_some(())
+        self.pos = skip(self.buf, self.pos, max_depth).ok()?;
+        Some(())
     }
 }
 
