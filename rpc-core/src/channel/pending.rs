@@ -47,6 +47,31 @@ struct Slots {
     waiting: usize,
 }
 
+impl Slots {
+    /// Puts `reply` in request `id`'s slot: the waker of its future if it waited (and had been
+    /// polled), or the reply back when nobody waits for it.
+    #[inline]
+    fn settle(&mut self, id: u64, reply: Reply) -> Result<Option<Waker>, Reply> {
+        match self.map.get_mut(&id) {
+            Some(slot @ Slot::Waiting(_)) => {
+                self.waiting -= 1;
+                match std::mem::replace(slot, Slot::Done(Ok(reply))) {
+                    Slot::Waiting(waker) => Ok(waker),
+                    Slot::Done(_) => unreachable!("the slot was waiting"),
+                }
+            }
+            // The connection failed while the batch this reply came in was read (a later frame
+            // of it could not be read, say): the reply came first, so it is the answer. The
+            // failure woke the future already; it finds the reply.
+            Some(slot @ Slot::Done(Err(_))) => {
+                *slot = Slot::Done(Ok(reply));
+                Ok(None)
+            }
+            _ => Err(reply),
+        }
+    }
+}
+
 /// The requests of ours that wait for a reply, by id.
 #[derive(Default)]
 pub(super) struct Pending {
@@ -93,32 +118,11 @@ impl Pending {
         if let [_] = replies[..] {
             // One reply (one call in flight): no lists.
             let (id, reply) = replies.pop().expect("one reply");
-            let waker = {
-                let mut slots = lock(&self.slots);
-                match slots.map.get_mut(&id) {
-                    Some(slot @ Slot::Waiting(_)) => {
-                        let old = std::mem::replace(slot, Slot::Done(Ok(reply)));
-                        slots.waiting -= 1;
-                        match old {
-                            Slot::Waiting(w) => w,
-                            Slot::Done(_) => unreachable!("the slot was waiting"),
-                        }
-                    }
-                    Some(slot @ Slot::Done(Err(_))) => {
-                        // Failed after the reply came (as below): the reply is the answer.
-                        *slot = Slot::Done(Ok(reply));
-                        None
-                    }
-                    _ => {
-                        drop(slots);
-                        drop(reply);
-                        unknown(id);
-                        return;
-                    }
-                }
-            };
-            if let Some(w) = waker {
-                w.wake();
+            // The guard goes at the end of the statement, before a reply nobody took is dropped.
+            let settled = lock(&self.slots).settle(id, reply);
+            match settled {
+                Ok(waker) => waker.into_iter().for_each(Waker::wake),
+                Err(_unclaimed) => unknown(id),
             }
             return;
         }
@@ -127,20 +131,9 @@ impl Pending {
         {
             let mut slots = lock(&self.slots);
             for (id, reply) in replies.drain(..) {
-                match slots.map.get_mut(&id) {
-                    Some(slot @ Slot::Waiting(_)) => {
-                        if let Slot::Waiting(Some(w)) =
-                            std::mem::replace(slot, Slot::Done(Ok(reply)))
-                        {
-                            wakers.push(w);
-                        }
-                        slots.waiting -= 1;
-                    }
-                    // The connection failed while the batch this reply came in was read (a
-                    // later frame of it could not be read, say): the reply came first, so it is
-                    // the answer. The failure woke the future already; it finds the reply.
-                    Some(slot @ Slot::Done(Err(_))) => *slot = Slot::Done(Ok(reply)),
-                    _ => unclaimed.push((id, reply)),
+                match slots.settle(id, reply) {
+                    Ok(waker) => wakers.extend(waker),
+                    Err(reply) => unclaimed.push((id, reply)),
                 }
             }
         }
