@@ -389,15 +389,16 @@ pub(crate) struct RequestCut<'a> {
     pub(crate) id: (usize, usize),
     pub(crate) content: (usize, usize),
     pub(crate) path: Cow<'a, str>,
-    pub(crate) args: crate::wire::inline::InlineVec<(usize, usize), 4>,
+    pub(crate) args: Vec<(usize, usize)>,
     pub(crate) kwargs: Vec<Entry<'a>>,
 }
 
 /// Cuts a whole request in one walk, or says `None` for anything else: a reply, or a request
 /// with anything wrong in it, which the message cutter and the request splitter then read the
 /// general way (and explain). It must accept exactly what they accept together, and cut the
-/// same: their depth limit counts from the message, so each argument and keyword value, three
-/// brackets in (message, content, args or kwargs), is walked with three levels taken.
+/// same: their depth limit counts from the message, so the args array and kwargs map, two
+/// brackets in (message, content), are cut by [`array_items`] and [`object_entries`] with two
+/// levels taken.
 pub(crate) fn cut_request(b: &[u8], max_depth: usize) -> Option<RequestCut<'_>> {
     // The args array and kwargs map, even empty, are the third level.
     if max_depth < 3 {
@@ -422,51 +423,12 @@ pub(crate) fn cut_request(b: &[u8], max_depth: usize) -> Option<RequestCut<'_>> 
     }
     let (path, after) = decode_string(b, i).ok()?;
     i = expect(skip_ws(b, after), b',')?;
-    i = expect(i, b'[')?;
-    let mut args = crate::wire::inline::InlineVec::new_with((0, 0));
-    if b.get(i) == Some(&b']') {
-        i += 1;
-    } else {
-        loop {
-            let end = skip_at(b, i, 3, max_depth).ok()?;
-            args.push((i, end));
-            i = skip_ws(b, end);
-            match b.get(i) {
-                Some(b',') if b.get(skip_ws(b, i + 1)) != Some(&b']') => i = skip_ws(b, i + 1),
-                Some(b']') => {
-                    i += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
-    i = expect(skip_ws(b, i), b',')?;
-    i = expect(i, b'{')?;
-    let mut kwargs = Vec::new();
-    if b.get(i) == Some(&b'}') {
-        i += 1;
-    } else {
-        loop {
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            let (key, key_end) = decode_string(b, i).ok()?;
-            i = expect(skip_ws(b, key_end), b':')?;
-            let end = skip_at(b, i, 3, max_depth).ok()?;
-            kwargs.push((key, (i, end)));
-            i = skip_ws(b, end);
-            match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
-                Some(b'}') => {
-                    i += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
-    i = skip_ws(b, i);
+    // The args array and kwargs map are the third level, as the general path counts: two
+    // levels fewer below them.
+    let (args, after) = array_items(b, i, max_depth - 2).ok()?;
+    i = expect(skip_ws(b, after), b',')?;
+    let (kwargs, after) = object_entries(b, i, max_depth - 2).ok()?;
+    i = skip_ws(b, after);
     if b.get(i) != Some(&b']') {
         return None;
     }
